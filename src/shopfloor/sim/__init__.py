@@ -1,5 +1,6 @@
 """The SimPy factory: machines, jobs, inventory, demand and the decisions between them."""
 
+from shopfloor.sim._demand import demand_level, demand_series, expected_demand, sample_demand
 from shopfloor.sim._distributions import (
     Choice,
     Constant,
@@ -12,6 +13,7 @@ from shopfloor.sim._distributions import (
     Uniform,
     Weibull,
 )
+from shopfloor.sim._factory import DecisionError, Factory, KPIs, LoggedEvent
 from shopfloor.sim._spec import (
     ArrivalSpec,
     BreakdownSpec,
@@ -37,14 +39,18 @@ __all__ = [
     "BreakdownSpec",
     "Choice",
     "Constant",
+    "DecisionError",
     "DemandSpec",
     "Distribution",
     "Duration",
     "Exponential",
+    "Factory",
     "FactorySpec",
     "Gamma",
     "JobSpec",
+    "KPIs",
     "LogNormal",
+    "LoggedEvent",
     "MachineSpec",
     "MaterialSpec",
     "Normal",
@@ -59,5 +65,9 @@ __all__ = [
     "Triangular",
     "Uniform",
     "Weibull",
+    "demand_level",
+    "demand_series",
+    "expected_demand",
     "mean_duration",
+    "sample_demand",
 ]

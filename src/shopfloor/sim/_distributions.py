@@ -25,7 +25,9 @@ class Constant:
     value: float
 
     def __post_init__(self) -> None:
-        _check(math.isfinite(self.value) and self.value >= 0, f"value must be >= 0, got {self.value}")
+        _check(
+            math.isfinite(self.value) and self.value >= 0, f"value must be >= 0, got {self.value}"
+        )
 
     @property
     def mean(self) -> float:
@@ -216,5 +218,7 @@ class Choice:
         return float(self.values[int(rng.choice(len(self.values), p=probabilities))])
 
 
-Distribution = Constant | Exponential | Uniform | Normal | LogNormal | Gamma | Weibull | Triangular | Choice
+Distribution = (
+    Constant | Exponential | Uniform | Normal | LogNormal | Gamma | Weibull | Triangular | Choice
+)
 """Any of the distributions above."""

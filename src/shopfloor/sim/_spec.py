@@ -392,6 +392,9 @@ class FactorySpec:
             machine = self.production.machine
             _require(0 <= machine < n_machines, "production.machine", f"no machine {machine}")
             _require(len(self.products) > 0, "production", "needs products")
+            _require(
+                self.horizon is not None, "horizon", "a factory with production needs a horizon"
+            )
             for index, product in enumerate(self.products):
                 _require(
                     machine in product.routing[0].machines,

@@ -1,0 +1,955 @@
+"""The running factory: a SimPy model stopped at every decision.
+
+A :class:`Factory` turns a :class:`~shopfloor.sim.FactorySpec` into a SimPy
+environment. Operation completions, job releases, arrivals, breakdowns, repairs,
+material receipts and customer demand are SimPy events with callbacks that update
+plain Python state. Whenever the state makes a choice due, a *decision event* is
+triggered and :meth:`Factory.next_decision` returns from
+``env.run(until=decision_event)``:
+
+* a **dispatch** choice: a machine is up, idle, and has jobs waiting whose next
+  operation can start (materials on hand); the controller picks one with
+  :meth:`Factory.start`;
+* a **production** choice (make-to-stock): the production machine is idle with
+  nothing queued; the controller calls :meth:`Factory.produce` or
+  :meth:`Factory.idle`.
+
+Choices due at the same simulated time are taken one after another without
+advancing the clock. Decisions never wait on purpose: the model is non-delay.
+
+Randomness comes from independent streams spawned from one seed: job times and
+arrivals, breakdowns per machine, material lead times, demand, and lot times. The
+streams other than lot times do not depend on the choices made, so two policies run
+with one seed face the same jobs, failures and demand (common random numbers).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import simpy
+
+from shopfloor.sim._demand import sample_demand
+from shopfloor.sim._spec import FactorySpec, OperationSpec, Routing
+
+NO_FAMILY = -1
+
+# Event kinds of the log.
+RELEASE = "release"
+START = "start"
+COMPLETE = "complete"
+FINISH = "finish"
+BREAKDOWN = "breakdown"
+REPAIR = "repair"
+ORDER = "order"
+RECEIVE = "receive"
+DEMAND = "demand"
+SHIP = "ship"
+BACKORDER = "backorder"
+LOST = "lost"
+PRODUCE = "produce"
+IDLE = "idle"
+
+
+class DecisionError(ValueError):
+    """A choice that cannot be taken now (wrong machine, job or product)."""
+
+
+class LoggedEvent(NamedTuple):
+    """One line of the factory's event log.
+
+    Attributes:
+        time: Simulated time.
+        kind: What happened (``start``, ``complete``, ``breakdown`` ...).
+        machine: Machine index, or -1.
+        job: Job index, or -1 (material index for ``order``/``receive``).
+        operation: Operation index within the job's routing, or -1.
+        value: A number whose meaning depends on ``kind``: setup time for ``start``,
+            quantity for inventory events, product for ``produce``.
+    """
+
+    time: float
+    kind: str
+    machine: int
+    job: int
+    operation: int
+    value: float
+
+
+@dataclass(frozen=True)
+class KPIs:
+    """Key performance indicators of an episode (so far).
+
+    Attributes:
+        time: Simulated time when measured.
+        jobs_released: Jobs released.
+        jobs_completed: Jobs finished.
+        makespan: Completion time of the last finished job.
+        mean_flow_time: Mean of completion minus release over finished jobs.
+        mean_weighted_flow_time: Weighted mean flow time.
+        total_tardiness: Sum of max(0, completion - due date).
+        total_weighted_tardiness: Weighted sum of tardiness.
+        mean_weighted_tardiness: Total weighted tardiness per finished job.
+        max_tardiness: Largest tardiness.
+        tardy_jobs: Jobs finished after their due date.
+        utilisation: Busy (setup + processing) time over time elapsed, mean over machines.
+        machine_utilisation: The same per machine.
+        mean_wip: Time-average number of released, unfinished jobs.
+        fill_rate: Share of demand shipped from stock on arrival (1.0 without demand).
+        holding_cost: Finished goods and raw-material holding cost.
+        backorder_cost: Backorder cost (time-integrated backlog).
+        lost_sales_cost: Cost of demand lost.
+        setup_cost: Cost of setups.
+        ordering_cost: Cost of raw-material orders.
+        total_cost: Sum of the costs.
+        setups: Number of setups.
+        decisions: Choices taken.
+        events: Events logged.
+    """
+
+    time: float
+    jobs_released: int
+    jobs_completed: int
+    makespan: float
+    mean_flow_time: float
+    mean_weighted_flow_time: float
+    total_tardiness: float
+    total_weighted_tardiness: float
+    mean_weighted_tardiness: float
+    max_tardiness: float
+    tardy_jobs: int
+    utilisation: float
+    machine_utilisation: tuple[float, ...]
+    mean_wip: float
+    fill_rate: float
+    holding_cost: float
+    backorder_cost: float
+    lost_sales_cost: float
+    setup_cost: float
+    ordering_cost: float
+    total_cost: float
+    setups: int
+    decisions: int
+    events: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The KPIs as a flat mapping (per-machine utilisation left out)."""
+        return {k: v for k, v in self.__dict__.items() if k != "machine_utilisation"}
+
+
+class Factory:
+    """A factory simulated with SimPy and driven one decision at a time.
+
+    Typical loop::
+
+        factory = Factory(spec, seed=0)
+        while factory.next_decision():
+            machine = factory.decision_machine()
+            job = factory.queue(machine)[0]  # FIFO
+            factory.start(job, machine)
+        print(factory.kpis().makespan)
+
+    Args:
+        spec: What to simulate.
+        seed: Seed of every random stream; ``None`` draws fresh entropy.
+        record_events: Keep the event log (on by default; off saves memory).
+    """
+
+    def __init__(self, spec: FactorySpec, seed: int | None = None, *, record_events: bool = True):
+        self.spec = spec
+        self.record_events = record_events
+        self._n_machines = len(spec.machines)
+        self._setup_times = [m.setup.times if m.setup else None for m in spec.machines]
+        self._setup_costs = [m.setup.cost if m.setup else 0.0 for m in spec.machines]
+        self._uses_materials = any(
+            op.materials for routing in self._all_routings() for op in routing
+        )
+        self.reset(seed)
+
+    # ------------------------------------------------------------------ set-up
+
+    def _all_routings(self) -> list[Routing]:
+        spec = self.spec
+        routings = [p.routing for p in spec.products]
+        routings += [job.routing for job in spec.jobs if job.routing is not None]
+        return routings
+
+    def reset(self, seed: int | None = None) -> None:
+        """Start a new episode from t=0; all randomness is drawn from ``seed``."""
+        spec = self.spec
+        streams = np.random.SeedSequence(seed).spawn(6 + self._n_machines)
+        self.seed = seed
+        self._rng_jobs = np.random.default_rng(streams[0])
+        self._rng_arrivals = np.random.default_rng(streams[1])
+        self._rng_materials = np.random.default_rng(streams[2])
+        self._rng_demand = np.random.default_rng(streams[3])
+        self._rng_lots = np.random.default_rng(streams[4])
+        self._rng_routing = np.random.default_rng(streams[5])
+        self._rng_breakdowns = [np.random.default_rng(s) for s in streams[6:]]
+
+        self.env = simpy.Environment()
+        self._decision: simpy.Event | None = None
+        self.log: list[tuple[float, str, int, int, int, float]] = []
+        self._log = self.log.append if self.record_events else _discard
+
+        n = self._n_machines
+        # Machines.
+        self._queues: list[list[int]] = [[] for _ in range(n)]
+        self._machine_job = [-1] * n
+        self._machine_up = [True] * n
+        self._machine_family = [NO_FAMILY] * n
+        self._machine_busy_time = [0.0] * n
+        self._machine_started = [0.0] * n
+        self._running: list[simpy.Event | None] = [None] * n
+        self._remaining: list[float] = [0.0] * n
+        self._due: set[int] = set()
+        # Jobs (parallel lists indexed by job id).
+        self._job_machines: list[list[tuple[int, ...]]] = []
+        self._job_times: list[list[tuple[float, ...]]] = []
+        self._job_materials: list[list[tuple[tuple[int, float], ...]]] = []
+        self._job_next = []  # type: list[int]
+        self._job_work_left: list[float] = []
+        self._job_release: list[float] = []
+        self._job_due: list[float] = []
+        self._job_weight: list[float] = []
+        self._job_product: list[int] = []
+        self._job_family: list[int] = []
+        self._job_quantity: list[int] = []
+        self._job_queued_at: list[float] = []
+        self._job_completion: list[float] = []
+        self._jobs_open = 0
+        self._releases_pending = 0
+        # Inventory.
+        self._stock = [m.initial_stock for m in spec.materials]
+        self._on_order = [0.0] * len(spec.materials)
+        self._fg = [p.initial_stock for p in spec.products]
+        self._backlog = [0.0] * len(spec.products)
+        self.demand_history: list[list[int]] = [[] for _ in spec.products]
+        self._demand_total = 0.0
+        self._demand_filled = 0.0
+        self._lost_units = [0.0] * len(spec.products)
+        # Cost accounting: areas under stock curves, integrated at every change.
+        self._last_stock_change = 0.0
+        self._fg_area = [0.0] * len(spec.products)
+        self._backlog_area = [0.0] * len(spec.products)
+        self._material_area = [0.0] * len(spec.materials)
+        self._setup_cost = 0.0
+        self._setups = 0
+        self._ordering_cost = 0.0
+        self._wip_area = 0.0
+        self._wip_last = 0.0
+        # Production.
+        self._production_due = False
+        self._idling = False
+        # Counters.
+        self.decisions = 0
+        self.done = False
+
+        for job in spec.jobs:
+            routing = job.routing if job.routing is not None else spec.products[job.product].routing
+            family = spec.products[job.product].family if job.product >= 0 else NO_FAMILY
+            job_id = self._create_job(
+                routing, self._rng_jobs, job.product, family, job.quantity, job.due_date, job.weight
+            )
+            if job.release_time <= 0:
+                self._release(job_id)
+            else:
+                self._releases_pending += 1
+                event = self.env.timeout(job.release_time, value=job_id)
+                event.callbacks.append(self._on_release)
+        if spec.arrivals is not None:
+            self._releases_pending += 1
+            self.env.process(self._arrival_process())
+        for index, machine in enumerate(spec.machines):
+            if machine.breakdown is not None:
+                self.env.process(self._breakdown_process(index))
+        for index in range(len(spec.materials)):
+            self._reorder(index)
+        for index, product in enumerate(spec.products):
+            if product.demand is not None:
+                self.env.process(self._demand_process(index))
+        if spec.horizon is not None:
+            end = self.env.timeout(spec.horizon)
+            end.callbacks.append(self._on_horizon)
+        if spec.production is not None:
+            self._check_production()
+        self._check_finished()
+
+    def _create_job(
+        self,
+        routing: Routing,
+        rng: np.random.Generator,
+        product: int,
+        family: int,
+        quantity: int,
+        due_date: float,
+        weight: float,
+    ) -> int:
+        """Register a job; draws its processing times now (common random numbers)."""
+        machines = []
+        times = []
+        materials = []
+        work = 0.0
+        for op in routing:
+            sampled = tuple(_draw(d, rng) * quantity for d in op.durations)
+            machines.append(op.machines)
+            times.append(sampled)
+            materials.append(
+                tuple((k, q * quantity) for k, q in op.materials) if op.materials else ()
+            )
+            work += min(sampled)
+        job_id = len(self._job_next)
+        self._job_machines.append(machines)
+        self._job_times.append(times)
+        self._job_materials.append(materials)
+        self._job_next.append(0)
+        self._job_work_left.append(work)
+        self._job_release.append(math.nan)
+        self._job_due.append(due_date)
+        self._job_weight.append(weight)
+        self._job_product.append(product)
+        self._job_family.append(family)
+        self._job_quantity.append(quantity)
+        self._job_queued_at.append(math.nan)
+        self._job_completion.append(math.nan)
+        return job_id
+
+    # ------------------------------------------------------------ the decisions
+
+    def next_decision(self) -> bool:
+        """Run the model until a choice is due.
+
+        Returns:
+            True when a choice is due now (see :meth:`decision_kind`), False when the
+            episode is over.
+        """
+        if self.done:
+            return False
+        if self._due or self._production_due:
+            return True
+        self._decision = decision = simpy.Event(self.env)
+        try:
+            self.env.run(until=decision)
+        except RuntimeError as error:  # nothing left to simulate, no choice came
+            if "No scheduled events left" not in str(error):
+                raise
+            self._finish_episode()
+        self._decision = None
+        return not self.done
+
+    def decision_kind(self) -> str | None:
+        """``"dispatch"``, ``"produce"`` or ``None`` when no choice is due now."""
+        if self.done:
+            return None
+        if self._due:
+            return "dispatch"
+        if self._production_due:
+            return "produce"
+        return None
+
+    def decision_machine(self) -> int:
+        """The machine whose dispatch choice is due (the lowest index when several are)."""
+        if not self._due:
+            raise DecisionError("no dispatch choice is due now")
+        return min(self._due)
+
+    def due_machines(self) -> list[int]:
+        """Every machine with a dispatch choice due now, in index order."""
+        return sorted(self._due)
+
+    def queue(self, machine: int) -> list[int]:
+        """Jobs that can start on ``machine`` now, in order of arrival at its queue.
+
+        The list is the factory's own when no raw materials are modelled: read it,
+        don't change it.
+        """
+        if not self._uses_materials:
+            return self._queues[machine]
+        return [job for job in self._queues[machine] if self._materials_ok(job)]
+
+    def ready_operations(self) -> list[tuple[int, int]]:
+        """Every ``(job, machine)`` pair that could start now, by machine then queue order."""
+        return [(job, m) for m in sorted(self._due) for job in self.queue(m)]
+
+    def start(self, job: int, machine: int) -> None:
+        """Start ``job``'s next operation on ``machine`` now.
+
+        Raises:
+            DecisionError: The machine has no choice due or the job is not in its queue.
+        """
+        if machine not in self._due:
+            raise DecisionError(f"machine {machine} has no dispatch choice due at t={self.now}")
+        queue = self._queues[machine]
+        if job not in queue or (self._uses_materials and not self._materials_ok(job)):
+            raise DecisionError(
+                f"job {job} cannot start on machine {machine} at t={self.now}; "
+                f"startable: {self.queue(machine)}"
+            )
+        self.decisions += 1
+        self._start(job, machine)
+
+    def _start(self, job: int, machine: int) -> None:
+        queue = self._queues[machine]
+        queue.remove(job)
+        step = self._job_next[job]
+        alternatives = self._job_machines[job][step]
+        if len(alternatives) > 1:
+            for other in alternatives:
+                if other != machine:
+                    self._queues[other].remove(job)
+                    self._refresh(other)
+        duration = self._job_times[job][step][alternatives.index(machine)]
+        setup = 0.0
+        setup_times = self._setup_times[machine]
+        family = self._job_family[job]
+        if family != NO_FAMILY:
+            previous = self._machine_family[machine]
+            if setup_times is not None and previous != NO_FAMILY and previous != family:
+                setup = setup_times[previous][family]
+                self._setup_cost += self._setup_costs[machine]
+                self._setups += 1
+            self._machine_family[machine] = family
+        self._job_work_left[job] -= min(self._job_times[job][step])
+        self._machine_job[machine] = job
+        self._machine_busy_time[machine] += setup + duration
+        self._machine_started[machine] = self.env.now
+        self._due.discard(machine)
+        if self._uses_materials and self._job_materials[job][step]:
+            self._consume(self._job_materials[job][step])
+        event = self.env.timeout(setup + duration, value=(job, machine))
+        event.callbacks.append(self._on_operation_done)
+        self._running[machine] = event
+        self._log((self.env.now, START, machine, job, step, setup))
+
+    def produce(self, product: int, lot_size: int) -> int:
+        """Release a lot of ``product`` and start it on the production machine now.
+
+        Returns:
+            The new job's index.
+
+        Raises:
+            DecisionError: No production choice is due or the product does not exist.
+        """
+        production = self.spec.production
+        if not self._production_due or production is None:
+            raise DecisionError(f"no production choice is due at t={self.now}")
+        if not 0 <= product < len(self.spec.products):
+            raise DecisionError(f"product {product} does not exist")
+        if lot_size <= 0:
+            raise DecisionError(f"lot size must be > 0, got {lot_size}")
+        spec = self.spec.products[product]
+        job = self._create_job(
+            spec.routing, self._rng_lots, product, spec.family, lot_size, math.inf, 1.0
+        )
+        self._production_due = False
+        self._log((self.env.now, PRODUCE, production.machine, job, -1, float(product)))
+        self.decisions += 1
+        self._release(job)
+        machine = production.machine
+        if machine in self._due and job in self.queue(machine):
+            self._start(job, machine)
+        return job
+
+    def idle(self) -> None:
+        """Leave the production machine idle for the scenario's ``idle_time``."""
+        production = self.spec.production
+        if not self._production_due or production is None:
+            raise DecisionError(f"no production choice is due at t={self.now}")
+        self.decisions += 1
+        self._production_due = False
+        self._idling = True
+        self._log((self.env.now, IDLE, production.machine, -1, -1, production.idle_time))
+        event = self.env.timeout(production.idle_time)
+        event.callbacks.append(self._on_idle_over)
+
+    # -------------------------------------------------------------- callbacks
+
+    def _on_operation_done(self, event: simpy.Event) -> None:
+        job, machine = event._value  # type: ignore[attr-defined]
+        if event is not self._running[machine]:
+            return  # superseded by a breakdown; the resumed event will finish it
+        now = self.env.now
+        self._running[machine] = None
+        self._machine_job[machine] = -1
+        step = self._job_next[job]
+        self._log((now, COMPLETE, machine, job, step, 0.0))
+        step += 1
+        self._job_next[job] = step
+        if step == len(self._job_machines[job]):
+            self._finish_job(job)
+        else:
+            self._enqueue(job)
+        self._refresh(machine)
+        if self._production_due is False and self.spec.production is not None:
+            self._check_production()
+
+    def _on_release(self, event: simpy.Event) -> None:
+        self._releases_pending -= 1
+        self._release(event._value)  # type: ignore[attr-defined]
+
+    def _release(self, job: int) -> None:
+        now = self.env.now
+        self._update_wip(+1)
+        self._job_release[job] = now
+        self._log((now, RELEASE, -1, job, -1, float(self._job_quantity[job])))
+        self._enqueue(job)
+
+    def _enqueue(self, job: int) -> None:
+        self._job_queued_at[job] = self.env.now
+        for machine in self._job_machines[job][self._job_next[job]]:
+            self._queues[machine].append(job)
+            if self._machine_job[machine] < 0 and self._machine_up[machine]:
+                self._refresh(machine)
+
+    def _refresh(self, machine: int) -> None:
+        """Mark ``machine`` due if it is up, idle and has startable work."""
+        if (
+            self._machine_job[machine] < 0
+            and self._machine_up[machine]
+            and self._queues[machine]
+            and (not self._uses_materials or any(map(self._materials_ok, self._queues[machine])))
+        ):
+            if machine not in self._due:
+                self._due.add(machine)
+                self._signal()
+        else:
+            self._due.discard(machine)
+
+    def _signal(self) -> None:
+        decision = self._decision
+        if decision is not None and not decision.triggered:
+            decision.succeed()
+
+    def _finish_job(self, job: int) -> None:
+        now = self.env.now
+        self._job_completion[job] = now
+        self._update_wip(-1)
+        self._log((now, FINISH, -1, job, -1, 0.0))
+        product = self._job_product[job]
+        if product >= 0 and self.spec.products[product].demand is not None:
+            self._receive_finished_goods(product, self._job_quantity[job])
+        self._check_finished()
+
+    def _check_finished(self) -> None:
+        if (
+            self.spec.horizon is None
+            and self._jobs_open == 0
+            and self._releases_pending == 0
+            and self.spec.production is None
+        ):
+            self._finish_episode()
+
+    def _finish_episode(self) -> None:
+        if not self.done:
+            self._integrate_stock()
+            self._update_wip(0)
+            self.done = True
+            self._due.clear()
+            self._production_due = False
+            self._signal()
+
+    def _on_horizon(self, event: simpy.Event) -> None:
+        self._finish_episode()
+
+    def _update_wip(self, change: int) -> None:
+        now = self.env.now
+        self._wip_area += self._jobs_open * (now - self._wip_last)
+        self._wip_last = now
+        self._jobs_open += change
+
+    # ------------------------------------------------------- stochastic parts
+
+    def _arrival_process(self) -> Any:
+        arrivals = self.spec.arrivals
+        assert arrivals is not None
+        rng = self._rng_arrivals
+        products = self.spec.products
+        mix = np.asarray(arrivals.product_mix, dtype=float)
+        mix = mix / mix.sum() if mix.size else mix
+        count = 0
+        while arrivals.max_jobs is None or count < arrivals.max_jobs:
+            yield self.env.timeout(arrivals.interarrival.sample(rng))
+            if arrivals.until is not None and self.env.now >= arrivals.until:
+                break
+            count += 1
+            if arrivals.random_routing is not None:
+                routing = self._random_routing()
+                product, family = -1, NO_FAMILY
+            else:
+                product = int(rng.choice(len(products), p=mix))
+                routing = products[product].routing
+                family = products[product].family
+            job = self._create_job(routing, self._rng_jobs, product, family, 1, math.inf, 1.0)
+            tightness = arrivals.due_date_tightness.sample(rng)
+            self._job_due[job] = self.env.now + tightness * self._job_work_left[job]
+            self._job_weight[job] = arrivals.weight.sample(rng)
+            self._release(job)
+        self._releases_pending -= 1
+        self._check_finished()
+
+    def _random_routing(self) -> Routing:
+        spec = self.spec.arrivals.random_routing  # type: ignore[union-attr]
+        assert spec is not None
+        rng = self._rng_routing
+        count = int(rng.integers(spec.min_operations, spec.max_operations + 1))
+        machines = rng.choice(self._n_machines, size=count, replace=False)
+        return tuple(OperationSpec.on(int(m), spec.duration) for m in machines)
+
+    def _breakdown_process(self, machine: int) -> Any:
+        breakdown = self.spec.machines[machine].breakdown
+        assert breakdown is not None
+        rng = self._rng_breakdowns[machine]
+        env = self.env
+        while True:
+            yield env.timeout(breakdown.time_to_failure.sample(rng))
+            repair = breakdown.repair_time.sample(rng)
+            self._machine_up[machine] = False
+            self._due.discard(machine)
+            running = self._running[machine]
+            if running is not None:
+                self._remaining[machine] = running._delay + self._machine_started[machine] - env.now  # type: ignore[attr-defined]
+                self._running[machine] = None
+            self._log((env.now, BREAKDOWN, machine, self._machine_job[machine], -1, repair))
+            self._check_production()
+            yield env.timeout(repair)
+            self._machine_up[machine] = True
+            self._log((env.now, REPAIR, machine, self._machine_job[machine], -1, repair))
+            job = self._machine_job[machine]
+            if job >= 0:
+                remaining = self._remaining[machine]
+                self._machine_started[machine] = env.now
+                event = env.timeout(remaining, value=(job, machine))
+                event.callbacks.append(self._on_operation_done)
+                self._running[machine] = event
+            else:
+                self._refresh(machine)
+                self._check_production()
+
+    # ------------------------------------------------------------- inventory
+
+    def _materials_ok(self, job: int) -> bool:
+        stock = self._stock
+        return all(stock[k] >= q for k, q in self._job_materials[job][self._job_next[job]])
+
+    def _consume(self, needs: Sequence[tuple[int, float]]) -> None:
+        self._integrate_stock()
+        for material, quantity in needs:
+            self._stock[material] -= quantity
+            self._reorder(material)
+        for machine in list(self._due):
+            self._refresh(machine)
+
+    def _reorder(self, material: int) -> None:
+        spec = self.spec.materials[material]
+        while self._stock[material] + self._on_order[material] <= spec.reorder_point:
+            self._on_order[material] += spec.order_quantity
+            self._ordering_cost += spec.order_cost
+            self._log((self.env.now, ORDER, -1, material, -1, spec.order_quantity))
+            event = self.env.timeout(spec.lead_time.sample(self._rng_materials), value=material)
+            event.callbacks.append(self._on_material_received)
+
+    def _on_material_received(self, event: simpy.Event) -> None:
+        material = event._value  # type: ignore[attr-defined]
+        quantity = self.spec.materials[material].order_quantity
+        self._integrate_stock()
+        self._stock[material] += quantity
+        self._on_order[material] -= quantity
+        self._log((self.env.now, RECEIVE, -1, material, -1, quantity))
+        for machine in range(self._n_machines):
+            if self._queues[machine]:
+                self._refresh(machine)
+
+    def _integrate_stock(self) -> None:
+        now = self.env.now
+        elapsed = now - self._last_stock_change
+        if elapsed > 0:
+            for index, units in enumerate(self._fg):
+                self._fg_area[index] += units * elapsed
+                self._backlog_area[index] += self._backlog[index] * elapsed
+            for index, units in enumerate(self._stock):
+                self._material_area[index] += units * elapsed
+        self._last_stock_change = now
+
+    def _receive_finished_goods(self, product: int, quantity: int) -> None:
+        self._integrate_stock()
+        self._fg[product] += quantity
+        backlog = self._backlog[product]
+        if backlog > 0:
+            shipped = min(backlog, self._fg[product])
+            self._fg[product] -= shipped
+            self._backlog[product] -= shipped
+            self._log((self.env.now, SHIP, -1, -1, product, shipped))
+
+    def _demand_process(self, product: int) -> Any:
+        spec = self.spec.products[product]
+        demand = spec.demand
+        assert demand is not None
+        period_length = self.spec.demand_period
+        history = self.demand_history[product]
+        period = 0
+        while True:
+            yield self.env.timeout(period_length)
+            units = sample_demand(demand, period, self._rng_demand)
+            history.append(units)
+            period += 1
+            if units == 0:
+                continue
+            self._integrate_stock()
+            self._demand_total += units
+            shipped = min(units, self._fg[product])
+            self._fg[product] -= shipped
+            self._demand_filled += shipped
+            now = self.env.now
+            self._log((now, DEMAND, -1, -1, product, float(units)))
+            if shipped:
+                self._log((now, SHIP, -1, -1, product, float(shipped)))
+            short = units - shipped
+            if short:
+                if self.spec.backorders:
+                    self._backlog[product] += short
+                    self._log((now, BACKORDER, -1, -1, product, float(short)))
+                else:
+                    self._lost_units[product] += short
+                    self._log((now, LOST, -1, -1, product, float(short)))
+
+    # ------------------------------------------------------------ production
+
+    def _check_production(self) -> None:
+        production = self.spec.production
+        if production is None or self.done or self._idling:
+            return
+        machine = production.machine
+        due = (
+            self._machine_job[machine] < 0
+            and self._machine_up[machine]
+            and not self._queues[machine]
+        )
+        if due and not self._production_due:
+            self._production_due = True
+            self._signal()
+        elif not due:
+            self._production_due = False
+
+    def _on_idle_over(self, event: simpy.Event) -> None:
+        self._idling = False
+        self._check_production()
+
+    # ---------------------------------------------------------------- reading
+
+    @property
+    def now(self) -> float:
+        """Current simulated time."""
+        return float(self.env.now)
+
+    @property
+    def n_machines(self) -> int:
+        """Number of machines."""
+        return self._n_machines
+
+    @property
+    def n_jobs(self) -> int:
+        """Jobs created so far (released or waiting for release)."""
+        return len(self._job_next)
+
+    def operation_time(self, job: int, machine: int) -> float:
+        """Processing time of ``job``'s next operation on ``machine`` (no setup)."""
+        step = self._job_next[job]
+        return self._job_times[job][step][self._job_machines[job][step].index(machine)]
+
+    def setup_time(self, job: int, machine: int) -> float:
+        """Setup ``machine`` would need before ``job``'s next operation."""
+        times = self._setup_times[machine]
+        previous = self._machine_family[machine]
+        family = self._job_family[job]
+        if times is None or NO_FAMILY in (previous, family) or previous == family:
+            return 0.0
+        return times[previous][family]
+
+    def work_remaining(self, job: int) -> float:
+        """Processing time of ``job``'s operations not yet started."""
+        return self._job_work_left[job]
+
+    def operations_remaining(self, job: int) -> int:
+        """Operations of ``job`` not yet started."""
+        return len(self._job_machines[job]) - self._job_next[job]
+
+    def operation_index(self, job: int) -> int:
+        """Index of ``job``'s next operation in its routing."""
+        return self._job_next[job]
+
+    def n_operations(self, job: int) -> int:
+        """Length of ``job``'s routing."""
+        return len(self._job_machines[job])
+
+    def release_time(self, job: int) -> float:
+        """When ``job`` was released (NaN before)."""
+        return self._job_release[job]
+
+    def due_date(self, job: int) -> float:
+        """``job``'s due date (``inf`` when it has none)."""
+        return self._job_due[job]
+
+    def weight(self, job: int) -> float:
+        """``job``'s weight."""
+        return self._job_weight[job]
+
+    def queued_since(self, job: int) -> float:
+        """When ``job`` joined the queue of its next operation."""
+        return self._job_queued_at[job]
+
+    def completion_time(self, job: int) -> float:
+        """When ``job`` finished (NaN before)."""
+        return self._job_completion[job]
+
+    def product_of(self, job: int) -> int:
+        """``job``'s product index (-1 when it has only its own routing)."""
+        return self._job_product[job]
+
+    def machine_busy(self, machine: int) -> bool:
+        """Whether ``machine`` holds an operation (running or interrupted)."""
+        return self._machine_job[machine] >= 0
+
+    def machine_up(self, machine: int) -> bool:
+        """Whether ``machine`` is working (not broken down)."""
+        return self._machine_up[machine]
+
+    def machine_job(self, machine: int) -> int:
+        """The job on ``machine``, or -1."""
+        return self._machine_job[machine]
+
+    def machine_free_at(self, machine: int) -> float:
+        """When ``machine``'s current operation is scheduled to end (now if idle)."""
+        event = self._running[machine]
+        if event is None:
+            return self.now if self._machine_up[machine] else math.inf
+        return self._machine_started[machine] + event._delay  # type: ignore[attr-defined]
+
+    def waiting_jobs(self, machine: int) -> list[int]:
+        """All jobs queued at ``machine``, startable or not."""
+        return list(self._queues[machine])
+
+    @property
+    def finished_goods(self) -> list[float]:
+        """Finished goods on hand per product."""
+        return list(self._fg)
+
+    @property
+    def backlog(self) -> list[float]:
+        """Backordered units per product."""
+        return list(self._backlog)
+
+    @property
+    def material_stock(self) -> list[float]:
+        """Raw material on hand per material."""
+        return list(self._stock)
+
+    @property
+    def material_on_order(self) -> list[float]:
+        """Raw material ordered, not yet received, per material."""
+        return list(self._on_order)
+
+    @property
+    def production_machine_family(self) -> int:
+        """Setup family the production machine is set for (-1: none yet)."""
+        production = self.spec.production
+        return self._machine_family[production.machine] if production else NO_FAMILY
+
+    def kpis(self) -> KPIs:
+        """Indicators of the episode so far (final once :attr:`done`)."""
+        self._integrate_stock()
+        now = self.env.now
+        finished = [j for j, c in enumerate(self._job_completion) if not math.isnan(c)]
+        completion = np.array([self._job_completion[j] for j in finished], dtype=float)
+        release = np.array([self._job_release[j] for j in finished], dtype=float)
+        due = np.array([self._job_due[j] for j in finished], dtype=float)
+        weight = np.array([self._job_weight[j] for j in finished], dtype=float)
+        flow = completion - release
+        tardiness = np.maximum(completion - due, 0.0)
+        count = len(finished)
+        makespan = float(completion.max()) if count else 0.0
+        span = makespan if self.spec.horizon is None else now
+        utilisation = tuple(
+            min(busy / span, 1.0) if span > 0 else 0.0 for busy in self._running_busy_time()
+        )
+        products = self.spec.products
+        holding = sum(p.holding_cost * a for p, a in zip(products, self._fg_area, strict=True))
+        holding += sum(
+            m.holding_cost * a
+            for m, a in zip(self.spec.materials, self._material_area, strict=True)
+        )
+        backorder = sum(
+            p.backorder_cost * a for p, a in zip(products, self._backlog_area, strict=True)
+        )
+        lost = sum(p.lost_sale_cost * u for p, u in zip(products, self._lost_units, strict=True))
+        wip_area = self._wip_area + self._jobs_open * (now - self._wip_last)
+        return KPIs(
+            time=float(now),
+            jobs_released=int(sum(1 for r in self._job_release if not math.isnan(r))),
+            jobs_completed=count,
+            makespan=makespan,
+            mean_flow_time=float(flow.mean()) if count else 0.0,
+            mean_weighted_flow_time=float((weight * flow).sum() / weight.sum())
+            if count and weight.sum() > 0
+            else 0.0,
+            total_tardiness=float(tardiness.sum()),
+            total_weighted_tardiness=float((weight * tardiness).sum()),
+            mean_weighted_tardiness=float((weight * tardiness).sum() / count) if count else 0.0,
+            max_tardiness=float(tardiness.max()) if count else 0.0,
+            tardy_jobs=int((tardiness > 0).sum()),
+            utilisation=float(np.mean(utilisation)),
+            machine_utilisation=utilisation,
+            mean_wip=float(wip_area / now) if now > 0 else 0.0,
+            fill_rate=self._demand_filled / self._demand_total if self._demand_total else 1.0,
+            holding_cost=float(holding),
+            backorder_cost=float(backorder),
+            lost_sales_cost=float(lost),
+            setup_cost=self._setup_cost,
+            ordering_cost=self._ordering_cost,
+            total_cost=float(holding + backorder + lost + self._setup_cost + self._ordering_cost),
+            setups=self._setups,
+            decisions=self.decisions,
+            events=len(self.log),
+        )
+
+    def _running_busy_time(self) -> list[float]:
+        """Busy time per machine up to now (a running operation counts up to now)."""
+        now = self.env.now
+        busy = list(self._machine_busy_time)
+        for machine, event in enumerate(self._running):
+            if event is not None:
+                end = self._machine_started[machine] + event._delay  # type: ignore[attr-defined]
+                busy[machine] -= max(end - now, 0.0)
+            elif self._machine_job[machine] >= 0:  # interrupted by a breakdown
+                busy[machine] -= self._remaining[machine]
+        return busy
+
+    def event_log(self) -> list[LoggedEvent]:
+        """The event log as named tuples, in the order things happened."""
+        return [LoggedEvent(*entry) for entry in self.log]
+
+    def write_event_log(self, path: str | Path) -> Path:
+        """Write the event log as CSV (atomically: a temporary file, then a rename)."""
+        path = Path(path)
+        temporary = path.with_name(path.name + ".tmp")
+        with temporary.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(LoggedEvent._fields)
+            writer.writerows(self.log)
+        temporary.replace(path)
+        return path
+
+
+def _discard(_: object) -> None:
+    """Log sink used when events are not recorded."""
+
+
+def _draw(duration: float | Any, rng: np.random.Generator) -> float:
+    if isinstance(duration, int | float):
+        return float(duration)
+    return duration.sample(rng)
