@@ -224,6 +224,9 @@ class Factory:
         self._job_queued_at: list[float] = []
         self._job_completion: list[float] = []
         self._jobs_open = 0
+        self._open_jobs: dict[int, None] = {}  # released, unfinished, in release order
+        self._finished_weighted_tardiness = 0.0
+        self._finished_weighted_flow = 0.0
         self._releases_pending = 0
         # Inventory.
         self._stock = [m.initial_stock for m in spec.materials]
@@ -427,6 +430,21 @@ class Factory:
         self._running[machine] = event
         self._log((self.env.now, START, machine, job, step, setup))
 
+    def defer(self, machine: int) -> None:
+        """Leave ``machine`` idle for now although work is waiting.
+
+        Its choice comes due again when another job joins its queue, or when it is
+        repaired or finishes work. Used to replay a given schedule (which may wait
+        on purpose) and for environments that allow waiting.
+
+        Raises:
+            DecisionError: The machine has no choice due.
+        """
+        if machine not in self._due:
+            raise DecisionError(f"machine {machine} has no dispatch choice due at t={self.now}")
+        self.decisions += 1
+        self._due.discard(machine)
+
     def produce(self, product: int, lot_size: int) -> int:
         """Release a lot of ``product`` and start it on the production machine now.
 
@@ -497,6 +515,7 @@ class Factory:
         now = self.env.now
         self._update_wip(+1)
         self._job_release[job] = now
+        self._open_jobs[job] = None
         self._log((now, RELEASE, -1, job, -1, float(self._job_quantity[job])))
         self._enqueue(job)
 
@@ -530,6 +549,12 @@ class Factory:
         now = self.env.now
         self._job_completion[job] = now
         self._update_wip(-1)
+        del self._open_jobs[job]
+        weight = self._job_weight[job]
+        self._finished_weighted_flow += weight * (now - self._job_release[job])
+        due = self._job_due[job]
+        if now > due:
+            self._finished_weighted_tardiness += weight * (now - due)
         self._log((now, FINISH, -1, job, -1, 0.0))
         product = self._job_product[job]
         if product >= 0 and self.spec.products[product].demand is not None:
@@ -757,6 +782,38 @@ class Factory:
         """Jobs created so far (released or waiting for release)."""
         return len(self._job_next)
 
+    def open_jobs(self) -> list[int]:
+        """Released, unfinished jobs in release order."""
+        return list(self._open_jobs)
+
+    def weighted_tardiness_so_far(self) -> float:
+        """Weighted tardiness accrued up to now, open jobs included.
+
+        Finished jobs count ``w * max(0, C - d)``; open jobs ``w * max(0, now - d)``. At
+        the end of an episode it equals the total weighted tardiness, so the changes of
+        this quantity between decisions telescope into the objective.
+        """
+        now = self.env.now
+        due, weight = self._job_due, self._job_weight
+        accrued = self._finished_weighted_tardiness
+        for job in self._open_jobs:
+            if now > due[job]:
+                accrued += weight[job] * (now - due[job])
+        return accrued
+
+    def weighted_flow_time_so_far(self) -> float:
+        """Weighted time in system accrued up to now, open jobs included."""
+        now = self.env.now
+        release, weight = self._job_release, self._job_weight
+        return self._finished_weighted_flow + sum(
+            weight[job] * (now - release[job]) for job in self._open_jobs
+        )
+
+    def cost_so_far(self) -> float:
+        """Total cost (holding, backorder, lost sales, setup, ordering) accrued up to now."""
+        self._integrate_stock()
+        return sum(self._costs()) + self._setup_cost + self._ordering_cost
+
     def operation_time(self, job: int, machine: int) -> float:
         """Processing time of ``job``'s next operation on ``machine`` (no setup)."""
         step = self._job_next[job]
@@ -877,16 +934,7 @@ class Factory:
         utilisation = tuple(
             min(busy / span, 1.0) if span > 0 else 0.0 for busy in self._running_busy_time()
         )
-        products = self.spec.products
-        holding = sum(p.holding_cost * a for p, a in zip(products, self._fg_area, strict=True))
-        holding += sum(
-            m.holding_cost * a
-            for m, a in zip(self.spec.materials, self._material_area, strict=True)
-        )
-        backorder = sum(
-            p.backorder_cost * a for p, a in zip(products, self._backlog_area, strict=True)
-        )
-        lost = sum(p.lost_sale_cost * u for p, u in zip(products, self._lost_units, strict=True))
+        holding, backorder, lost = self._costs()
         wip_area = self._wip_area + self._jobs_open * (now - self._wip_last)
         return KPIs(
             time=float(now),
@@ -916,6 +964,20 @@ class Factory:
             decisions=self.decisions,
             events=len(self.log),
         )
+
+    def _costs(self) -> tuple[float, float, float]:
+        """Holding, backorder and lost-sales cost up to the last stock integration."""
+        products = self.spec.products
+        holding = sum(p.holding_cost * a for p, a in zip(products, self._fg_area, strict=True))
+        holding += sum(
+            m.holding_cost * a
+            for m, a in zip(self.spec.materials, self._material_area, strict=True)
+        )
+        backorder = sum(
+            p.backorder_cost * a for p, a in zip(products, self._backlog_area, strict=True)
+        )
+        lost = sum(p.lost_sale_cost * u for p, u in zip(products, self._lost_units, strict=True))
+        return holding, backorder, lost
 
     def _running_busy_time(self) -> list[float]:
         """Busy time per machine up to now (a running operation counts up to now)."""
