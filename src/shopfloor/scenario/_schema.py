@@ -1,0 +1,535 @@
+"""The schema of a scenario file: ``envs/*.yaml`` as pydantic models.
+
+A scenario file is the YAML form of a :class:`shopfloor.sim.FactorySpec` with names
+where the simulation uses indices (machines, products, materials, setup families),
+plus a header (``name``, ``description``, an ``env:`` section for the env layer).
+These models check the shape of the file and every value that can be checked on its
+own; :mod:`shopfloor.scenario._build` then resolves names and builds the spec.
+
+Every model forbids unknown fields and is frozen. A distribution is a bare number
+(a constant) or a mapping with a ``kind`` discriminator, e.g.
+``{kind: exponential, mean: 4}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    PositiveFloat,
+    PositiveInt,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+
+from shopfloor.sim import (
+    Choice,
+    Constant,
+    Distribution,
+    Duration,
+    Exponential,
+    Gamma,
+    LogNormal,
+    Normal,
+    Triangular,
+    Uniform,
+    Weibull,
+)
+
+Name = Annotated[str, StringConstraints(min_length=1)]
+"""A non-empty name of a machine, product, material or setup family."""
+
+TAG_PREFIX = "kind:"
+"""Prefix of the union tags pydantic puts in error locations; stripped when reporting."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# --- distributions -------------------------------------------------------------------
+
+
+class _DistributionModel(_Model):
+    """Common part of the distribution mappings."""
+
+    def to_sim(self) -> Distribution:
+        """The simulation's distribution object."""
+        raise NotImplementedError
+
+    @model_validator(mode="after")
+    def _check_with_sim(self) -> _DistributionModel:
+        self.to_sim()  # the sim dataclasses check the parameters together
+        return self
+
+
+class ConstantModel(_DistributionModel):
+    """``{kind: constant, value}``: a fixed value (a bare number means the same)."""
+
+    kind: Literal["constant"]
+    value: NonNegativeFloat
+
+    def to_sim(self) -> Constant:
+        """The simulation's distribution object."""
+        return Constant(self.value)
+
+
+class ExponentialModel(_DistributionModel):
+    """``{kind: exponential, mean}``."""
+
+    kind: Literal["exponential"]
+    mean: PositiveFloat
+
+    def to_sim(self) -> Exponential:
+        """The simulation's distribution object."""
+        return Exponential(mean_value=self.mean)
+
+
+class UniformModel(_DistributionModel):
+    """``{kind: uniform, low, high, integer}``; integer draws when ``integer`` is true."""
+
+    kind: Literal["uniform"]
+    low: NonNegativeFloat
+    high: NonNegativeFloat
+    integer: bool = False
+
+    def to_sim(self) -> Uniform:
+        """The simulation's distribution object."""
+        return Uniform(low=self.low, high=self.high, integer=self.integer)
+
+
+class NormalModel(_DistributionModel):
+    """``{kind: normal, mean, std, min}``: normal clipped below at ``min`` (default 0)."""
+
+    kind: Literal["normal"]
+    mean: float
+    std: NonNegativeFloat
+    minimum: float = Field(0.0, alias="min")
+
+    def to_sim(self) -> Normal:
+        """The simulation's distribution object."""
+        return Normal(mean_value=self.mean, std=self.std, minimum=self.minimum)
+
+
+class LogNormalModel(_DistributionModel):
+    """``{kind: lognormal, mean, std}``: mean and std of the value itself, not of its log."""
+
+    kind: Literal["lognormal"]
+    mean: PositiveFloat
+    std: NonNegativeFloat
+
+    def to_sim(self) -> LogNormal:
+        """The simulation's distribution object."""
+        return LogNormal(mean_value=self.mean, std=self.std)
+
+
+class GammaModel(_DistributionModel):
+    """``{kind: gamma, shape, scale}`` (mean = shape * scale)."""
+
+    kind: Literal["gamma"]
+    shape: PositiveFloat
+    scale: PositiveFloat
+
+    def to_sim(self) -> Gamma:
+        """The simulation's distribution object."""
+        return Gamma(shape=self.shape, scale=self.scale)
+
+
+class WeibullModel(_DistributionModel):
+    """``{kind: weibull, shape, scale}``."""
+
+    kind: Literal["weibull"]
+    shape: PositiveFloat
+    scale: PositiveFloat
+
+    def to_sim(self) -> Weibull:
+        """The simulation's distribution object."""
+        return Weibull(shape=self.shape, scale=self.scale)
+
+
+class TriangularModel(_DistributionModel):
+    """``{kind: triangular, low, mode, high}``."""
+
+    kind: Literal["triangular"]
+    low: NonNegativeFloat
+    mode: NonNegativeFloat
+    high: NonNegativeFloat
+
+    def to_sim(self) -> Triangular:
+        """The simulation's distribution object."""
+        return Triangular(low=self.low, mode=self.mode, high=self.high)
+
+
+class ChoiceModel(_DistributionModel):
+    """``{kind: choice, values, weights}``: one of ``values`` (uniformly if no weights)."""
+
+    kind: Literal["choice"]
+    values: list[NonNegativeFloat] = Field(min_length=1)
+    weights: list[NonNegativeFloat] = []
+
+    def to_sim(self) -> Choice:
+        """The simulation's distribution object."""
+        return Choice(values=tuple(self.values), weights=tuple(self.weights))
+
+
+_DISTRIBUTION_MODELS: dict[str, type[_DistributionModel]] = {
+    "constant": ConstantModel,
+    "exponential": ExponentialModel,
+    "uniform": UniformModel,
+    "normal": NormalModel,
+    "lognormal": LogNormalModel,
+    "gamma": GammaModel,
+    "weibull": WeibullModel,
+    "triangular": TriangularModel,
+    "choice": ChoiceModel,
+}
+DISTRIBUTION_KINDS: tuple[str, ...] = tuple(_DISTRIBUTION_MODELS)
+"""The values ``kind`` may take."""
+
+DISTRIBUTION_ERROR = "distribution"
+"""Pydantic error type of a value that is neither a number nor a known distribution."""
+
+
+def _distribution_tag(value: Any) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return f"{TAG_PREFIX}number"
+    if isinstance(value, Mapping):
+        kind = value.get("kind")
+        return f"{TAG_PREFIX}{kind}" if isinstance(kind, str) else None
+    if isinstance(value, _DistributionModel):
+        return f"{TAG_PREFIX}{getattr(value, 'kind', '')}"
+    return None
+
+
+DistributionModel = Annotated[
+    Annotated[NonNegativeFloat, Tag(f"{TAG_PREFIX}number")]
+    | Annotated[ConstantModel, Tag(f"{TAG_PREFIX}constant")]
+    | Annotated[ExponentialModel, Tag(f"{TAG_PREFIX}exponential")]
+    | Annotated[UniformModel, Tag(f"{TAG_PREFIX}uniform")]
+    | Annotated[NormalModel, Tag(f"{TAG_PREFIX}normal")]
+    | Annotated[LogNormalModel, Tag(f"{TAG_PREFIX}lognormal")]
+    | Annotated[GammaModel, Tag(f"{TAG_PREFIX}gamma")]
+    | Annotated[WeibullModel, Tag(f"{TAG_PREFIX}weibull")]
+    | Annotated[TriangularModel, Tag(f"{TAG_PREFIX}triangular")]
+    | Annotated[ChoiceModel, Tag(f"{TAG_PREFIX}choice")],
+    Discriminator(
+        _distribution_tag,
+        custom_error_type=DISTRIBUTION_ERROR,
+        custom_error_message="expected a number >= 0 or a mapping with `kind: "
+        + " | ".join(DISTRIBUTION_KINDS)
+        + "`",
+    ),
+]
+"""A random quantity in a file: a number >= 0 (a constant) or a ``kind:`` mapping."""
+
+DistributionValue = float | _DistributionModel
+"""What a validated :data:`DistributionModel` field holds."""
+
+
+def to_distribution(value: DistributionValue) -> Distribution:
+    """Convert a validated distribution field; a number becomes :class:`Constant`."""
+    if isinstance(value, _DistributionModel):
+        return value.to_sim()
+    return Constant(float(value))
+
+
+def to_duration(value: DistributionValue) -> Duration:
+    """Convert a validated processing time; a constant stays a plain number.
+
+    Plain numbers keep a factory deterministic in the simulation's eyes
+    (:attr:`shopfloor.sim.FactorySpec.is_static`).
+    """
+    if isinstance(value, ConstantModel):
+        return float(value.value)
+    if isinstance(value, _DistributionModel):
+        return value.to_sim()
+    return float(value)
+
+
+def _positive_mean(value: DistributionValue | None, field: str) -> None:
+    if value is not None and to_distribution(value).mean <= 0:
+        raise ValueError(f"{field} must have a mean > 0")
+
+
+# --- machines ------------------------------------------------------------------------
+
+
+class SetupModel(_Model):
+    """Sequence-dependent setups of a machine, by setup family name.
+
+    ``time`` is the setup time of every change of family; ``times[a][b]`` overrides it
+    when family ``b`` follows family ``a``. Give ``time``, ``times`` or both; without
+    ``time``, ``times`` must cover every ordered pair of different families.
+    """
+
+    time: NonNegativeFloat | None = None
+    times: dict[Name, dict[Name, NonNegativeFloat]] | None = None
+    cost: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _time_or_times(self) -> SetupModel:
+        if self.time is None and self.times is None:
+            raise ValueError("give `time` (every change of family), `times` (per pair) or both")
+        return self
+
+
+class BreakdownModel(_Model):
+    """Random failures: up for ``time_to_failure``, then down for ``repair_time``."""
+
+    time_to_failure: DistributionModel
+    repair_time: DistributionModel
+
+    @model_validator(mode="after")
+    def _failures_take_time(self) -> BreakdownModel:
+        _positive_mean(self.time_to_failure, "time_to_failure")
+        return self
+
+
+class MachineModel(_Model):
+    """A machine; a bare string in the ``machines`` list is a machine with only a name."""
+
+    name: Name
+    setup: SetupModel | None = None
+    breakdown: BreakdownModel | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_name(cls, data: Any) -> Any:
+        return {"name": data} if isinstance(data, str) else data
+
+
+# --- routings and products -----------------------------------------------------------
+
+
+class OperationModel(_Model):
+    """One step of a routing.
+
+    ``machine`` names one machine, ``machines`` several alternatives (flexible job shop).
+    ``duration`` is the time per unit on any of them, ``durations`` one per machine.
+    ``materials`` maps raw-material names to the quantity per unit consumed at the start.
+    """
+
+    machine: Name | None = None
+    machines: list[Name] | None = Field(None, min_length=1)
+    duration: DistributionModel | None = None
+    durations: list[DistributionModel] | None = Field(None, min_length=1)
+    materials: dict[Name, NonNegativeFloat] = {}
+
+    @model_validator(mode="after")
+    def _consistent(self) -> OperationModel:
+        if (self.machine is None) == (self.machines is None):
+            raise ValueError("give exactly one of `machine` and `machines`")
+        if (self.duration is None) == (self.durations is None):
+            raise ValueError("give exactly one of `duration` and `durations`")
+        names = self.machine_names
+        if self.durations is not None and len(self.durations) != len(names):
+            raise ValueError(
+                f"{len(self.durations)} `durations` for {len(names)} machines {names}; "
+                "give one per machine (or a single `duration`)"
+            )
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"machine {', '.join(map(repr, repeated))} listed twice")
+        return self
+
+    @property
+    def machine_names(self) -> list[str]:
+        """The machine names, whether given as ``machine`` or ``machines``."""
+        return [self.machine] if self.machine is not None else list(self.machines or [])
+
+    @property
+    def duration_values(self) -> list[DistributionValue]:
+        """One duration per machine (a single ``duration`` repeated)."""
+        if self.durations is not None:
+            return list(self.durations)
+        assert self.duration is not None
+        return [self.duration] * len(self.machine_names)
+
+
+class ShockModel(_Model):
+    """Demand multiplied by ``multiplier`` in periods ``[start, end)``."""
+
+    start: Annotated[int, Field(ge=0)]
+    end: PositiveInt
+    multiplier: NonNegativeFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ShockModel:
+        if self.start >= self.end:
+            raise ValueError(f"need start < end, got start {self.start} and end {self.end}")
+        return self
+
+
+class DemandModel(_Model):
+    """Customer demand per period (see :class:`shopfloor.sim.DemandSpec`)."""
+
+    rate: NonNegativeFloat
+    amplitude: Annotated[float, Field(ge=0, le=1)] = 0.0
+    season_length: Annotated[int, Field(ge=0)] = 0
+    phase: float = 0.0
+    trend: float = 0.0
+    shocks: list[ShockModel] = []
+    occurrence: Annotated[float, Field(gt=0, le=1)] = 1.0
+
+
+class ProductModel(_Model):
+    """A product type: routing, setup family, finished-goods stock and costs, demand."""
+
+    name: Name
+    family: Name | None = None
+    routing: list[OperationModel] = Field(min_length=1)
+    initial_stock: NonNegativeFloat = 0.0
+    holding_cost: NonNegativeFloat = 0.0
+    backorder_cost: NonNegativeFloat = 0.0
+    lost_sale_cost: NonNegativeFloat = 0.0
+    demand: DemandModel | None = None
+
+    @property
+    def family_name(self) -> str:
+        """The setup family; a product without one is a family of its own."""
+        return self.family if self.family is not None else self.name
+
+
+# --- jobs and arrivals ---------------------------------------------------------------
+
+
+class JobModel(_Model):
+    """A job known in advance: a product, its own routing, or both."""
+
+    product: Name | None = None
+    routing: list[OperationModel] | None = Field(None, min_length=1)
+    release_time: NonNegativeFloat = 0.0
+    due_date: NonNegativeFloat | None = None
+    weight: NonNegativeFloat = 1.0
+    quantity: PositiveInt = 1
+    name: str = ""
+
+    @model_validator(mode="after")
+    def _has_work(self) -> JobModel:
+        if self.product is None and self.routing is None:
+            raise ValueError("give `product`, `routing` or both")
+        return self
+
+
+class RandomRoutingModel(_Model):
+    """Each arriving job gets distinct random machines and random times."""
+
+    min_operations: PositiveInt
+    max_operations: PositiveInt
+    duration: DistributionModel
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RandomRoutingModel:
+        if self.min_operations > self.max_operations:
+            raise ValueError(
+                f"min_operations {self.min_operations} > max_operations {self.max_operations}"
+            )
+        return self
+
+
+class ArrivalsModel(_Model):
+    """Jobs arriving over time: a product mix or random routings."""
+
+    interarrival: DistributionModel
+    product_mix: dict[Name, NonNegativeFloat] | None = None
+    random_routing: RandomRoutingModel | None = None
+    due_date_tightness: DistributionModel | None = None
+    weight: DistributionModel | None = None
+    max_jobs: PositiveInt | None = None
+    until: PositiveFloat | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ArrivalsModel:
+        if (self.product_mix is None) == (self.random_routing is None):
+            raise ValueError("give exactly one of `product_mix` and `random_routing`")
+        if self.product_mix is not None and sum(self.product_mix.values()) <= 0:
+            raise ValueError("product_mix needs a probability > 0")
+        if self.max_jobs is None and self.until is None:
+            raise ValueError("set `max_jobs` or `until`, or arrivals never end")
+        _positive_mean(self.interarrival, "interarrival")
+        return self
+
+
+# --- inventory and production --------------------------------------------------------
+
+
+class MaterialModel(_Model):
+    """A raw material with continuous-review (s, Q) replenishment."""
+
+    name: Name
+    initial_stock: NonNegativeFloat
+    reorder_point: float
+    order_quantity: PositiveFloat
+    lead_time: DistributionModel
+    holding_cost: NonNegativeFloat = 0.0
+    order_cost: NonNegativeFloat = 0.0
+
+
+class ProductionModel(_Model):
+    """Make-to-stock: what to produce next on ``machine``, in which lot size."""
+
+    machine: Name
+    lot_sizes: list[PositiveInt] = Field([1], min_length=1)
+    idle_time: PositiveFloat = 1.0
+
+
+# --- the file ------------------------------------------------------------------------
+
+FACTORY_FIELDS: tuple[str, ...] = (
+    "families",
+    "machines",
+    "products",
+    "jobs",
+    "arrivals",
+    "materials",
+    "production",
+    "demand_period",
+    "horizon",
+    "backorders",
+)
+"""Fields that describe the factory, which an ``instance:`` scenario takes from the instance."""
+
+
+class ScenarioFile(_Model):
+    """A scenario file (``envs/*.yaml``): a header plus the factory, or a benchmark instance.
+
+    Attributes:
+        name: Scenario name (also the factory's name).
+        description: What it models, for people.
+        env: Settings for the env layer, passed through untouched (e.g. ``objective``).
+        instance: A bundled benchmark instance (e.g. ``ft06``) instead of the factory fields.
+        families: Setup family names in index order (default: order of first use).
+        machines: The machines.
+        products: Product types.
+        jobs: Jobs known in advance.
+        arrivals: Jobs arriving over time.
+        materials: Raw materials.
+        production: Make-to-stock production choice.
+        demand_period: Length of a demand period in time units.
+        horizon: End of the episode (required with customer demand).
+        backorders: Unmet demand waits (true) or is lost (false).
+    """
+
+    name: Name
+    description: str = ""
+    env: dict[str, Any] = {}
+    instance: Name | None = None
+    families: list[Name] | None = Field(None, min_length=1)
+    machines: list[MachineModel] = []
+    products: list[ProductModel] = []
+    jobs: list[JobModel] = []
+    arrivals: ArrivalsModel | None = None
+    materials: list[MaterialModel] = []
+    production: ProductionModel | None = None
+    demand_period: PositiveFloat = 1.0
+    horizon: PositiveFloat | None = None
+    backorders: bool = True
