@@ -23,6 +23,7 @@ from shopfloor.scenario._load import (
     parse_scenario,
     scenario_path,
 )
+from shopfloor.scenario._resolve import resolve_target
 from shopfloor.scenario._schema import ScenarioFile
 
 __all__ = [
@@ -34,5 +35,6 @@ __all__ = [
     "envs_dir",
     "load_scenario",
     "parse_scenario",
+    "resolve_target",
     "scenario_path",
 ]

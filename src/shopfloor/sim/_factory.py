@@ -814,6 +814,15 @@ class Factory:
         self._integrate_stock()
         return sum(self._costs()) + self._setup_cost + self._ordering_cost
 
+    def next_operation(self, job: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Machines and processing times of ``job``'s next operation (job not finished)."""
+        step = self._job_next[job]
+        return self._job_machines[job][step], self._job_times[job][step]
+
+    def routing_times(self, job: int) -> list[float]:
+        """Processing time of each operation of ``job`` (the fastest alternative)."""
+        return [min(times) for times in self._job_times[job]]
+
     def operation_time(self, job: int, machine: int) -> float:
         """Processing time of ``job``'s next operation on ``machine`` (no setup)."""
         step = self._job_next[job]
@@ -863,6 +872,10 @@ class Factory:
     def completion_time(self, job: int) -> float:
         """When ``job`` finished (NaN before)."""
         return self._job_completion[job]
+
+    def quantity(self, job: int) -> int:
+        """Units in ``job`` (lot size)."""
+        return self._job_quantity[job]
 
     def product_of(self, job: int) -> int:
         """``job``'s product index (-1 when it has only its own routing)."""

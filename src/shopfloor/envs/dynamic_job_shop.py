@@ -1,0 +1,251 @@
+"""The dynamic job shop: arrivals, due dates, weights, breakdowns; pick a job or a rule."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from shopfloor.envs._base import FactoryEnv
+from shopfloor.envs._source import GeneratorSpec
+from shopfloor.envs._spaces import MaskedDiscrete
+from shopfloor.policies._rules import DispatchingRule, choose_job  # TODO move to sim
+from shopfloor.sim import FactorySpec, mean_duration
+
+DEFAULT_RULES = (
+    DispatchingRule.FIFO,
+    DispatchingRule.SPT,
+    DispatchingRule.EDD,
+    DispatchingRule.WSPT,
+    DispatchingRule.ATC,
+    DispatchingRule.CR,
+    DispatchingRule.SLACK,
+)
+GLOBAL_FEATURES = 8
+SLOT_FEATURES = 7
+OBJECTIVES = ("weighted_tardiness", "weighted_flow_time")
+
+
+class DynamicJobShopEnv(FactoryEnv):
+    """## Description
+
+    A dynamic job shop: jobs arrive at random with due dates and weights, machines break
+    down and are repaired, setups and raw materials may apply (all from the scenario).
+    Whenever a machine is idle with jobs waiting, the agent makes its choice for that
+    machine (machine by machine, the lowest index first when several are free at once).
+    Choices with a single waiting job are taken automatically.
+
+    ## Action Space
+
+    * `action_mode="rule"` (default): `Discrete(len(rules))`, the dispatching rule that
+      picks the job (default rules: FIFO, SPT, EDD, WSPT, ATC, CR, SLACK). Every action
+      is always valid, which suits tabular Q-learning and DQN.
+    * `action_mode="job"`: `Discrete(slots)`, the waiting job in that slot; slots hold
+      the machine's queue in arrival order (the first `slots` jobs). Slots beyond the
+      queue are invalid (`action_masks()`); choosing one raises `InvalidActionError`.
+
+    ## Observation Space
+
+    `Box(-1, 1, (8 + n_machines + 7 * slots,), float32)`. Times are divided by the mean
+    operation time `p` of the scenario, then squashed with `tanh(x / 10)` where noted.
+
+    | index | feature |
+    |---|---|
+    | 0 | jobs in the system / (machines * slots), clipped to 1 |
+    | 1 | share of machines busy |
+    | 2 | share of machines down |
+    | 3 | jobs waiting at this machine / slots, clipped to 1 |
+    | 4 | share of the waiting jobs already late |
+    | 5 | tanh(mean slack of the waiting jobs / 10p) |
+    | 6 | tanh(min slack of the waiting jobs / 10p) |
+    | 7 | mean processing time here of the waiting jobs / (4p), clipped to 1 |
+    | 8 .. 8+n_machines-1 | one-hot of the machine choosing |
+    | per slot s, from 8+n_machines: 7 features | present (1/0); op time / 4p; tanh(slack / 10p) |
+    | | weight / max weight; tanh(work remaining / 10p); operations remaining / max |
+    | | tanh(time waiting / 10p) |
+
+    ## Rewards
+
+    Minus the objective accrued between choices, divided by `p`: with
+    `objective="weighted_tardiness"` (default) the episode's rewards sum to
+    `-total weighted tardiness / p`; with `"weighted_flow_time"`, to minus the weighted
+    flow time / p. `info["mean_weighted_tardiness"]` reports the KPI at the end.
+
+    ## Starting State
+
+    t=0, an empty shop (unless the scenario lists initial jobs).
+
+    ## Episode End
+
+    Terminates when every arrival has been released and finished. No truncation.
+
+    ## Arguments
+
+    `scenario` (YAML path or bundled name, default `"dynamic_job_shop"`) or `spec`;
+    `action_mode` `"rule"` or `"job"`; `rules` (names); `slots` (default 8); `objective`
+    (default from the scenario's `env.objective`, else weighted tardiness);
+    `render_mode` `"ansi"` or `"rgb_array"`.
+
+    ## Version History
+
+    * v0: Initial version.
+    """
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        spec: FactorySpec | None = None,
+        action_mode: str = "rule",
+        rules: Sequence[str | DispatchingRule] = DEFAULT_RULES,
+        slots: int = 8,
+        objective: str | None = None,
+        render_mode: str | None = None,
+        instance: str | None = None,
+        generator: GeneratorSpec | Mapping[str, Any] | None = None,
+    ):
+        if scenario is None and spec is None and instance is None and generator is None:
+            scenario = "dynamic_job_shop"
+        super().__init__(scenario, instance, spec, generator, render_mode)
+        if action_mode not in ("rule", "job"):
+            raise ValueError(f"action_mode must be 'rule' or 'job', got {action_mode!r}")
+        if slots < 1:
+            raise ValueError(f"slots must be >= 1, got {slots}")
+        objective = objective or self.source.env_options.get("objective", OBJECTIVES[0])
+        if objective not in OBJECTIVES:
+            raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+        self.action_mode = action_mode
+        self.rules = tuple(DispatchingRule.parse(rule) for rule in rules)
+        if not self.rules:
+            raise ValueError("rules must not be empty")
+        self.slots = slots
+        self.objective = objective
+        example = self.source.example()
+        self.n_machines = len(example.machines)
+        self._time_scale = _mean_operation_time(example)
+        self._max_weight = _max_weight(example)
+        self._max_operations = _max_operations(example)
+        self.action_space = MaskedDiscrete(
+            len(self.rules) if action_mode == "rule" else slots, self.action_masks
+        )
+        size = GLOBAL_FEATURES + self.n_machines + SLOT_FEATURES * slots
+        self._size = size
+        self.observation_space = spaces.Box(-1.0, 1.0, (size,), dtype=np.float32)
+
+    def _on_reset(self) -> None:
+        self._rule_rng = np.random.default_rng(int(self.np_random.integers(2**62)))
+
+    def _agent_decides(self) -> bool:
+        factory = self.factory
+        return len(factory.queue(factory.decision_machine())) > 1
+
+    def _resolve(self) -> None:
+        factory = self.factory
+        machine = factory.decision_machine()
+        factory.start(factory.queue(machine)[0], machine)
+
+    def action_masks(self) -> np.ndarray:
+        """Valid actions: every rule, or the occupied slots."""
+        if self.action_mode == "rule":
+            return np.ones(len(self.rules), dtype=bool)
+        mask = np.zeros(self.slots, dtype=bool)
+        factory = self.factory
+        if not factory.done:
+            mask[: min(len(factory.queue(factory.decision_machine())), self.slots)] = True
+        return mask
+
+    def _apply(self, action: int) -> None:
+        factory = self.factory
+        machine = factory.decision_machine()
+        queue = factory.queue(machine)
+        if self.action_mode == "rule":
+            job = choose_job(self.rules[action], factory, machine, queue, self._rule_rng)
+        else:
+            job = queue[action]
+        factory.start(job, machine)
+
+    def _observation(self) -> np.ndarray:
+        factory = self.factory
+        observation = np.zeros(self._size, dtype=np.float32)
+        if factory.done:
+            return observation
+        scale = self._time_scale
+        now = factory.now
+        n = self.n_machines
+        machine = factory.decision_machine()
+        queue = factory.queue(machine)
+        observation[0] = min(len(factory.open_jobs()) / (n * self.slots), 1.0)
+        observation[1] = sum(factory.machine_busy(m) for m in range(n)) / n
+        observation[2] = sum(not factory.machine_up(m) for m in range(n)) / n
+        observation[3] = min(len(queue) / self.slots, 1.0)
+        slacks = [factory.due_date(j) - now - factory.work_remaining(j) for j in queue]
+        finite = [s for s in slacks if math.isfinite(s)]
+        observation[4] = sum(factory.due_date(j) < now for j in queue) / len(queue)
+        if finite:
+            observation[5] = math.tanh(sum(finite) / len(finite) / (10 * scale))
+            observation[6] = math.tanh(min(finite) / (10 * scale))
+        times = [factory.operation_time(j, machine) for j in queue]
+        observation[7] = min(sum(times) / len(times) / (4 * scale), 1.0)
+        observation[GLOBAL_FEATURES + machine] = 1.0
+        offset = GLOBAL_FEATURES + n
+        for slot, job in enumerate(queue[: self.slots]):
+            row = observation[offset + slot * SLOT_FEATURES : offset + (slot + 1) * SLOT_FEATURES]
+            slack = slacks[slot]
+            row[0] = 1.0
+            row[1] = min(times[slot] / (4 * scale), 1.0)
+            row[2] = math.tanh(slack / (10 * scale)) if math.isfinite(slack) else 1.0
+            row[3] = min(factory.weight(job) / self._max_weight, 1.0)
+            row[4] = math.tanh(factory.work_remaining(job) / (10 * scale))
+            row[5] = min(factory.operations_remaining(job) / self._max_operations, 1.0)
+            row[6] = math.tanh((now - factory.queued_since(job)) / (10 * scale))
+        return observation
+
+    def _accrued(self) -> float:
+        if self.objective == "weighted_tardiness":
+            return self.factory.weighted_tardiness_so_far()
+        return self.factory.weighted_flow_time_so_far()
+
+    def _reward_scale(self) -> float:
+        return self._time_scale
+
+    def _info(self) -> dict[str, Any]:
+        info = super()._info()
+        if self.factory.done:
+            kpis = self.factory.kpis()
+            info["mean_weighted_tardiness"] = kpis.mean_weighted_tardiness
+            info["total_weighted_tardiness"] = kpis.total_weighted_tardiness
+            info["mean_flow_time"] = kpis.mean_flow_time
+        return info
+
+
+def _operations(spec: FactorySpec) -> list[Any]:
+    routings = [p.routing for p in spec.products]
+    routings += [job.routing for job in spec.jobs if job.routing is not None]
+    operations = [op for routing in routings for op in routing]
+    return operations
+
+
+def _mean_operation_time(spec: FactorySpec) -> float:
+    times = [mean_duration(d) for op in _operations(spec) for d in op.durations]
+    if spec.arrivals is not None and spec.arrivals.random_routing is not None:
+        times.append(spec.arrivals.random_routing.duration.mean)
+    return max(float(np.mean(times)) if times else 1.0, 1e-9)
+
+
+def _max_weight(spec: FactorySpec) -> float:
+    weights = [job.weight for job in spec.jobs]
+    if spec.arrivals is not None:
+        distribution = spec.arrivals.weight
+        values = getattr(distribution, "values", None)
+        weights.append(max(values) if values else 2.0 * distribution.mean)
+    return max(weights, default=1.0) or 1.0
+
+
+def _max_operations(spec: FactorySpec) -> int:
+    lengths = [len(p.routing) for p in spec.products]
+    lengths += [len(job.routing) for job in spec.jobs if job.routing is not None]
+    if spec.arrivals is not None and spec.arrivals.random_routing is not None:
+        lengths.append(spec.arrivals.random_routing.max_operations)
+    return max(lengths, default=1)
