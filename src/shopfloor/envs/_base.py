@@ -93,8 +93,8 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
         spec = self.source.draw(self.np_random)
         self._factory = Factory(spec, seed=int(self.np_random.integers(2**62)))
         self._on_reset()
+        self._objective = 0.0  # nothing accrues before t=0; the first reward covers the run-in
         self._advance()
-        self._objective = self._accrued()
         return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:

@@ -12,8 +12,7 @@ from gymnasium import spaces
 from shopfloor.envs._base import FactoryEnv
 from shopfloor.envs._source import GeneratorSpec
 from shopfloor.envs._spaces import MaskedDiscrete
-from shopfloor.policies._rules import DispatchingRule, choose_job  # TODO move to sim
-from shopfloor.sim import FactorySpec, mean_duration
+from shopfloor.sim import DispatchingRule, FactorySpec, choose_job, mean_duration
 
 DEFAULT_RULES = (
     DispatchingRule.FIFO,

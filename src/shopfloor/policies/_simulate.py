@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from shopfloor.policies._inventory import BaseStockPolicy
-from shopfloor.policies._rules import DispatchingRule, choose_job
-from shopfloor.sim import Factory, FactorySpec
+from shopfloor.sim import DispatchingRule, Factory, FactorySpec, choose_job
 
 
 def run_factory(

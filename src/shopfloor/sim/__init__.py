@@ -14,6 +14,7 @@ from shopfloor.sim._distributions import (
     Weibull,
 )
 from shopfloor.sim._factory import DecisionError, Factory, KPIs, LoggedEvent
+from shopfloor.sim._rules import DispatchingRule, choose_job
 from shopfloor.sim._spec import (
     ArrivalSpec,
     BreakdownSpec,
@@ -41,6 +42,7 @@ __all__ = [
     "Constant",
     "DecisionError",
     "DemandSpec",
+    "DispatchingRule",
     "Distribution",
     "Duration",
     "Exponential",
@@ -65,6 +67,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "Weibull",
+    "choose_job",
     "demand_level",
     "demand_series",
     "expected_demand",

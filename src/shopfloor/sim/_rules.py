@@ -17,7 +17,7 @@ from enum import Enum
 
 import numpy as np
 
-from shopfloor.sim import Factory
+from shopfloor.sim._factory import Factory
 
 Priority = Callable[[Factory, int, int], float]
 
