@@ -13,7 +13,7 @@ from rich.table import Table
 
 from shopfloor import __version__
 
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 def _simulate(args: argparse.Namespace) -> int:
