@@ -76,6 +76,13 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
     def _on_reset(self) -> None:
         """Hook: per-episode set-up after the factory exists."""
 
+    objective_name = "objective"
+    """Name of the KPI :meth:`episode_objective` reports (lower is better)."""
+
+    @abstractmethod
+    def episode_objective(self) -> float:
+        """The family's KPI of the episode so far (final once terminated); lower is better."""
+
     # -- the Gymnasium API
 
     @property

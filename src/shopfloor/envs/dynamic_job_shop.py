@@ -201,6 +201,15 @@ class DynamicJobShopEnv(FactoryEnv):
             row[6] = math.tanh((now - factory.queued_since(job)) / (10 * scale))
         return observation
 
+    @property
+    def objective_name(self) -> str:  # type: ignore[override]
+        """``mean_weighted_tardiness`` or ``mean_weighted_flow_time``."""
+        return "mean_" + self.objective
+
+    def episode_objective(self) -> float:
+        """Mean weighted tardiness (or weighted flow time) of the jobs finished."""
+        return float(getattr(self.factory.kpis(), self.objective_name))
+
     def _accrued(self) -> float:
         if self.objective == "weighted_tardiness":
             return self.factory.weighted_tardiness_so_far()

@@ -170,6 +170,12 @@ class JobShopEnv(FactoryEnv):
             machine_rows[machine, 2] = len(factory.waiting_jobs(machine)) / self.n_jobs
         return np.concatenate([jobs.ravel(), machine_rows.ravel()])
 
+    objective_name = "makespan"
+
+    def episode_objective(self) -> float:
+        """Makespan (the time of the last completion so far)."""
+        return self.factory.kpis().makespan
+
     def _accrued(self) -> float:
         return self.factory.now
 

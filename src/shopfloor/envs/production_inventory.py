@@ -175,6 +175,12 @@ class ProductionInventoryEnv(FactoryEnv):
                     result[index, step] = expected_demand(product.demand, period + step)
         return result
 
+    objective_name = "total_cost"
+
+    def episode_objective(self) -> float:
+        """Total cost so far."""
+        return self.factory.cost_so_far()
+
     def _accrued(self) -> float:
         return self.factory.cost_so_far()
 

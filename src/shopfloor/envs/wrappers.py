@@ -50,7 +50,7 @@ class DiscretiseObservation(gym.ObservationWrapper[np.int64, np.int64, np.ndarra
             counts = np.broadcast_to(np.asarray(bins, dtype=int), self.features.shape)
             if (counts < 1).any():
                 raise ValueError(f"bins must be >= 1, got {bins}")
-            edges = [
+            edges = [  # type: ignore[misc]
                 np.linspace(box.low[f], box.high[f], count + 1)[1:-1]
                 for f, count in zip(self.features, counts, strict=True)
             ]
@@ -74,7 +74,7 @@ class DiscretiseObservation(gym.ObservationWrapper[np.int64, np.int64, np.ndarra
 
     def action_masks(self) -> np.ndarray:
         """The wrapped env's action mask."""
-        return self.env.unwrapped.action_masks()  # type: ignore[attr-defined, no-any-return]
+        return self.env.unwrapped.action_masks()  # type: ignore[attr-defined]
 
 
 def quantile_edges(

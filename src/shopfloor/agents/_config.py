@@ -1,0 +1,148 @@
+"""Hyperparameters from ``agents/<algorithm>.yaml``, keyed by env id with a default.
+
+As in rl-baselines3-zoo, one YAML per algorithm maps env ids to settings, with a
+``default:`` entry merged under every id. Values are data only: activation functions
+and schedules are named (``activation_fn: tanh``, ``learning_rate: {linear: [3e-4, 0]}``)
+and resolved from a fixed table; nothing is evaluated. Unknown keys are errors that
+name the file and the key.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from torch import nn
+
+ALGORITHMS = ("qlearning", "ppo", "a2c", "dqn", "maskable_ppo")
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "elu": nn.ELU,
+    "leaky_relu": nn.LeakyReLU,
+    "gelu": nn.GELU,
+}
+# Keys the runner reads itself (not passed to the algorithm's constructor).
+RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy"})
+
+
+class AgentConfigError(ValueError):
+    """A hyperparameter file or entry is malformed; the message names file and key."""
+
+
+def agents_dir() -> Path:
+    """The top-level ``agents/`` directory (``$SHOPFLOOR_AGENTS_DIR`` overrides)."""
+    override = os.environ.get("SHOPFLOOR_AGENTS_DIR")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[3] / "agents"
+
+
+def load_hyperparameters(
+    algorithm: str, env_id: str, directory: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """The resolved hyperparameters of ``algorithm`` for ``env_id``.
+
+    Args:
+        algorithm: One of :data:`ALGORITHMS`.
+        env_id: Env id (e.g. ``shopfloor/DynamicJobShop-v0``) or scenario name; entries
+            for it are merged over ``default``.
+        directory: Where the YAML files are (default :func:`agents_dir`).
+
+    Returns:
+        A plain mapping (schedules and activations still by name).
+
+    Raises:
+        AgentConfigError: Unknown algorithm, missing/malformed file, unknown key.
+    """
+    if algorithm not in ALGORITHMS:
+        raise AgentConfigError(f"unknown algorithm {algorithm!r}; choose from {ALGORITHMS}")
+    path = Path(directory or agents_dir()) / f"{algorithm}.yaml"
+    if not path.is_file():
+        raise AgentConfigError(f"{path}: no hyperparameter file for {algorithm!r}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise AgentConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(data, dict) or "default" not in data:
+        raise AgentConfigError(f"{path}: must be a mapping with a 'default' entry")
+    for key, entry in data.items():
+        if not isinstance(entry, dict):
+            raise AgentConfigError(f"{path}: entry {key!r} must be a mapping")
+    resolved = dict(data["default"])
+    resolved.update(data.get(env_id, {}))
+    _check_keys(algorithm, resolved, path)
+    return resolved
+
+
+def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
+    if algorithm == "qlearning":
+        from shopfloor.agents._qlearning import QLearningConfig
+
+        allowed = set(inspect.signature(QLearningConfig).parameters)
+    else:
+        allowed = set(inspect.signature(algorithm_class(algorithm)).parameters)
+        allowed -= {"env", "policy", "seed", "device", "verbose", "tensorboard_log"}
+    unknown = set(values) - allowed - RUNNER_KEYS
+    if unknown:
+        raise AgentConfigError(
+            f"{path}: unknown key(s) {sorted(unknown)} for {algorithm}; allowed: {sorted(allowed)}"
+        )
+
+
+def algorithm_class(algorithm: str) -> Any:
+    """The Stable-Baselines3 (or sb3-contrib) class of ``algorithm``."""
+    if algorithm == "maskable_ppo":
+        from sb3_contrib import MaskablePPO
+
+        return MaskablePPO
+    import stable_baselines3
+
+    classes = {"ppo": stable_baselines3.PPO, "a2c": stable_baselines3.A2C, "dqn": stable_baselines3.DQN}
+    if algorithm not in classes:
+        raise AgentConfigError(f"{algorithm!r} is not a Stable-Baselines3 algorithm")
+    return classes[algorithm]
+
+
+def resolve_values(values: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+    """Turn named schedules and activations into objects SB3 accepts."""
+    resolved: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in RUNNER_KEYS:
+            continue
+        if isinstance(value, dict) and set(value) == {"linear"}:
+            resolved[key] = _linear(value["linear"], f"{where}{key}")
+        elif key == "policy_kwargs":
+            resolved[key] = _policy_kwargs(value, f"{where}{key}")
+        else:
+            resolved[key] = value
+    return resolved
+
+
+def _linear(bounds: Any, where: str) -> Callable[[float], float]:
+    if not (isinstance(bounds, list) and len(bounds) == 2):
+        raise AgentConfigError(f"{where}: linear schedule needs [start, end], got {bounds!r}")
+    start, end = float(bounds[0]), float(bounds[1])
+
+    def schedule(progress_remaining: float) -> float:
+        return end + (start - end) * progress_remaining
+
+    return schedule
+
+
+def _policy_kwargs(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise AgentConfigError(f"{where}: must be a mapping, got {value!r}")
+    kwargs = dict(value)
+    if "activation_fn" in kwargs:
+        name = kwargs["activation_fn"]
+        if name not in ACTIVATIONS:
+            raise AgentConfigError(
+                f"{where}.activation_fn: unknown {name!r}; choose from {sorted(ACTIVATIONS)}"
+            )
+        kwargs["activation_fn"] = ACTIVATIONS[name]
+    return kwargs

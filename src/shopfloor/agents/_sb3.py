@@ -1,0 +1,200 @@
+"""Stable-Baselines3 agents (PPO, A2C, DQN, MaskablePPO) behind the shared protocol."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
+
+from shopfloor.agents._config import algorithm_class, resolve_values
+from shopfloor.agents._device import configure_threads, select_device
+
+EnvFactory = Callable[[], gym.Env]
+
+
+class StepCallback(BaseCallback):
+    """Forwards every step (and finished episodes) to a plain function.
+
+    The function receives ``{"num_timesteps", "episodes", "episode_reward"}`` (the
+    reward of an episode that just ended, else ``None``) and returns False to stop.
+    """
+
+    def __init__(self, function: Callable[[dict[str, Any]], bool]):
+        super().__init__()
+        self.function = function
+        self.episodes = 0
+
+    def _on_step(self) -> bool:
+        keep_going = True
+        infos = self.locals.get("infos", [])
+        ended = [info["episode"]["r"] for info in infos if "episode" in info]
+        for reward in ended:
+            self.episodes += 1
+            info = {
+                "num_timesteps": self.num_timesteps,
+                "episodes": self.episodes,
+                "episode_reward": float(reward),
+            }
+            keep_going = self.function(info) is not False and keep_going
+        if not ended:
+            info = {
+                "num_timesteps": self.num_timesteps,
+                "episodes": self.episodes,
+                "episode_reward": None,
+            }
+            keep_going = self.function(info) is not False
+        return keep_going
+
+
+def make_vec_env(
+    env_factory: EnvFactory, n_envs: int, seed: int, kind: str = "dummy"
+) -> VecEnv:
+    """``n_envs`` monitored copies of the env, seeded ``seed, seed+1, ...``."""
+    if kind not in ("dummy", "subproc"):
+        raise ValueError(f"vec_env must be 'dummy' or 'subproc', got {kind!r}")
+
+    def make(rank: int) -> Callable[[], gym.Env]:
+        def build() -> gym.Env:
+            env = Monitor(env_factory())
+            env.reset(seed=seed + rank)
+            env.action_space.seed(seed + rank)
+            return env
+
+        return build
+
+    factories = [make(rank) for rank in range(n_envs)]
+    if kind == "subproc" and n_envs > 1:
+        return SubprocVecEnv(factories)
+    vec = DummyVecEnv(factories)
+    vec.seed(seed)
+    return vec
+
+
+class SB3Agent:
+    """An SB3 model with the shopfloor protocol: learn, predict, save, load.
+
+    Args:
+        algorithm: ``ppo``, ``a2c``, ``dqn`` or ``maskable_ppo``.
+        env_factory: Builds one env (called ``n_envs`` times).
+        hyperparameters: Resolved entry of ``agents/<algorithm>.yaml``.
+        seed: Seed of the model and the envs.
+        device: ``auto``, ``cpu``, ``cuda`` or ``cuda:N``.
+        tensorboard_log: Folder for TensorBoard events (None: none).
+    """
+
+    def __init__(
+        self,
+        algorithm: str,
+        env_factory: EnvFactory,
+        hyperparameters: Mapping[str, Any],
+        seed: int = 0,
+        device: str = "auto",
+        tensorboard_log: str | os.PathLike[str] | None = None,
+        _model: Any = None,
+    ):
+        self.algorithm = algorithm
+        self.seed = seed
+        self.device = select_device(device)
+        configure_threads(self.device)
+        self.hyperparameters = dict(hyperparameters)
+        n_envs = int(self.hyperparameters.get("n_envs", 1))
+        kind = str(self.hyperparameters.get("vec_env", "dummy"))
+        self.env = make_vec_env(env_factory, n_envs, seed, kind)
+        cls = algorithm_class(algorithm)
+        if _model is not None:
+            self.model = _model
+            self.model.set_env(self.env)
+        else:
+            self.model = cls(
+                self.hyperparameters.get("policy", "MlpPolicy"),
+                self.env,
+                seed=seed,
+                device=self.device,
+                verbose=0,
+                tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+                **resolve_values(self.hyperparameters),
+            )
+
+    @property
+    def num_timesteps(self) -> int:
+        """Environment steps trained so far (over all parallel envs)."""
+        return int(self.model.num_timesteps)
+
+    def learn(
+        self,
+        total_timesteps: int,
+        callback: Callable[[dict[str, Any]], bool] | None = None,
+        tb_log_name: str = "run",
+    ) -> SB3Agent:
+        """Train ``total_timesteps`` more steps (continuing the counters)."""
+        self.model.learn(
+            total_timesteps=total_timesteps,
+            callback=StepCallback(callback) if callback else None,
+            reset_num_timesteps=False,
+            tb_log_name=tb_log_name,
+            progress_bar=False,
+        )
+        return self
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Any]:
+        """The shared protocol: action for ``observation`` (masks for MaskablePPO)."""
+        if self.algorithm == "maskable_ppo":
+            return self.model.predict(  # type: ignore[no-any-return]
+                observation, deterministic=deterministic, action_masks=action_masks
+            )
+        return self.model.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the model as ``<path>.zip``, atomically."""
+        target = Path(path).with_suffix(".zip")
+        temporary = target.with_name(target.stem + ".tmp.zip")
+        self.model.save(temporary)
+        os.replace(temporary, target)
+        return target
+
+    @classmethod
+    def load(
+        cls,
+        path: str | os.PathLike[str],
+        algorithm: str,
+        env_factory: EnvFactory,
+        hyperparameters: Mapping[str, Any],
+        seed: int = 0,
+        device: str = "auto",
+        tensorboard_log: str | os.PathLike[str] | None = None,
+    ) -> SB3Agent:
+        """Load a saved model (to evaluate it or train on).
+
+        Raises:
+            FileNotFoundError: No model at ``path`` (named in the message).
+        """
+        target = Path(path).with_suffix(".zip")
+        if not target.is_file():
+            raise FileNotFoundError(f"no saved {algorithm} model at {target}")
+        model_class = algorithm_class(algorithm)
+        model = model_class.load(
+            target,
+            device=select_device(device),
+            tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+        )
+        return cls(
+            algorithm,
+            env_factory,
+            hyperparameters,
+            seed=seed,
+            device=device,
+            tensorboard_log=tensorboard_log,
+            _model=model,
+        )
