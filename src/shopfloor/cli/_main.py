@@ -85,6 +85,36 @@ def _bench_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from shopfloor.experiments import results_dir, run_bench
+
+    targets = [*args.instances, *args.scenarios]
+    if not targets:
+        raise ValueError("give --instances and/or --scenarios")
+    try:
+        result = run_bench(
+            policies=[args.policies],
+            targets=targets,
+            seeds=args.seeds,
+            workers=args.workers,
+            time_limit=args.time_limit,
+            progress=not args.no_progress,
+        )
+    except NotImplementedError as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        return 2
+    console.print(result.table())
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+    for policy, target, reason in result.skipped:
+        console.print(f"skipped {policy} on {target}: {reason}", highlight=False)
+    paths = result.save(results_dir(args.name, args.out))
+    console.print(f"results: {paths['markdown'].parent}", highlight=False)
+    for kind, path in paths.items():
+        console.print(f"  {kind}: {path.name}", highlight=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopfloor`` command."""
     parser = argparse.ArgumentParser(
@@ -120,6 +150,49 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--policy", default="spt", help="dispatching rule (default spt)")
     speed.add_argument("--seconds", type=float, default=3.0, help="time per target (default 3)")
     speed.set_defaults(handler=_bench_speed)
+
+    bench = commands.add_parser(
+        "bench",
+        help="evaluate policies on instances and scenarios over seeds; table, CSV, Markdown",
+    )
+    bench.add_argument(
+        "--policies",
+        default="spt,mwkr,atc",
+        help="comma-separated: rules (spt, mwkr, atc ...), random, basestock, cpsat "
+        "(default spt,mwkr,atc)",
+    )
+    bench.add_argument(
+        "--instances",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="instances and ranges, e.g. ta01-ta10 or ft06,la01-la05 (repeatable)",
+    )
+    bench.add_argument(
+        "--scenarios",
+        action="append",
+        default=[],
+        metavar="NAMES",
+        help="scenario names or YAML paths, comma-separated (repeatable)",
+    )
+    bench.add_argument(
+        "--seeds", type=int, default=10, help="seeds 0..N-1 per policy and target (default 10)"
+    )
+    bench.add_argument(
+        "--workers", type=int, default=None, help="processes (default: every core; 1: none)"
+    )
+    bench.add_argument(
+        "--time-limit", type=float, default=10.0, help="CP-SAT seconds per solve (default 10)"
+    )
+    bench.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="results root (default: experiments/results in the current directory)",
+    )
+    bench.add_argument("--name", default=None, help="results folder name (default: a timestamp)")
+    bench.add_argument("--no-progress", action="store_true", help="no progress bar")
+    bench.set_defaults(handler=_bench)
     return parser
 
 

@@ -29,6 +29,7 @@ our FIFO: it ranks by position in the job, see ``tests/policies/test_rule_gaps.p
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 import numpy as np
@@ -127,25 +128,60 @@ def dispatch_earliest(
     rule = DispatchingRule.parse(rule)
     if rule is DispatchingRule.ATC:
         raise ValueError("ATC ranks one machine's queue; use dispatch_by_machine for it")
-    by_job = TieBreak.parse(tie_break) is TieBreak.JOB
+    tie_break = TieBreak.parse(tie_break)
     production = production or BaseStockPolicy()
     rng = np.random.default_rng(factory.seed if rule_seed is None else rule_seed)
-    priority = PRIORITIES.get(rule)
     while factory.next_decision():
         if factory.decision_kind() != "dispatch":
             _produce(factory, production)
             continue
-        candidates = factory.ready_operations()  # by machine, then queue order
-        if by_job:
-            candidates.sort()
-        else:  # stable: equal arrival times keep machine, then queue order
-            candidates.sort(key=lambda pair: factory.queued_since(pair[0]))
-        if priority is None:  # the random rule
-            job, machine = candidates[int(rng.integers(len(candidates)))]
-        else:
-            job, machine = max(candidates, key=lambda pair: priority(factory, *pair))
+        job, machine = choose_operation(
+            factory, rule, factory.ready_operations(), tie_break=tie_break, rng=rng
+        )
         factory.start(job, machine)
     return factory
+
+
+def choose_operation(
+    factory: Factory,
+    rule: DispatchingRule | str,
+    candidates: Sequence[tuple[int, int]],
+    *,
+    tie_break: TieBreak | str = TieBreak.JOB,
+    rng: np.random.Generator | None = None,
+) -> tuple[int, int]:
+    """Pick the ``(job, machine)`` pair ``rule`` starts among ``candidates``.
+
+    The choice of :func:`dispatch_earliest` at one instant, for anyone holding a set of
+    ready pairs (the job-shop environment's policies too).
+
+    Args:
+        factory: The factory, at a dispatch decision.
+        rule: The dispatching rule (any but ATC, which ranks one machine's queue).
+        candidates: Pairs that can start now (non-empty), in
+            :meth:`~shopfloor.sim.Factory.ready_operations` order.
+        tie_break: Who wins a tie.
+        rng: Generator for :attr:`~shopfloor.sim.DispatchingRule.RANDOM`.
+
+    Returns:
+        The chosen pair.
+
+    Raises:
+        ValueError: ``rule`` is ATC, or the random rule has no generator.
+    """
+    rule = DispatchingRule.parse(rule)
+    if rule is DispatchingRule.ATC:
+        raise ValueError("ATC ranks one machine's queue; choose among one machine's jobs")
+    if TieBreak.parse(tie_break) is TieBreak.JOB:
+        ordered = sorted(candidates)
+    else:  # stable: equal arrival times keep machine, then queue order
+        ordered = sorted(candidates, key=lambda pair: factory.queued_since(pair[0]))
+    priority = PRIORITIES.get(rule)
+    if priority is None:  # the random rule
+        if rng is None:
+            raise ValueError("the random rule needs a seeded numpy Generator")
+        return ordered[int(rng.integers(len(ordered)))]
+    return max(ordered, key=lambda pair: priority(factory, *pair))
 
 
 def _produce(factory: Factory, production: BaseStockPolicy) -> None:

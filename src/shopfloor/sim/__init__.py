@@ -13,7 +13,7 @@ from shopfloor.sim._distributions import (
     Uniform,
     Weibull,
 )
-from shopfloor.sim._factory import DecisionError, Factory, KPIs, LoggedEvent
+from shopfloor.sim._factory import DeadlockError, DecisionError, Factory, KPIs, LoggedEvent
 from shopfloor.sim._rules import DispatchingRule, choose_job
 from shopfloor.sim._spec import (
     ArrivalSpec,
@@ -40,6 +40,7 @@ __all__ = [
     "BreakdownSpec",
     "Choice",
     "Constant",
+    "DeadlockError",
     "DecisionError",
     "DemandSpec",
     "DispatchingRule",

@@ -61,6 +61,10 @@ class DecisionError(ValueError):
     """A choice that cannot be taken now (wrong machine, job or product)."""
 
 
+class DeadlockError(RuntimeError):
+    """Nothing is left to simulate, yet jobs wait and no choice is due."""
+
+
 class LoggedEvent(NamedTuple):
     """One line of the factory's event log.
 
@@ -248,7 +252,7 @@ class Factory:
         self._wip_area = 0.0
         self._wip_last = 0.0
         # Production.
-        self._production_due = False
+        self._production_machine = spec.production.machine if spec.production else -1
         self._idling = False
         # Counters.
         self.decisions = 0
@@ -280,8 +284,6 @@ class Factory:
         if spec.horizon is not None:
             end = self.env.timeout(spec.horizon)
             end.callbacks.append(self._on_horizon)
-        if spec.production is not None:
-            self._check_production()
         self._check_finished()
 
     def _create_job(
@@ -332,19 +334,51 @@ class Factory:
             True when a choice is due now (see :meth:`decision_kind`), False when the
             episode is over.
         """
-        if self.done:
-            return False
-        if self._due or self._production_due:
-            return True
-        self._decision = decision = simpy.Event(self.env)
-        try:
-            self.env.run(until=decision)
-        except RuntimeError as error:  # nothing left to simulate, no choice came
-            if "No scheduled events left" not in str(error):
-                raise
-            self._finish_episode()
-        self._decision = None
-        return not self.done
+        while not self.done:
+            if self._due or self._production_ready():
+                return True
+            if self._stalled():
+                raise DeadlockError(self._deadlock_report())
+            self._decision = decision = simpy.Event(self.env)
+            try:
+                self.env.run(until=decision)
+            except RuntimeError as error:
+                if "No scheduled events left" not in str(error):
+                    raise
+                raise DeadlockError(self._deadlock_report()) from None
+            finally:
+                self._decision = None
+        return False
+
+    def _stalled(self) -> bool:
+        """Nothing scheduled can lead to a choice (breakdowns alone never do)."""
+        return (
+            self.spec.horizon is None
+            and self._releases_pending == 0
+            and not self._idling
+            and all(job < 0 for job in self._machine_job)
+            and not any(self._on_order)
+            and all(
+                up or not queue for up, queue in zip(self._machine_up, self._queues, strict=True)
+            )
+        )
+
+    def _deadlock_report(self) -> str:
+        waiting = []
+        for machine, queue in enumerate(self._queues):
+            for job in queue:
+                needs = self._job_materials[job][self._job_next[job]]
+                short = [
+                    f"{q:g} {self.spec.materials[k].name} (on hand {self._stock[k]:g})"
+                    for k, q in needs
+                    if self._stock[k] < q
+                ]
+                reason = f"needs {', '.join(short)}" if short else "its machine was deferred"
+                waiting.append(f"job {job} at machine {machine}: {reason}")
+        return (
+            f"nothing left to simulate at t={self.now:g} but {self._jobs_open} jobs are "
+            f"unfinished and no choice is due: " + "; ".join(waiting[:10])
+        )
 
     def decision_kind(self) -> str | None:
         """``"dispatch"``, ``"produce"`` or ``None`` when no choice is due now."""
@@ -352,7 +386,7 @@ class Factory:
             return None
         if self._due:
             return "dispatch"
-        if self._production_due:
+        if self._production_ready():
             return "produce"
         return None
 
@@ -386,6 +420,7 @@ class Factory:
         Raises:
             DecisionError: The machine has no choice due or the job is not in its queue.
         """
+        self._check_open()
         if machine not in self._due:
             raise DecisionError(f"machine {machine} has no dispatch choice due at t={self.now}")
         queue = self._queues[machine]
@@ -396,6 +431,10 @@ class Factory:
             )
         self.decisions += 1
         self._start(job, machine)
+
+    def _check_open(self) -> None:
+        if self.done:
+            raise DecisionError(f"the episode is over (t={self.now:g}); reset the factory")
 
     def _start(self, job: int, machine: int) -> None:
         queue = self._queues[machine]
@@ -440,6 +479,7 @@ class Factory:
         Raises:
             DecisionError: The machine has no choice due.
         """
+        self._check_open()
         if machine not in self._due:
             raise DecisionError(f"machine {machine} has no dispatch choice due at t={self.now}")
         self.decisions += 1
@@ -455,7 +495,8 @@ class Factory:
             DecisionError: No production choice is due or the product does not exist.
         """
         production = self.spec.production
-        if not self._production_due or production is None:
+        self._check_open()
+        if production is None or not self._production_ready():
             raise DecisionError(f"no production choice is due at t={self.now}")
         if not 0 <= product < len(self.spec.products):
             raise DecisionError(f"product {product} does not exist")
@@ -465,7 +506,6 @@ class Factory:
         job = self._create_job(
             spec.routing, self._rng_lots, product, spec.family, lot_size, math.inf, 1.0
         )
-        self._production_due = False
         self._log((self.env.now, PRODUCE, production.machine, job, -1, float(product)))
         self.decisions += 1
         self._release(job)
@@ -477,10 +517,10 @@ class Factory:
     def idle(self) -> None:
         """Leave the production machine idle for the scenario's ``idle_time``."""
         production = self.spec.production
-        if not self._production_due or production is None:
+        self._check_open()
+        if production is None or not self._production_ready():
             raise DecisionError(f"no production choice is due at t={self.now}")
         self.decisions += 1
-        self._production_due = False
         self._idling = True
         self._log((self.env.now, IDLE, production.machine, -1, -1, production.idle_time))
         event = self.env.timeout(production.idle_time)
@@ -504,8 +544,8 @@ class Factory:
         else:
             self._enqueue(job)
         self._refresh(machine)
-        if self._production_due is False and self.spec.production is not None:
-            self._check_production()
+        if not self._due and self._stalled():
+            self._signal()  # stop the run: next_decision reports the deadlock
 
     def _on_release(self, event: simpy.Event) -> None:
         self._releases_pending -= 1
@@ -529,7 +569,8 @@ class Factory:
     def _refresh(self, machine: int) -> None:
         """Mark ``machine`` due if it is up, idle and has startable work."""
         if (
-            self._machine_job[machine] < 0
+            not self.done
+            and self._machine_job[machine] < 0
             and self._machine_up[machine]
             and self._queues[machine]
             and (not self._uses_materials or any(map(self._materials_ok, self._queues[machine])))
@@ -539,6 +580,8 @@ class Factory:
                 self._signal()
         else:
             self._due.discard(machine)
+        if machine == self._production_machine and self._production_ready():
+            self._signal()
 
     def _signal(self) -> None:
         decision = self._decision
@@ -576,7 +619,6 @@ class Factory:
             self._update_wip(0)
             self.done = True
             self._due.clear()
-            self._production_due = False
             self._signal()
 
     def _on_horizon(self, event: simpy.Event) -> None:
@@ -634,19 +676,22 @@ class Factory:
         while True:
             yield env.timeout(breakdown.time_to_failure.sample(rng))
             repair = breakdown.repair_time.sample(rng)
+            running = self._running[machine]
+            ends = self._machine_started[machine] + running._delay if running else 0.0  # type: ignore[attr-defined]
+            if running is not None and ends <= env.now:
+                self._on_operation_done(running)  # it ends at this instant, before the failure
             self._machine_up[machine] = False
             self._due.discard(machine)
             running = self._running[machine]
             if running is not None:
-                self._remaining[machine] = running._delay + self._machine_started[machine] - env.now  # type: ignore[attr-defined]
+                self._remaining[machine] = ends - env.now
                 self._running[machine] = None
             self._log((env.now, BREAKDOWN, machine, self._machine_job[machine], -1, repair))
-            self._check_production()
             yield env.timeout(repair)
             self._machine_up[machine] = True
             self._log((env.now, REPAIR, machine, self._machine_job[machine], -1, repair))
             job = self._machine_job[machine]
-            if job >= 0:
+            if job >= 0 and self._running[machine] is None:
                 remaining = self._remaining[machine]
                 self._machine_started[machine] = env.now
                 event = env.timeout(remaining, value=(job, machine))
@@ -654,7 +699,6 @@ class Factory:
                 self._running[machine] = event
             else:
                 self._refresh(machine)
-                self._check_production()
 
     # ------------------------------------------------------------- inventory
 
@@ -689,6 +733,8 @@ class Factory:
         for machine in range(self._n_machines):
             if self._queues[machine]:
                 self._refresh(machine)
+        if not self._due and self._stalled():
+            self._signal()
 
     def _integrate_stock(self) -> None:
         now = self.env.now
@@ -745,25 +791,22 @@ class Factory:
 
     # ------------------------------------------------------------ production
 
-    def _check_production(self) -> None:
-        production = self.spec.production
-        if production is None or self.done or self._idling:
-            return
-        machine = production.machine
-        due = (
-            self._machine_job[machine] < 0
+    def _production_ready(self) -> bool:
+        """A production choice is due: the machine is up, idle, with nothing queued."""
+        machine = self._production_machine
+        return (
+            machine >= 0
+            and not self.done
+            and not self._idling
+            and self._machine_job[machine] < 0
             and self._machine_up[machine]
             and not self._queues[machine]
         )
-        if due and not self._production_due:
-            self._production_due = True
-            self._signal()
-        elif not due:
-            self._production_due = False
 
     def _on_idle_over(self, event: simpy.Event) -> None:
         self._idling = False
-        self._check_production()
+        if self._production_ready():
+            self._signal()
 
     # ---------------------------------------------------------------- reading
 
@@ -943,9 +986,8 @@ class Factory:
         tardiness = np.maximum(completion - due, 0.0)
         count = len(finished)
         makespan = float(completion.max()) if count else 0.0
-        span = makespan if self.spec.horizon is None else now
         utilisation = tuple(
-            min(busy / span, 1.0) if span > 0 else 0.0 for busy in self._running_busy_time()
+            min(max(busy / now, 0.0), 1.0) if now > 0 else 0.0 for busy in self._running_busy_time()
         )
         holding, backorder, lost = self._costs()
         wip_area = self._wip_area + self._jobs_open * (now - self._wip_last)

@@ -290,6 +290,11 @@ class MaterialSpec:
     def __post_init__(self) -> None:
         _require(self.initial_stock >= 0, f"materials.{self.name}", "initial_stock must be >= 0")
         _require(self.order_quantity > 0, f"materials.{self.name}", "order_quantity must be > 0")
+        _require(
+            self.holding_cost >= 0 and self.order_cost >= 0,
+            f"materials.{self.name}",
+            "holding_cost and order_cost must be >= 0",
+        )
 
 
 @dataclass(frozen=True)
@@ -352,6 +357,15 @@ class FactorySpec:
         for index, product in enumerate(self.products):
             _require(len(product.routing) > 0, f"products[{index}].routing", "is empty")
             _require(product.family >= 0, f"products[{index}].family", "must be >= 0")
+            where = f"products[{index}]"
+            _require(product.initial_stock >= 0, f"{where}.initial_stock", "must be >= 0")
+            for cost in ("holding_cost", "backorder_cost", "lost_sale_cost"):
+                value = getattr(product, cost)
+                _require(
+                    math.isfinite(value) and value >= 0,
+                    f"{where}.{cost}",
+                    f"must be >= 0, got {value}",
+                )
             self._check_routing(product.routing, f"products[{index}].routing")
             if product.demand is not None:
                 _require(
@@ -362,10 +376,16 @@ class FactorySpec:
         for index, job in enumerate(self.jobs):
             where = f"jobs[{index}]"
             _require(
-                job.routing is not None or 0 <= job.product < len(self.products),
-                where,
-                f"product {job.product} does not exist and no routing is given",
+                job.product == -1 or 0 <= job.product < len(self.products),
+                f"{where}.product",
+                f"no product {job.product} (the factory has {len(self.products)})",
             )
+            _require(
+                job.routing is not None or job.product >= 0,
+                where,
+                "give a routing or a product",
+            )
+            _require(not math.isnan(job.due_date), f"{where}.due_date", "must be a number")
             _require(job.release_time >= 0, f"{where}.release_time", "must be >= 0")
             _require(job.weight >= 0, f"{where}.weight", "must be >= 0")
             _require(job.quantity > 0, f"{where}.quantity", "must be > 0")

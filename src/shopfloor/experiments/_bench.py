@@ -1,0 +1,882 @@
+"""Benchmark policies against each other and against the best known schedules.
+
+Every ``(policy, target, seed)`` is one episode, run the way an agent would run it:
+the target's environment is reset with the seed and the policy's ``predict`` chooses
+every action until the episode ends (:func:`evaluate_episode`). The environment family
+follows from the target: a static factory (a benchmark instance, or a scenario whose
+jobs are all known at t=0) is a ``JobShop`` scored by makespan; a make-to-stock
+scenario is a ``ProductionInventory`` scored by total cost; any other scenario is a
+``DynamicJobShop`` scored by mean weighted tardiness (or mean weighted flow time when
+the scenario's ``env.objective`` says so): each env's ``objective_name``. Every KPI of
+the factory is recorded with each episode, and the wall-clock time it took.
+
+CP-SAT is the exception: its schedules may keep a machine idle on purpose, which no
+non-delay environment can express, so its schedule is solved and replayed in the
+factory directly (:func:`~shopfloor.policies.replay_schedule`), one search thread per
+episode; the seed is the solver's. A solve cut by its time limit depends on the speed
+of the machine, so CP-SAT rows are reproducible only when every solve finishes.
+
+Episodes run in a process pool over every core (``workers=1`` runs them in this
+process); results are ordered by ``(policy, target, seed)`` whatever order they finish
+in, so the numbers do not depend on the number of workers. Per ``(policy, target)``
+the summary gives the mean, a 95% percentile-bootstrap confidence interval of the
+mean (Efron & Tibshirani 1993, ch. 13; seeded, so it is reproducible), the relative
+gap ``(mean - UB) / UB`` to the best known makespan where the instance has one, and
+the mean time per episode; per policy, the mean gap over the targets with a bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import multiprocessing
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from rich.table import Table
+
+from shopfloor import __version__
+from shopfloor.envs import ENV_IDS
+from shopfloor.policies import (
+    CpSatPolicy,
+    Policy,
+    PolicyNotApplicableError,
+    RulePolicy,
+    bind_policy,
+    make_policy,
+)
+from shopfloor.sim import FactorySpec
+
+JOB_SHOP, DYNAMIC_JOB_SHOP, PRODUCTION_INVENTORY = ENV_IDS
+CONFIDENCE = 0.95
+RESAMPLES = 2000
+MAX_STEPS = 10_000_000
+
+
+# --------------------------------------------------------------------- targets
+
+
+@dataclass(frozen=True)
+class BenchTarget:
+    """A resolved benchmark target.
+
+    Attributes:
+        target: As the user named it (a bundled name or a path).
+        name: The instance's or scenario's own name.
+        env_id: The environment family it runs in.
+        objective: The KPI that scores it.
+        upper_bound: Best known makespan, for bundled instances (and scenarios that
+            wrap one); ``None`` otherwise.
+        spec: The factory.
+    """
+
+    target: str
+    name: str
+    env_id: str
+    objective: str
+    upper_bound: float | None
+    spec: FactorySpec = field(repr=False, compare=False)
+
+    @property
+    def static(self) -> bool:
+        """Whether nothing in it is random (a seed changes nothing for a rule)."""
+        return self.env_id == JOB_SHOP
+
+
+def expand_targets(targets: Iterable[str]) -> list[str]:
+    """Expand comma-separated lists and instance ranges (``"ta01-ta10"``), keeping order.
+
+    A scenario name or an existing path is kept as it is; any other item with a dash
+    is an instance range (see :func:`~shopfloor.instances.instance_names_from_range`).
+
+    Raises:
+        ValueError: A malformed range or an unknown instance at an end of one.
+    """
+    from shopfloor.instances import instance_names_from_range
+    from shopfloor.scenario import ScenarioError, bundled_scenarios
+
+    try:
+        scenarios = set(bundled_scenarios())
+    except ScenarioError:
+        scenarios = set()
+    expanded: list[str] = []
+    for raw in targets:
+        for item in (part.strip() for part in str(raw).split(",")):
+            if not item:
+                continue
+            if "-" in item and item not in scenarios and not Path(item).exists():
+                try:
+                    expanded.extend(instance_names_from_range(item))
+                except LookupError as error:
+                    raise ValueError(str(error).strip("'\"")) from None
+            else:
+                expanded.append(item)
+    return list(dict.fromkeys(expanded))
+
+
+def resolve_bench_target(target: str) -> BenchTarget:
+    """Resolve ``target`` (see :func:`~shopfloor.scenario.resolve_target`) and its family.
+
+    Raises:
+        ValueError: An unknown name (with suggestions) or an invalid scenario.
+        FileNotFoundError: A path that does not exist.
+    """
+    from shopfloor.scenario import resolve_target
+
+    name, spec = resolve_target(target)
+    if spec.production is not None:
+        env_id = PRODUCTION_INVENTORY
+    elif spec.is_static:
+        env_id = JOB_SHOP
+    else:
+        env_id = DYNAMIC_JOB_SHOP
+    upper_bound = _upper_bound(target, name) if env_id == JOB_SHOP else None
+    resolved = BenchTarget(target, name, env_id, "", upper_bound, spec)
+    env = make_env(resolved)  # the family says what it minimises (a scenario may choose)
+    try:
+        objective = str(env.unwrapped.objective_name)  # type: ignore[attr-defined]
+    finally:
+        env.close()
+    return replace(resolved, objective=objective)
+
+
+def _upper_bound(target: str, name: str) -> float | None:
+    """The best known makespan of a bundled instance, or of the one a scenario wraps."""
+    from shopfloor.instances import load_instance
+    from shopfloor.scenario import ScenarioError, bundled_scenarios, load_scenario
+
+    path = Path(target)
+    instance: str | None = name
+    try:
+        if path.suffix in (".yaml", ".yml") or target in bundled_scenarios():
+            instance = load_scenario(target).instance
+        elif path.is_file():
+            instance = None  # an instance file carries no bounds
+    except ScenarioError:
+        instance = None
+    if instance is None:
+        return None
+    try:
+        bound = load_instance(instance).upper_bound
+    except LookupError:
+        return None
+    return None if bound is None else float(bound)
+
+
+def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
+    """The environment ``policy`` is evaluated in on ``target``.
+
+    A :class:`~shopfloor.policies.RulePolicy` gets a rule-mode ``DynamicJobShop``
+    offering its own rule; every other policy gets the family's defaults.
+    """
+    kwargs: dict[str, Any]
+    if target.env_id == JOB_SHOP:
+        kwargs = {"instance": None, "spec": target.spec}
+    else:
+        kwargs = {"scenario": target.target}
+        if target.env_id == DYNAMIC_JOB_SHOP and isinstance(policy, RulePolicy):
+            kwargs.update(action_mode="rule", rules=(policy.rule,))
+    return gym.make(target.env_id, disable_env_checker=True, **kwargs)
+
+
+# -------------------------------------------------------------------- episodes
+
+
+@dataclass(frozen=True)
+class Episode:
+    """One evaluated episode.
+
+    Attributes:
+        policy: The policy's name.
+        target: The target as named.
+        env_id: The environment family.
+        objective: Name of the KPI that scores it.
+        seed: The episode's seed.
+        value: The objective's value (lower is better).
+        wall_time: Seconds from reset to the end of the episode (for CP-SAT: solve
+            and replay).
+        kpis: Every KPI of the finished factory (:meth:`~shopfloor.sim.KPIs.as_dict`).
+        note: Anything worth knowing (CP-SAT: whether the solve was optimal).
+    """
+
+    policy: str
+    target: str
+    env_id: str
+    objective: str
+    seed: int
+    value: float
+    wall_time: float
+    kpis: Mapping[str, Any]
+    note: str = ""
+
+
+def policy_seed(seed: int) -> int:
+    """The seed of a policy's own generator in the episode of ``seed``.
+
+    Derived with a spawned :class:`numpy.random.SeedSequence`, so the policy's stream
+    is independent of the environment's (which ``reset(seed=seed)`` seeds directly).
+    """
+    state = np.random.SeedSequence(seed, spawn_key=(1,)).generate_state(1)[0]
+    return int(state) % 2**31
+
+
+def evaluate_episode(
+    policy: str | Policy | CpSatPolicy,
+    target: str | BenchTarget,
+    seed: int,
+    *,
+    time_limit: float = 10.0,
+    label: str | None = None,
+) -> Episode:
+    """Run one episode of ``policy`` on ``target`` and score it.
+
+    A policy is run through its environment: ``bind`` (if it reads the factory),
+    ``reset(seed=seed)``, then ``predict`` and ``step`` until the episode ends. A
+    :class:`~shopfloor.policies.CpSatPolicy` is solved and replayed in the factory
+    instead (see the module docstring).
+
+    Args:
+        policy: A policy, or its name for :func:`~shopfloor.policies.make_policy`
+            (built with :func:`policy_seed` of ``seed``; CP-SAT with ``seed`` itself).
+        target: A target name or path, or a resolved :class:`BenchTarget`.
+        seed: The episode's seed.
+        time_limit: CP-SAT's seconds per solve, when ``policy`` is ``"cpsat"``.
+        label: The policy's name in the result (default: the name given, or the
+            class name).
+
+    Returns:
+        The scored episode.
+
+    Raises:
+        PolicyNotApplicableError: The policy cannot act in the target's environment.
+    """
+    if isinstance(policy, str):
+        label = label or policy
+        seed_for_policy = seed if policy.strip().lower() == "cpsat" else policy_seed(seed)
+        policy = make_policy(policy, seed=seed_for_policy, time_limit=time_limit)
+    label = label or type(policy).__name__
+    if not isinstance(target, BenchTarget):
+        target = resolve_bench_target(target)
+    if isinstance(policy, CpSatPolicy):
+        return _evaluate_cpsat(policy, target, seed, label)
+    env = make_env(target, policy)
+    try:
+        bind_policy(policy, env)
+        started = time.perf_counter()
+        observation, _ = env.reset(seed=seed)
+        for _ in range(MAX_STEPS):
+            masks = env.unwrapped.action_masks()  # type: ignore[attr-defined]
+            action, _ = policy.predict(observation, deterministic=True, action_masks=masks)
+            observation, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+        else:  # pragma: no cover - a guard against a policy that never ends
+            raise RuntimeError(f"{label} on {target.name}: no end after {MAX_STEPS} steps")
+        wall_time = time.perf_counter() - started
+        kpis = env.unwrapped.factory.kpis().as_dict()  # type: ignore[attr-defined]
+    finally:
+        env.close()
+    return Episode(
+        policy=label,
+        target=target.target,
+        env_id=target.env_id,
+        objective=target.objective,
+        seed=seed,
+        value=float(kpis[target.objective]),
+        wall_time=wall_time,
+        kpis=kpis,
+    )
+
+
+def _evaluate_cpsat(policy: CpSatPolicy, target: BenchTarget, seed: int, label: str) -> Episode:
+    _check_cpsat(target)
+    started = time.perf_counter()
+    schedule = policy.solve(target.spec)
+    from shopfloor.policies import replay_schedule
+
+    factory = replay_schedule(target.spec, schedule, seed=seed)
+    wall_time = time.perf_counter() - started
+    kpis = factory.kpis().as_dict()
+    return Episode(
+        policy=label,
+        target=target.target,
+        env_id=target.env_id,
+        objective=target.objective,
+        seed=seed,
+        value=float(kpis[target.objective]),
+        wall_time=wall_time,
+        kpis=kpis,
+        note=f"cpsat {schedule.status}, lower bound {schedule.lower_bound}",
+    )
+
+
+def _check_cpsat(target: BenchTarget) -> None:
+    if not target.static:
+        raise PolicyNotApplicableError(
+            f"CP-SAT solves static job shops; {target.name!r} runs in {target.env_id}"
+        )
+
+
+def check_applicable(policy_name: str, target: BenchTarget) -> None:
+    """Raise :class:`~shopfloor.policies.PolicyNotApplicableError` if it cannot run."""
+    policy = make_policy(policy_name)
+    if isinstance(policy, CpSatPolicy):
+        _check_cpsat(target)
+        return
+    env = make_env(target, policy)
+    try:
+        bind_policy(policy, env)
+    finally:
+        env.close()
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def bootstrap_ci(
+    values: Sequence[float],
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile-bootstrap confidence interval of the mean (Efron & Tibshirani 1993).
+
+    Args:
+        values: The sample (non-empty).
+        confidence: Coverage of the interval.
+        resamples: Bootstrap resamples.
+        seed: Seed of the resampling, so the interval is reproducible.
+
+    Returns:
+        ``(low, high)``; both equal the value when there is one value (or all agree).
+    """
+    sample = np.asarray(values, dtype=float)
+    if sample.size == 0:
+        raise ValueError("bootstrap_ci needs at least one value")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    if sample.size == 1 or np.all(sample == sample[0]):
+        return float(sample[0]), float(sample[0])
+    rng = np.random.default_rng(seed)
+    means = sample[rng.integers(0, sample.size, size=(resamples, sample.size))].mean(axis=1)
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The episodes of one ``(policy, target)``.
+
+    Attributes:
+        policy: The policy's name.
+        target: The target as named.
+        env_id: The environment family.
+        objective: The KPI that scores it.
+        episodes: Number of episodes (seeds).
+        mean: Mean objective.
+        ci_low: Lower end of the 95% bootstrap interval of the mean.
+        ci_high: Upper end.
+        upper_bound: Best known makespan, where known.
+        gap: ``(mean - upper_bound) / upper_bound`` where the bound is known.
+        mean_wall_time: Mean seconds per episode.
+    """
+
+    policy: str
+    target: str
+    env_id: str
+    objective: str
+    episodes: int
+    mean: float
+    ci_low: float
+    ci_high: float
+    upper_bound: float | None
+    gap: float | None
+    mean_wall_time: float
+
+
+@dataclass(frozen=True)
+class PolicySummary:
+    """One policy over every target.
+
+    Attributes:
+        policy: The policy's name.
+        targets: Targets it ran on.
+        targets_with_bound: Those with a best known makespan.
+        mean_gap: Mean of the gaps over those (``None`` without any).
+        mean_wall_time: Mean seconds per episode over all its episodes.
+    """
+
+    policy: str
+    targets: int
+    targets_with_bound: int
+    mean_gap: float | None
+    mean_wall_time: float
+
+
+def gap(value: float, upper_bound: float | None) -> float | None:
+    """Relative gap ``(value - upper_bound) / upper_bound``, or ``None`` without a bound."""
+    if upper_bound is None or upper_bound <= 0:
+        return None
+    return (value - upper_bound) / upper_bound
+
+
+def summarise(
+    episodes: Sequence[Episode], bounds: Mapping[str, float | None]
+) -> tuple[list[Summary], list[PolicySummary]]:
+    """Aggregate episodes per ``(policy, target)`` and per policy, in first-seen order.
+
+    Args:
+        episodes: The episodes.
+        bounds: Best known makespan per target (as named), ``None`` where unknown.
+    """
+    groups: dict[tuple[str, str], list[Episode]] = {}
+    for episode in episodes:
+        groups.setdefault((episode.policy, episode.target), []).append(episode)
+    summaries = []
+    for (policy, target), group in groups.items():
+        values = [episode.value for episode in group]
+        mean = float(np.mean(values))
+        low, high = bootstrap_ci(values)
+        bound = bounds.get(target)
+        summaries.append(
+            Summary(
+                policy=policy,
+                target=target,
+                env_id=group[0].env_id,
+                objective=group[0].objective,
+                episodes=len(group),
+                mean=mean,
+                ci_low=low,
+                ci_high=high,
+                upper_bound=bound,
+                gap=gap(mean, bound),
+                mean_wall_time=float(np.mean([episode.wall_time for episode in group])),
+            )
+        )
+    policies = []
+    for policy in dict.fromkeys(summary.policy for summary in summaries):
+        mine = [summary for summary in summaries if summary.policy == policy]
+        gaps = [summary.gap for summary in mine if summary.gap is not None]
+        times = [episode.wall_time for episode in episodes if episode.policy == policy]
+        policies.append(
+            PolicySummary(
+                policy=policy,
+                targets=len(mine),
+                targets_with_bound=len(gaps),
+                mean_gap=float(np.mean(gaps)) if gaps else None,
+                mean_wall_time=float(np.mean(times)),
+            )
+        )
+    return summaries, policies
+
+
+# --------------------------------------------------------------------- result
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """Everything a benchmark produced.
+
+    Attributes:
+        episodes: Every episode, ordered by policy, target, seed (as requested).
+        summaries: Per ``(policy, target)``.
+        policies: Per policy.
+        skipped: ``(policy, target, reason)`` of combinations that do not apply.
+        notes: Remarks on reading the numbers.
+        settings: What was run (policies, targets, seeds, time limit, version).
+    """
+
+    episodes: tuple[Episode, ...]
+    summaries: tuple[Summary, ...]
+    policies: tuple[PolicySummary, ...]
+    skipped: tuple[tuple[str, str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+    def summary(self, policy: str, target: str) -> Summary:
+        """The summary of ``policy`` on ``target``."""
+        for summary in self.summaries:
+            if summary.policy == policy and summary.target == target:
+                return summary
+        raise KeyError(f"no results for {policy!r} on {target!r}")
+
+    def _grid(self) -> tuple[list[str], list[str], list[list[str]], list[str], list[str]]:
+        """Target rows x policy columns of formatted cells, then the gap and time rows."""
+        policies = list(dict.fromkeys(summary.policy for summary in self.summaries))
+        targets = list(dict.fromkeys(summary.target for summary in self.summaries))
+        cells = {(s.policy, s.target): s for s in self.summaries}
+        rows = []
+        for target in targets:
+            first = next(s for s in self.summaries if s.target == target)
+            bound = "-" if first.upper_bound is None else _number(first.upper_bound)
+            row = [target, first.objective, bound]
+            for policy in policies:
+                summary = cells.get((policy, target))
+                row.append("n/a" if summary is None else _cell(summary))
+            rows.append(row)
+        by_policy = {p.policy: p for p in self.policies}
+        gaps = [_percent(by_policy[policy].mean_gap) for policy in policies]
+        times = [f"{by_policy[policy].mean_wall_time:.3g}" for policy in policies]
+        return policies, targets, rows, gaps, times
+
+    def table(self, title: str | None = None) -> Table:
+        """The results as a rich table: targets x policies, mean [95% CI] (gap)."""
+        policies, _, rows, gaps, times = self._grid()
+        seeds = self.settings.get("seeds")
+        n_seeds = len(seeds) if isinstance(seeds, list | tuple) else None
+        table = Table(
+            title=title or f"benchmark: mean [95% CI] (gap to best known), {n_seeds} seed(s)",
+            show_lines=False,
+        )
+        for column in ("target", "objective", "best known"):
+            table.add_column(column, justify="left" if column != "best known" else "right")
+        for policy in policies:
+            table.add_column(policy, justify="right")
+        for row in rows:
+            table.add_row(*row)
+        table.add_section()
+        table.add_row("mean gap", "", "", *gaps)
+        table.add_row("s / episode", "", "", *times)
+        return table
+
+    def markdown(self) -> str:
+        """The results as a Markdown document (table, notes, skipped combinations)."""
+        policies, _, rows, gaps, times = self._grid()
+        header = ["target", "objective", "best known", *policies]
+        lines = [
+            "# Benchmark",
+            "",
+            "Mean over seeds [95% bootstrap CI of the mean] (gap to the best known makespan).",
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "|".join(["---", "---", "---:"] + ["---:"] * len(policies)) + "|",
+        ]
+        for row in [*rows, ["mean gap", "", "", *gaps], ["s / episode", "", "", *times]]:
+            lines.append("| " + " | ".join(cell.replace("\n", " ") for cell in row) + " |")
+        if self.notes:
+            lines += ["", "## Notes", "", *(f"- {note}" for note in self.notes)]
+        if self.skipped:
+            lines += ["", "## Skipped", ""]
+            lines += [
+                f"- {policy} on {target}: {reason}" for policy, target, reason in self.skipped
+            ]
+        settings = ", ".join(f"{key}={value}" for key, value in self.settings.items())
+        lines += ["", f"Settings: {settings}", ""]
+        return "\n".join(lines)
+
+    def save(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+        """Write the episodes, summaries, table and settings into ``directory``.
+
+        ``episodes.csv``, ``summary.csv``, ``policies.csv``, ``bench.md`` and
+        ``settings.json``; the directory is created, each file written atomically.
+
+        Returns:
+            The paths written, by kind.
+        """
+        folder = Path(directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        kpi_keys = list(dict.fromkeys(key for e in self.episodes for key in e.kpis))
+        episode_rows = [
+            {
+                "policy": e.policy,
+                "target": e.target,
+                "env_id": e.env_id,
+                "objective": e.objective,
+                "seed": e.seed,
+                "value": e.value,
+                "wall_time": e.wall_time,
+                "note": e.note,
+                **{key: e.kpis.get(key) for key in kpi_keys},
+            }
+            for e in self.episodes
+        ]
+        episode_fields = [
+            "policy",
+            "target",
+            "env_id",
+            "objective",
+            "seed",
+            "value",
+            "wall_time",
+            "note",
+            *kpi_keys,
+        ]
+        paths = {
+            "episodes": _write_atomic(folder / "episodes.csv", _csv(episode_fields, episode_rows)),
+            "summary": _write_atomic(
+                folder / "summary.csv",
+                _csv(list(Summary.__dataclass_fields__), [asdict(s) for s in self.summaries]),
+            ),
+            "policies": _write_atomic(
+                folder / "policies.csv",
+                _csv(list(PolicySummary.__dataclass_fields__), [asdict(p) for p in self.policies]),
+            ),
+            "markdown": _write_atomic(folder / "bench.md", self.markdown()),
+            "settings": _write_atomic(
+                folder / "settings.json",
+                json.dumps({**self.settings, "skipped": [list(s) for s in self.skipped]}, indent=2)
+                + "\n",
+            ),
+        }
+        return paths
+
+
+def _number(value: float) -> str:
+    if math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if abs(value) >= 100:
+        return f"{value:.1f}"
+    return f"{value:.4g}"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:+.1f}%"
+
+
+def _cell(summary: Summary) -> str:
+    text = _number(summary.mean)
+    if summary.ci_low != summary.ci_high:
+        text += f" [{_number(summary.ci_low)}, {_number(summary.ci_high)}]"
+    if summary.gap is not None:
+        text += f" ({_percent(summary.gap)})"
+    return text
+
+
+def _csv(fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: "" if value is None else value for key, value in row.items()})
+    return buffer.getvalue()
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def results_dir(name: str | None = None, root: str | os.PathLike[str] | None = None) -> Path:
+    """Where a benchmark's files go: ``<root>/<name>``.
+
+    Args:
+        name: Folder name (default: ``bench-<date>-<time>``).
+        root: Results root (default: ``experiments/results`` under the current
+            directory, i.e. the repository's when run from its top).
+
+    Raises:
+        ValueError: ``name`` is not a plain folder name.
+    """
+    name = name or time.strftime("bench-%Y%m%d-%H%M%S")
+    if name in (".", "..") or "/" in name or os.sep in name:
+        raise ValueError(f"a results name is a folder name, got {name!r}")
+    base = Path(root) if root is not None else Path.cwd() / "experiments" / "results"
+    return base / name
+
+
+# ---------------------------------------------------------------------- runner
+
+
+@dataclass(frozen=True)
+class _Task:
+    index: int
+    policy: str
+    target: BenchTarget
+    seed: int
+    time_limit: float
+
+
+def _run_task(task: _Task) -> tuple[int, Episode]:
+    try:
+        episode = evaluate_episode(task.policy, task.target, task.seed, time_limit=task.time_limit)
+    except Exception as error:
+        raise RuntimeError(
+            f"{task.policy} on {task.target.target} (seed {task.seed}) failed: {error}"
+        ) from error
+    return task.index, episode
+
+
+def run_bench(
+    policies: Sequence[str],
+    targets: Sequence[str],
+    seeds: int | Sequence[int],
+    workers: int | None = None,
+    time_limit: float = 10.0,
+    progress: bool = True,
+) -> BenchResult:
+    """Evaluate every policy on every target with every seed.
+
+    Args:
+        policies: Policy names (see :func:`~shopfloor.policies.make_policy`);
+            comma-separated lists are split.
+        targets: Instances, instance ranges (``"ta01-ta10"``), scenario names or
+            paths; comma-separated lists are split.
+        seeds: A count ``n`` (seeds ``0 .. n-1``) or the seeds themselves.
+        workers: Processes (default: every core; 1: in this process). Workers are
+            spawned, so a script must call this under ``if __name__ == "__main__":``.
+        time_limit: CP-SAT's seconds per solve.
+        progress: Show a progress bar (on stderr).
+
+    Returns:
+        The episodes and their summaries. Combinations that do not apply (a rule on a
+        make-to-stock scenario, CP-SAT on a dynamic shop) are skipped and listed.
+
+    Raises:
+        ValueError: An unknown policy or target, no seeds, or nothing applicable.
+        NotImplementedError: A policy that is a saved agent's path (not yet).
+    """
+    if isinstance(seeds, int):
+        if seeds < 1:
+            raise ValueError(f"seeds must be >= 1, got {seeds}")
+        seed_list = list(range(seeds))
+    else:
+        seed_list = [int(seed) for seed in seeds]
+        if not seed_list:
+            raise ValueError("give at least one seed")
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    if not time_limit > 0:
+        raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
+    names = (part.strip() for policy in policies for part in policy.split(","))
+    policy_list = list(dict.fromkeys(name for name in names if name))
+    if not policy_list:
+        raise ValueError("give at least one policy")
+    for policy in policy_list:
+        make_policy(policy)  # unknown names fail here, before anything runs
+    resolved = [resolve_bench_target(target) for target in expand_targets(targets)]
+    if not resolved:
+        raise ValueError("give at least one target")
+
+    tasks: list[_Task] = []
+    skipped: list[tuple[str, str, str]] = []
+    for policy in policy_list:
+        for target in resolved:
+            try:
+                check_applicable(policy, target)
+            except PolicyNotApplicableError as error:
+                skipped.append((policy, target.target, str(error)))
+                continue
+            for seed in seed_list:
+                tasks.append(_Task(len(tasks), policy, target, seed, time_limit))
+    if not tasks:
+        reasons = "; ".join(f"{p} on {t}: {why}" for p, t, why in skipped)
+        raise ValueError(f"no policy applies to any target: {reasons}")
+
+    episodes = _execute(tasks, workers, progress)
+    bounds = {target.target: target.upper_bound for target in resolved}
+    summaries, policy_summaries = summarise(episodes, bounds)
+    notes = []
+    if len(seed_list) > 1 and any(target.static for target in resolved):
+        notes.append(
+            "static instances have no randomness: every seed gives the same episode for a "
+            "deterministic rule (the interval collapses to the value); seeds still vary "
+            "random policies and CP-SAT's search"
+        )
+    if "cpsat" in (policy.lower() for policy in policy_list):
+        notes.append(
+            f"cpsat: one search thread, {time_limit:g} s per solve, replayed in the "
+            "factory (its schedules may delay on purpose, which the non-delay JobShop "
+            "env cannot express); a solve cut by the time limit depends on machine speed"
+        )
+    settings = {
+        "policies": policy_list,
+        "targets": [target.target for target in resolved],
+        "seeds": seed_list,
+        "time_limit": time_limit,
+        "confidence": CONFIDENCE,
+        "resamples": RESAMPLES,
+        "shopfloor": __version__,
+    }
+    return BenchResult(
+        episodes=tuple(episodes),
+        summaries=tuple(summaries),
+        policies=tuple(policy_summaries),
+        skipped=tuple(skipped),
+        notes=tuple(notes),
+        settings=settings,
+    )
+
+
+def _execute(tasks: Sequence[_Task], workers: int | None, progress: bool) -> list[Episode]:
+    """Run the tasks in-process or in a pool; return the episodes in task order."""
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    results: list[Episode | None] = [None] * len(tasks)
+    with _progress_bar(progress, len(tasks)) as advance:
+        if workers == 1:
+            for task in tasks:
+                index, episode = _run_task(task)
+                results[index] = episode
+                advance()
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures: dict[Future[tuple[int, Episode]], _Task] = {
+                    pool.submit(_run_task, task): task for task in tasks
+                }
+                try:
+                    for future in as_completed(futures):
+                        index, episode = future.result()
+                        results[index] = episode
+                        advance()
+                except BrokenProcessPool as error:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise RuntimeError(
+                        "a benchmark worker process died. Workers are spawned: a script "
+                        "that calls run_bench with workers > 1 must do so under "
+                        "`if __name__ == '__main__':` (or pass workers=1)"
+                    ) from error
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+    assert all(episode is not None for episode in results)
+    return [episode for episode in results if episode is not None]
+
+
+@contextlib.contextmanager
+def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar on stderr (or nothing); yields the function that advances it."""
+    if not enabled:
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("episodes"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("episodes", total=total)
+        yield lambda: bar.advance(task)

@@ -1,0 +1,342 @@
+"""One protocol for everything that acts in an environment: ``predict``.
+
+Learned agents (:mod:`shopfloor.agents`) answer ``predict(observation,
+deterministic=True, action_masks=None) -> (action, state)``, as Stable-Baselines3 and
+sb3-contrib's MaskablePPO do; the non-learning policies here answer the same call, so
+a benchmark runner treats dispatching rules, the base-stock heuristic, a random
+baseline and learned agents alike.
+
+A learned agent acts on the observation alone. A rule or a heuristic needs the state
+of the factory itself (processing times, due dates, stocks), which the observation
+only summarises, so it is first *bound* to an environment with :meth:`bind`; its
+``predict`` then reads ``env.unwrapped.factory`` and returns a valid action of that
+environment. The observation it is given is ignored.
+
+How a rule's choice becomes an action, per environment family:
+
+* ``JobShop``: the action is a job. The rule ranks every ``(job, machine)`` pair that
+  can start now across all free machines (the candidate set of job-shop-lib's
+  dispatching solver), ties to the lowest job index by default, so the schedules
+  equal job-shop-lib's (see :func:`~shopfloor.policies.dispatch_earliest`). In a
+  flexible shop a job waiting at several free machines is ranked at the lowest-index
+  one, where the environment starts it. ATC ranks
+  one machine's queue (its look-ahead scale is that queue's mean processing time), so
+  it chooses among the jobs of the lowest-index free machine.
+* ``DynamicJobShop``: in rule mode the action is the rule's index in ``env.rules``;
+  in job mode it is the slot of the job the rule picks from the choosing machine's
+  visible slots (the first ``env.slots`` jobs of its queue; with a longer queue the
+  rule cannot reach the jobs beyond them, unlike in rule mode).
+* ``ProductionInventory``: its actions are production choices, not dispatching; a
+  rule does not apply (:class:`InventoryPolicy` does).
+
+CP-SAT has no ``predict``: its schedules may keep a machine idle on purpose while a
+job waits, and every environment here simulates non-delay dispatching (a free
+machine with work waiting always starts something). The benchmark runner therefore
+replays CP-SAT schedules in the factory itself, with :func:`replay_schedule` (see
+:func:`shopfloor.experiments.evaluate_episode`).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+import gymnasium as gym
+import numpy as np
+
+from shopfloor.envs import DynamicJobShopEnv, FactoryEnv, JobShopEnv, ProductionInventoryEnv
+from shopfloor.policies._cpsat import CpSatPolicy
+from shopfloor.policies._inventory import BaseStockPolicy
+from shopfloor.policies._modes import TieBreak, choose_operation
+from shopfloor.sim import DispatchingRule, Factory, choose_job
+
+
+class PolicyNotApplicableError(ValueError):
+    """A policy was bound to an environment whose decisions it cannot take."""
+
+
+@runtime_checkable
+class Policy(Protocol):
+    """Anything that maps an observation to an action.
+
+    The signature of :mod:`shopfloor.agents`' agents (Stable-Baselines3's ``predict``
+    plus the valid-action mask MaskablePPO takes); a runner passes
+    ``action_masks=env.action_masks()`` and a policy that does not need it ignores it.
+    """
+
+    def predict(
+        self,
+        observation: Any,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[Any, Any]:
+        """The action to take, and the recurrent state (``None`` when there is none)."""
+        ...
+
+
+@runtime_checkable
+class BindablePolicy(Policy, Protocol):
+    """A policy that reads the factory: bind it to its environment before predicting."""
+
+    def bind(self, env: gym.Env[Any, Any]) -> BindablePolicy:
+        """Act in ``env`` (possibly wrapped) from now on; returns the policy itself."""
+        ...
+
+
+def bind_policy(policy: Policy, env: gym.Env[Any, Any]) -> Policy:
+    """Bind ``policy`` to ``env`` if it needs the factory; return it."""
+    if isinstance(policy, BindablePolicy):
+        policy.bind(env)
+    return policy
+
+
+_Bound = TypeVar("_Bound", bound="_FactoryPolicy")
+
+
+class _FactoryPolicy:
+    """Shared binding: the unwrapped shopfloor env, checked against what the policy takes."""
+
+    _env: FactoryEnv | None = None
+
+    def bind(self: _Bound, env: gym.Env[Any, Any]) -> _Bound:
+        """Act in ``env`` from now on (wrappers are looked through).
+
+        Raises:
+            PolicyNotApplicableError: ``env`` is not a shopfloor environment this
+                policy can act in.
+        """
+        unwrapped = env.unwrapped
+        if not isinstance(unwrapped, FactoryEnv):
+            raise PolicyNotApplicableError(
+                f"{self!r} acts in shopfloor environments, not {type(unwrapped).__name__}"
+            )
+        self._check(unwrapped)
+        self._env = unwrapped
+        return self
+
+    def _check(self, env: FactoryEnv) -> None:
+        """Raise :class:`PolicyNotApplicableError` if the policy cannot act in ``env``."""
+
+    def _bound(self) -> tuple[FactoryEnv, Factory]:
+        env = self._env
+        if env is None:
+            raise RuntimeError(f"{self!r} is not bound: call bind(env) before predict()")
+        factory = env.factory
+        if factory.done:
+            raise RuntimeError("the episode is over; reset the environment")
+        return env, factory
+
+
+class RulePolicy(_FactoryPolicy):
+    """A dispatching rule acting through an environment's actions.
+
+    Args:
+        rule: The rule (a :class:`~shopfloor.sim.DispatchingRule` or its name).
+        tie_break: Who wins a tie. ``None`` (the default) follows the environment:
+            the lowest job index in ``JobShop`` (as job-shop-lib), the earliest
+            arrival at the queue in ``DynamicJobShop`` (as its rule mode).
+        seed: Seed of the generator of the random rule.
+    """
+
+    def __init__(
+        self,
+        rule: DispatchingRule | str,
+        tie_break: TieBreak | str | None = None,
+        seed: int | None = 0,
+    ):
+        self.rule = DispatchingRule.parse(rule)
+        self.tie_break = None if tie_break is None else TieBreak.parse(tie_break)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        tie = f", tie_break={self.tie_break.value!r}" if self.tie_break else ""
+        return f"RulePolicy({self.rule.value!r}{tie})"
+
+    def _check(self, env: FactoryEnv) -> None:
+        if isinstance(env, ProductionInventoryEnv):
+            raise PolicyNotApplicableError(
+                f"{self!r} dispatches jobs, but ProductionInventory's actions choose what "
+                "to produce (its dispatching is fixed FIFO); use InventoryPolicy ('basestock')"
+            )
+        if isinstance(env, DynamicJobShopEnv):
+            if env.action_mode == "rule" and self.rule not in env.rules:
+                rules = ", ".join(rule.value for rule in env.rules)
+                raise PolicyNotApplicableError(
+                    f"{self!r}: the environment's rule mode offers {rules}; build it with "
+                    f"rules=[{self.rule.value!r}] or use action_mode='job'"
+                )
+        elif not isinstance(env, JobShopEnv):
+            raise PolicyNotApplicableError(
+                f"{self!r} does not know the actions of {type(env).__name__}"
+            )
+
+    def predict(
+        self,
+        observation: Any,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.int64, None]:
+        """The action the rule takes now (``observation`` is not used)."""
+        env, factory = self._bound()
+        if isinstance(env, DynamicJobShopEnv):
+            return np.int64(self._dynamic_action(env, factory)), None
+        return np.int64(self._job_shop_action(factory)), None
+
+    def _job_shop_action(self, factory: Factory) -> int:
+        tie_break = self.tie_break or TieBreak.JOB
+        if self.rule is DispatchingRule.ATC:
+            machine = factory.decision_machine()
+            jobs = factory.queue(machine)
+            ordered = sorted(jobs) if tie_break is TieBreak.JOB else list(jobs)
+            return choose_job(self.rule, factory, machine, ordered, self._rng)
+        # A job waiting at several free machines starts on the lowest-index one (what
+        # JobShopEnv does with the job), so rank each job at that machine only.
+        candidates: dict[int, tuple[int, int]] = {}
+        for job, machine in factory.ready_operations():
+            candidates.setdefault(job, (job, machine))
+        job, _ = choose_operation(
+            factory, self.rule, list(candidates.values()), tie_break=tie_break, rng=self._rng
+        )
+        return job
+
+    def _dynamic_action(self, env: DynamicJobShopEnv, factory: Factory) -> int:
+        if env.action_mode == "rule":
+            return env.rules.index(self.rule)
+        machine = factory.decision_machine()
+        visible = factory.queue(machine)[: env.slots]
+        ordered = sorted(visible) if self.tie_break is TieBreak.JOB else list(visible)
+        return visible.index(choose_job(self.rule, factory, machine, ordered, self._rng))
+
+
+class InventoryPolicy(_FactoryPolicy):
+    """A make-to-stock heuristic acting through ``ProductionInventory``'s actions.
+
+    Maps the heuristic's ``(product, lot size)`` to action
+    ``product * n_lot_sizes + lot index`` and its ``None`` to the last action (idle).
+
+    Args:
+        heuristic: The production heuristic (a default :class:`BaseStockPolicy`).
+    """
+
+    def __init__(self, heuristic: BaseStockPolicy | None = None):
+        self.heuristic = heuristic or BaseStockPolicy()
+
+    def __repr__(self) -> str:
+        return f"InventoryPolicy({self.heuristic!r})"
+
+    def _check(self, env: FactoryEnv) -> None:
+        if not isinstance(env, ProductionInventoryEnv):
+            raise PolicyNotApplicableError(
+                f"{self!r} chooses what to produce; {type(env).__name__} has no "
+                "production choices (use a dispatching rule)"
+            )
+
+    def predict(
+        self,
+        observation: Any,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.int64, None]:
+        """The production action the heuristic takes now (``observation`` is not used)."""
+        env, factory = self._bound()
+        assert isinstance(env, ProductionInventoryEnv)
+        lot_sizes = list(env.lot_sizes)
+        choice = self.heuristic.choose(factory)
+        if choice is None:
+            return np.int64(env.n_products * len(lot_sizes)), None
+        product, lot = choice
+        return np.int64(product * len(lot_sizes) + lot_sizes.index(lot)), None
+
+
+class RandomPolicy(_FactoryPolicy):
+    """Uniformly random among the actions valid now (``action_masks()``).
+
+    In ``JobShop`` that is a random waiting job; in ``DynamicJobShop`` a random rule
+    (rule mode) or waiting job (job mode); in ``ProductionInventory`` a random
+    production choice. Bind it, or pass ``action_masks`` to ``predict``.
+
+    Args:
+        seed: Seed of the policy's own generator.
+    """
+
+    def __init__(self, seed: int | None = 0):
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        return f"RandomPolicy(seed={self.seed})"
+
+    def predict(
+        self,
+        observation: Any,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.int64, None]:
+        """A random valid action (``deterministic`` does not make it deterministic).
+
+        The valid actions are ``action_masks`` when given (no binding needed), else the
+        bound environment's.
+        """
+        if action_masks is None:
+            env, _ = self._bound()
+            action_masks = env.action_masks()
+        valid = np.flatnonzero(action_masks)
+        if valid.size == 0:
+            raise ValueError("no valid action: the mask is all False")
+        return np.int64(valid[int(self._rng.integers(len(valid)))]), None
+
+
+INVENTORY_POLICIES = ("basestock",)
+SOLVERS = ("cpsat",)
+
+
+def policy_names() -> list[str]:
+    """Every name :func:`make_policy` knows (a saved agent's path aside)."""
+    rules = [rule.value for rule in DispatchingRule]
+    return [*rules, *INVENTORY_POLICIES, *SOLVERS]
+
+
+def make_policy(
+    name: str | os.PathLike[str],
+    *,
+    seed: int | None = 0,
+    time_limit: float = 10.0,
+) -> Policy | CpSatPolicy:
+    """Build a policy by name.
+
+    Args:
+        name: A dispatching rule (``"spt"``, ``"mwkr"``, ``"atc"`` ...), ``"random"``
+            (:class:`RandomPolicy`), ``"basestock"`` (:class:`InventoryPolicy` over a
+            default :class:`BaseStockPolicy`) or ``"cpsat"`` (a single-thread
+            :class:`CpSatPolicy` whose solver seed is ``seed``); a path to a saved
+            agent is reserved for :mod:`shopfloor.agents`.
+        seed: Seed of the policy's randomness (random rule, CP-SAT search).
+        time_limit: CP-SAT's seconds per solve.
+
+    Returns:
+        The policy (a :class:`CpSatPolicy` is not a :class:`Policy`; see the module
+        docstring).
+
+    Raises:
+        NotImplementedError: ``name`` is a file or directory (a saved agent).
+        ValueError: ``name`` is unknown.
+    """
+    text = os.fspath(name)
+    if os.path.exists(text):
+        raise NotImplementedError("saved agents arrive with shopfloor.agents")
+    key = text.strip().lower()
+    if key == "random":
+        return RandomPolicy(seed)
+    if key == "basestock":
+        return InventoryPolicy(BaseStockPolicy())
+    if key == "cpsat":
+        return CpSatPolicy(time_limit=time_limit, workers=1, seed=seed or 0)
+    try:
+        rule = DispatchingRule.parse(key)
+    except ValueError:
+        raise ValueError(
+            f"unknown policy {text!r}; choose from {', '.join(policy_names())} "
+            "(or give the path of a saved agent)"
+        ) from None
+    return RulePolicy(rule, seed=seed)
