@@ -106,17 +106,48 @@ class JobShopEnv(FactoryEnv):
         spec = factory.spec
         if len(spec.jobs) != self.n_jobs or len(spec.machines) != self.n_machines:
             raise ValueError("every episode must have the same number of jobs and machines")
-        longest = 0.0
-        totals = []
-        load = 0.0
-        for job in range(self.n_jobs):
-            totals.append(factory.work_remaining(job))
-            load += totals[-1]
-            longest = max(longest, *factory.routing_times(job))
-        self._time_scale = max(longest, 1e-9)
-        self._work_scale = max(max(totals), 1e-9)
-        self._mean_load = max(load / self.n_machines, 1e-9)
-        self._operations = [factory.n_operations(job) for job in range(self.n_jobs)]
+        n = self.n_jobs
+        operations = np.array([factory.n_operations(job) for job in range(n)], dtype=np.int64)
+        width = int(operations.max()) + 1
+        # Padded per-operation tables; column k is operation k, the last column "done".
+        times = np.zeros((n, width))
+        machines = np.zeros((n, width), dtype=np.int64)
+        for job in range(n):
+            routing = factory.routing_times(job)
+            times[job, : len(routing)] = routing
+            job_spec = spec.jobs[job]
+            routing_spec = job_spec.routing or spec.products[job_spec.product].routing
+            machines[job, : len(routing_spec)] = [op.machines[0] for op in routing_spec]
+        work_after = np.cumsum(times[:, ::-1], axis=1)[:, ::-1]  # work from operation k on
+        self._time_scale = max(float(times.max()), 1e-9)
+        self._work_scale = max(float(work_after[:, 0].max()), 1e-9)
+        self._mean_load = max(float(work_after[:, 0].sum()) / self.n_machines, 1e-9)
+        self._operations = operations
+        self._op_times = times
+        self._op_machines = machines
+        self._work_after = work_after
+        self._rows = np.arange(n)
+        # Incremental state, advanced from the event log at every observation.
+        self._completed = np.zeros(n, dtype=np.int64)  # operations done
+        self._started = np.zeros(n, dtype=np.int64)  # operations started
+        self._queued_at = np.zeros(n)  # when the job joined its current queue (NaN: busy)
+        self._machine_end = np.zeros(self.n_machines)
+        self._log_seen = 0
+        self._mask_key: tuple[int, int, bool] | None = None
+        self._mask = np.zeros(n, dtype=bool)
+
+    def _advance_state(self) -> None:
+        """Apply the log entries written since the last observation."""
+        log = self.factory.log
+        for time, kind, machine, job, operation, value in log[self._log_seen :]:
+            if kind == "start":
+                self._started[job] = operation + 1
+                self._queued_at[job] = np.nan
+                self._machine_end[machine] = time + value + self._op_times[job, operation]
+            elif kind == "complete":
+                self._completed[job] = operation + 1
+                self._queued_at[job] = time
+        self._log_seen = len(log)
 
     def _agent_decides(self) -> bool:
         return True
@@ -126,11 +157,14 @@ class JobShopEnv(FactoryEnv):
 
     def action_masks(self) -> np.ndarray:
         """Jobs whose next operation can start now."""
-        mask = np.zeros(self.n_jobs, dtype=bool)
         factory = self.factory
-        for machine in factory.due_machines():
-            mask[factory.queue(machine)] = True
-        return mask
+        key = (factory.decisions, len(factory.log), factory.done)
+        if key != self._mask_key:
+            mask = np.zeros(self.n_jobs, dtype=bool)
+            for machine in factory.due_machines():
+                mask[factory.queue(machine)] = True
+            self._mask, self._mask_key = mask, key
+        return self._mask.copy()
 
     def _apply(self, action: int) -> None:
         factory = self.factory
@@ -140,35 +174,34 @@ class JobShopEnv(FactoryEnv):
                 return
 
     def _observation(self) -> np.ndarray:
+        self._advance_state()
         factory = self.factory
         now = factory.now
-        time_scale = self._time_scale
-        jobs = np.zeros((self.n_jobs, JOB_FEATURES), dtype=np.float32)
-        ready = self.action_masks() if not factory.done else np.zeros(self.n_jobs, bool)
-        for job in range(self.n_jobs):
-            step = factory.operation_index(job)
-            total = self._operations[job]
-            row = jobs[job]
-            row[0] = ready[job]
-            row[1] = step / total
-            if step < total:
-                machines, times = factory.next_operation(job)
-                row[2] = min(times) / time_scale
-                row[3] = factory.work_remaining(job) / self._work_scale
-                free = min(factory.machine_free_at(m) for m in machines)
-                row[4] = min(max(free - now, 0.0) / time_scale, 1.0)
-                queued = factory.queued_since(job)
-                if queued == queued:  # not NaN
-                    row[5] = min((now - queued) / time_scale, 1.0)
-        machine_rows = np.zeros((self.n_machines, MACHINE_FEATURES), dtype=np.float32)
-        for machine in range(self.n_machines):
-            busy = factory.machine_busy(machine)
-            machine_rows[machine, 0] = busy
-            if busy:
-                remaining = factory.machine_free_at(machine) - now
-                machine_rows[machine, 1] = min(max(remaining, 0.0) / time_scale, 1.0)
-            machine_rows[machine, 2] = len(factory.waiting_jobs(machine)) / self.n_jobs
-        return np.concatenate([jobs.ravel(), machine_rows.ravel()])
+        scale = self._time_scale
+        rows = self._rows
+        completed = self._completed
+        finished = completed >= self._operations
+        next_machine = self._op_machines[rows, completed]
+        n_jobs, n_machines = self.n_jobs, self.n_machines
+        observation = np.empty(n_jobs * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
+        jobs = observation[: n_jobs * JOB_FEATURES].reshape(n_jobs, JOB_FEATURES)
+        jobs[:, 0] = self.action_masks() if not factory.done else False
+        jobs[:, 1] = completed / self._operations
+        jobs[:, 2] = self._op_times[rows, completed] / scale
+        jobs[:, 3] = self._work_after[rows, self._started] / self._work_scale
+        free = np.minimum(np.maximum((self._machine_end[next_machine] - now) / scale, 0.0), 1.0)
+        free[finished] = 0.0
+        jobs[:, 4] = free
+        waited = np.minimum((now - self._queued_at) / scale, 1.0)
+        waited[np.isnan(waited) | finished] = 0.0
+        jobs[:, 5] = waited
+        machines = observation[n_jobs * JOB_FEATURES :].reshape(n_machines, MACHINE_FEATURES)
+        remaining = self._machine_end - now
+        machines[:, 0] = remaining > 0
+        machines[:, 1] = np.minimum(np.maximum(remaining / scale, 0.0), 1.0)
+        waiting = ~(np.isnan(self._queued_at) | finished)
+        machines[:, 2] = np.bincount(next_machine[waiting], minlength=n_machines) / n_jobs
+        return observation
 
     objective_name = "makespan"
 

@@ -136,3 +136,58 @@ def measure_all(
 ) -> list[SpeedResult]:
     """Measure every ``(name, spec)`` target in turn."""
     return [measure(name, spec, rule, min_seconds) for name, spec in targets]
+
+
+@dataclass(frozen=True)
+class EnvSpeedResult:
+    """Env-level throughput against the factory level, same instance, same run.
+
+    Attributes:
+        name: Instance.
+        env_steps_per_second: ``env.step`` calls per second, random valid actions,
+            observations built (the unwrapped env: no checker wrappers).
+        factory_decisions_per_second: The factory driven directly with random choices.
+    """
+
+    name: str
+    env_steps_per_second: float
+    factory_decisions_per_second: float
+
+    @property
+    def cost_ratio(self) -> float:
+        """Time per env step over time per factory decision (1.0: no overhead)."""
+        return self.factory_decisions_per_second / self.env_steps_per_second
+
+
+def measure_env(name: str, min_seconds: float = 2.0, seed: int = 0) -> EnvSpeedResult:
+    """Random valid actions through ``JobShopEnv(instance=name)`` vs the bare factory."""
+    import numpy as np
+
+    from shopfloor.envs import JobShopEnv
+    from shopfloor.sim import Factory
+
+    env = JobShopEnv(instance=name)
+    rng = np.random.default_rng(seed)
+
+    def env_episode() -> tuple[int, int]:
+        env.reset(seed=seed)
+        steps, terminated = 0, False
+        while not terminated:
+            valid = np.flatnonzero(env.action_masks())
+            _, _, terminated, _, _ = env.step(int(valid[rng.integers(len(valid))]))
+            steps += 1
+        return steps, 0
+
+    spec = env.source.example()
+
+    def factory_episode() -> tuple[int, int]:
+        factory = Factory(spec, seed=seed)
+        while factory.next_decision():
+            pairs = factory.ready_operations()
+            job, machine = pairs[int(rng.integers(len(pairs)))]
+            factory.start(job, machine)
+        return factory.decisions, 0
+
+    _, env_elapsed, env_steps, _ = _time_episodes(env_episode, min_seconds)
+    _, factory_elapsed, decisions, _ = _time_episodes(factory_episode, min_seconds)
+    return EnvSpeedResult(name, env_steps / env_elapsed, decisions / factory_elapsed)

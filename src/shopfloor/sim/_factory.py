@@ -353,10 +353,10 @@ class Factory:
     def _stalled(self) -> bool:
         """Nothing scheduled can lead to a choice (breakdowns alone never do)."""
         return (
-            self.spec.horizon is None
-            and self._releases_pending == 0
+            self._releases_pending == 0
+            and max(self._machine_job) < 0
+            and self.spec.horizon is None
             and not self._idling
-            and all(job < 0 for job in self._machine_job)
             and not any(self._on_order)
             and all(
                 up or not queue for up, queue in zip(self._machine_up, self._queues, strict=True)
