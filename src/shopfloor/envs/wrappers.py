@@ -46,17 +46,20 @@ class DiscretiseObservation(gym.ObservationWrapper[np.int64, np.int64, np.ndarra
         self.features = np.asarray(range(size) if features is None else features, dtype=int)
         if self.features.size == 0 or self.features.min() < 0 or self.features.max() >= size:
             raise ValueError(f"features must be indices in [0, {size}), got {features}")
+        edge_lists: list[np.ndarray]
         if edges is None:
             counts = np.broadcast_to(np.asarray(bins, dtype=int), self.features.shape)
             if (counts < 1).any():
                 raise ValueError(f"bins must be >= 1, got {bins}")
-            edges = [  # type: ignore[misc]
+            edge_lists = [
                 np.linspace(box.low[f], box.high[f], count + 1)[1:-1]
                 for f, count in zip(self.features, counts, strict=True)
             ]
-        if len(edges) != self.features.size:
-            raise ValueError(f"{len(edges)} edge lists for {self.features.size} features")
-        self.edges = [np.asarray(e, dtype=np.float64) for e in edges]
+        else:
+            edge_lists = [np.asarray(e, dtype=np.float64) for e in edges]
+        if len(edge_lists) != self.features.size:
+            raise ValueError(f"{len(edge_lists)} edge lists for {self.features.size} features")
+        self.edges = [np.asarray(e, dtype=np.float64) for e in edge_lists]
         for e in self.edges:
             if (np.diff(e) <= 0).any():
                 raise ValueError("edges must be strictly increasing")

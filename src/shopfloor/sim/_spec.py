@@ -409,17 +409,21 @@ class FactorySpec:
                     f"need 1 <= min_operations <= max_operations <= {n_machines} machines",
                 )
         if self.production is not None:
-            machine = self.production.machine
-            _require(0 <= machine < n_machines, "production.machine", f"no machine {machine}")
+            production_machine = self.production.machine
+            _require(
+                0 <= production_machine < n_machines,
+                "production.machine",
+                f"no machine {production_machine}",
+            )
             _require(len(self.products) > 0, "production", "needs products")
             _require(
                 self.horizon is not None, "horizon", "a factory with production needs a horizon"
             )
             for index, product in enumerate(self.products):
                 _require(
-                    machine in product.routing[0].machines,
+                    production_machine in product.routing[0].machines,
                     f"products[{index}].routing[0]",
-                    f"must run on the production machine {machine}",
+                    f"must run on the production machine {production_machine}",
                 )
         _require(self.demand_period > 0, "demand_period", "must be > 0")
         _require(self.horizon is None or self.horizon > 0, "horizon", "must be > 0")
