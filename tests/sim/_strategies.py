@@ -217,8 +217,9 @@ def factory_specs(draw: st.DrawFn, static: bool = False, starve: bool = False) -
     used = [p.routing for p in products] + [j.routing for j in jobs if j.routing is not None]
     return FactorySpec(
         name="random",
-        # No breakdowns when starving: with a perpetual failure process a starved job
-        # makes next_decision() run forever (see test_event_trace.py).
+        # No breakdowns when starving: a stall that starts at a release or a repair is
+        # not detected and a failure process then runs for ever (test_event_trace.py,
+        # STILL_HANGS).
         machines=draw(machine_specs(n_machines, families, breakdowns=not (static or starve))),
         products=tuple(products),
         jobs=tuple(jobs),

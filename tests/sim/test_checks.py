@@ -347,6 +347,12 @@ def test_lower_bound_needs_fixed_numeric_jobs():
     )
     with pytest.raises(ValueError, match="fixed job list"):
         lower_bound(arrivals)
+    constant = FactorySpec(
+        name="constant",
+        machines=machines,
+        jobs=(JobSpec(routing=(OperationSpec.on(0, Constant(2.5)),), quantity=2),),
+    )
+    assert lower_bound(constant) == 5.0
 
 
 def test_lower_bound_by_hand():

@@ -23,7 +23,6 @@ from shopfloor.sim import (
     ProductionSpec,
     ProductSpec,
     SetupSpec,
-    SpecError,
 )
 from shopfloor.sim._checks import check_schedule
 
@@ -292,21 +291,54 @@ def time_limit(seconds: float) -> Iterator[None]:
 
 
 def test_material_starvation_with_breakdowns_is_a_deadlock_too():
-    # As above, with m0 failing every 50 for 1: simulated time runs on for ever.
-    try:
-        spec = FactorySpec(
-            name="starved",
-            machines=(MachineSpec("m0", breakdown=BreakdownSpec(Constant(50.0), Constant(1.0))),),
-            materials=(MaterialSpec("steel", 3.0, 0.0, 5.0, Constant(6.0)),),
-            jobs=(
-                JobSpec(routing=(OperationSpec((0,), (2.0,), ((0, 2.0),)),)),
-                JobSpec(routing=(OperationSpec((0,), (1.0,), ((0, 2.0),)),)),
-            ),
-        )
-    except SpecError:
-        return  # fixed by rejecting a reorder point below an operation's need
-    factory = Factory(spec, seed=0)
+    # As above, with m0 failing every 50 for 1. Regression: the failures kept the event
+    # queue from emptying, and simulated time ran on for ever.
+    spec = FactorySpec(
+        name="starved",
+        machines=(MachineSpec("m0", breakdown=BreakdownSpec(Constant(50.0), Constant(1.0))),),
+        materials=(MaterialSpec("steel", 3.0, 0.0, 5.0, Constant(6.0)),),
+        jobs=(
+            JobSpec(routing=(OperationSpec((0,), (2.0,), ((0, 2.0),)),)),
+            JobSpec(routing=(OperationSpec((0,), (1.0,), ((0, 2.0),)),)),
+        ),
+    )
+    factory = Factory(spec, seed=0, record_events=False)  # a hang must not eat memory
     with time_limit(1.0), pytest.raises(DeadlockError, match="job 1 at machine 0"):
+        drive(factory)
+    assert factory.now == 2.0
+
+
+def test_a_job_released_into_starvation_is_a_deadlock():
+    # One job, released at 1, needs 2 steel with 1 on hand and nothing on order (the
+    # position 1 is above the reorder point 0). m0 fails every 2 for 1.
+    spec = FactorySpec(
+        name="starved",
+        machines=(MachineSpec("m0", breakdown=BreakdownSpec(Constant(2.0), Constant(1.0))),),
+        materials=(MaterialSpec("steel", 1.0, 0.0, 5.0, Constant(6.0)),),
+        jobs=(JobSpec(routing=(OperationSpec((0,), (1.0,), ((0, 2.0),)),), release_time=1.0),),
+    )
+    factory = Factory(spec, seed=0, record_events=False)  # a hang must not eat memory
+    with time_limit(1.0), pytest.raises(DeadlockError, match="job 0 at machine 0: needs 2 steel"):
+        drive(factory)
+
+
+def test_starvation_noticed_while_its_machine_is_down_is_a_deadlock():
+    # A (2.5 on m1) ends at 2.5 while m0, where starved B waits, is down (2-3): the
+    # stall check after A's completion sees a down machine with a queue and passes.
+    spec = FactorySpec(
+        name="starved",
+        machines=(
+            MachineSpec("m0", breakdown=BreakdownSpec(Constant(2.0), Constant(1.0))),
+            MachineSpec("m1"),
+        ),
+        materials=(MaterialSpec("steel", 1.0, 0.0, 5.0, Constant(6.0)),),
+        jobs=(
+            JobSpec(routing=(OperationSpec.on(1, 2.5),)),
+            JobSpec(routing=(OperationSpec((0,), (1.0,), ((0, 2.0),)),)),
+        ),
+    )
+    factory = Factory(spec, seed=0, record_events=False)  # a hang must not eat memory
+    with time_limit(1.0), pytest.raises(DeadlockError, match="job 1 at machine 0: needs 2 steel"):
         drive(factory)
 
 

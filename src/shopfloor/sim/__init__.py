@@ -1,5 +1,6 @@
 """The SimPy factory: machines, jobs, inventory, demand and the decisions between them."""
 
+from shopfloor.sim._checks import ScheduleViolation, check_schedule, lower_bound
 from shopfloor.sim._demand import demand_level, demand_series, expected_demand, sample_demand
 from shopfloor.sim._distributions import (
     Choice,
@@ -62,16 +63,19 @@ __all__ = [
     "ProductionSpec",
     "RandomRoutingSpec",
     "Routing",
+    "ScheduleViolation",
     "SetupSpec",
     "Shock",
     "SpecError",
     "Triangular",
     "Uniform",
     "Weibull",
+    "check_schedule",
     "choose_job",
     "demand_level",
     "demand_series",
     "expected_demand",
+    "lower_bound",
     "mean_duration",
     "sample_demand",
 ]

@@ -7,15 +7,16 @@ a machine runs one operation at a time and holds it through a breakdown, routing
 followed in order from the job's release on, nothing starts on a machine that is down,
 time never goes back, processing times add up (setup + work + repair time), raw
 material and finished goods are conserved, and the model is non-delay (no machine
-stays idle while work it could start waits). It finally compares its own totals with
-the factory's state and KPIs.
+stays idle while work it could start waits, unless the controller deferred it). It
+finally compares its own totals with the factory's state, decision count and KPIs.
 
 :func:`lower_bound` is the classic trivial makespan bound of a fixed job list: the
 longest job and the most loaded machine (with its shortest head and tail).
 
-The checks read the spec and the log. Two things the log does not record are read
-from the factory: the routing drawn for a job of a random-routing arrival stream, and
-processing times drawn from distributions.
+The checks read the spec and the log. What the log does not record is read from the
+factory: the routing drawn for a job of a random-routing arrival stream, processing
+times drawn from distributions, a job's product, and the decision count (from which
+unlogged :meth:`~shopfloor.sim.Factory.defer` calls are inferred).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from shopfloor.sim._distributions import Constant
 from shopfloor.sim._factory import Factory
 from shopfloor.sim._spec import FactorySpec, OperationSpec, Routing
 
@@ -45,6 +47,7 @@ _KINDS = frozenset(
         "lost",
         "produce",
         "idle",
+        "defer",
     }
 )
 
@@ -261,6 +264,7 @@ class _Replay:
             "lost": self.on_short,
             "produce": self.on_produce,
             "idle": self.on_idle,
+            "defer": lambda *_: None,
         }
         now = self.factory.now
         for self.index, entry in enumerate(log):
@@ -917,7 +921,7 @@ def lower_bound(spec: FactorySpec) -> float:
 
     Args:
         spec: A factory with a fixed job list (no arrivals, no production) and
-            numeric processing times.
+            numeric (or :class:`~shopfloor.sim.Constant`) processing times.
 
     Returns:
         A number no schedule's makespan can be below.
@@ -936,7 +940,11 @@ def lower_bound(spec: FactorySpec) -> float:
         routing = job.routing if job.routing is not None else spec.products[job.product].routing
         shortest = []
         for step, operation in enumerate(routing):
-            times = [float(d) for d in operation.durations if isinstance(d, int | float)]
+            times = [
+                float(d) if isinstance(d, int | float) else d.value
+                for d in operation.durations
+                if isinstance(d, int | float | Constant)
+            ]
             if len(times) < len(operation.durations):
                 raise ValueError(
                     f"{spec.name}: jobs[{index}] operation {step} has random processing times"

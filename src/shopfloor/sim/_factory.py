@@ -55,6 +55,7 @@ BACKORDER = "backorder"
 LOST = "lost"
 PRODUCE = "produce"
 IDLE = "idle"
+DEFER = "defer"
 
 
 class DecisionError(ValueError):
@@ -484,6 +485,7 @@ class Factory:
             raise DecisionError(f"machine {machine} has no dispatch choice due at t={self.now}")
         self.decisions += 1
         self._due.discard(machine)
+        self._log((self.env.now, DEFER, machine, -1, -1, 0.0))
 
     def produce(self, product: int, lot_size: int) -> int:
         """Release a lot of ``product`` and start it on the production machine now.
@@ -544,12 +546,17 @@ class Factory:
         else:
             self._enqueue(job)
         self._refresh(machine)
-        if not self._due and self._stalled():
-            self._signal()  # stop the run: next_decision reports the deadlock
+        self._check_stall()
 
     def _on_release(self, event: simpy.Event) -> None:
         self._releases_pending -= 1
         self._release(event._value)  # type: ignore[attr-defined]
+        self._check_stall()
+
+    def _check_stall(self) -> None:
+        """Stop the run when nothing scheduled can bring a choice (a deadlock)."""
+        if not self._due and self._stalled():
+            self._signal()  # next_decision then reports the deadlock
 
     def _release(self, job: int) -> None:
         now = self.env.now
@@ -659,6 +666,7 @@ class Factory:
             self._release(job)
         self._releases_pending -= 1
         self._check_finished()
+        self._check_stall()
 
     def _random_routing(self) -> Routing:
         spec = self.spec.arrivals.random_routing  # type: ignore[union-attr]
@@ -699,6 +707,7 @@ class Factory:
                 self._running[machine] = event
             else:
                 self._refresh(machine)
+                self._check_stall()
 
     # ------------------------------------------------------------- inventory
 
@@ -733,8 +742,7 @@ class Factory:
         for machine in range(self._n_machines):
             if self._queues[machine]:
                 self._refresh(machine)
-        if not self._due and self._stalled():
-            self._signal()
+        self._check_stall()
 
     def _integrate_stock(self) -> None:
         now = self.env.now
