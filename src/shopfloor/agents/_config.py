@@ -43,14 +43,14 @@ def agents_dir() -> Path:
 
 
 def load_hyperparameters(
-    algorithm: str, env_id: str, directory: str | os.PathLike[str] | None = None
+    algorithm: str, *keys: str, directory: str | os.PathLike[str] | None = None
 ) -> dict[str, Any]:
-    """The resolved hyperparameters of ``algorithm`` for ``env_id``.
+    """The resolved hyperparameters of ``algorithm`` for an env.
 
     Args:
         algorithm: One of :data:`ALGORITHMS`.
-        env_id: Env id (e.g. ``shopfloor/DynamicJobShop-v0``) or scenario name; entries
-            for it are merged over ``default``.
+        keys: Entries merged over ``default`` in order, e.g. the env id
+            (``shopfloor/DynamicJobShop-v0``) then the experiment's env name.
         directory: Where the YAML files are (default :func:`agents_dir`).
 
     Returns:
@@ -74,7 +74,8 @@ def load_hyperparameters(
         if not isinstance(entry, dict):
             raise AgentConfigError(f"{path}: entry {key!r} must be a mapping")
     resolved = dict(data["default"])
-    resolved.update(data.get(env_id, {}))
+    for key in keys:
+        resolved.update(data.get(key, {}))
     _check_keys(algorithm, resolved, path)
     return resolved
 
@@ -102,7 +103,11 @@ def algorithm_class(algorithm: str) -> Any:
         return MaskablePPO
     import stable_baselines3
 
-    classes = {"ppo": stable_baselines3.PPO, "a2c": stable_baselines3.A2C, "dqn": stable_baselines3.DQN}
+    classes = {
+        "ppo": stable_baselines3.PPO,
+        "a2c": stable_baselines3.A2C,
+        "dqn": stable_baselines3.DQN,
+    }
     if algorithm not in classes:
         raise AgentConfigError(f"{algorithm!r} is not a Stable-Baselines3 algorithm")
     return classes[algorithm]

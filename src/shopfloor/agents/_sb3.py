@@ -33,6 +33,7 @@ class StepCallback(BaseCallback):
 
     def _on_step(self) -> bool:
         keep_going = True
+        info: dict[str, Any]
         infos = self.locals.get("infos", [])
         ended = [info["episode"]["r"] for info in infos if "episode" in info]
         for reward in ended:
@@ -53,9 +54,7 @@ class StepCallback(BaseCallback):
         return keep_going
 
 
-def make_vec_env(
-    env_factory: EnvFactory, n_envs: int, seed: int, kind: str = "dummy"
-) -> VecEnv:
+def make_vec_env(env_factory: EnvFactory, n_envs: int, seed: int, kind: str = "dummy") -> VecEnv:
     """``n_envs`` monitored copies of the env, seeded ``seed, seed+1, ...``."""
     if kind not in ("dummy", "subproc"):
         raise ValueError(f"vec_env must be 'dummy' or 'subproc', got {kind!r}")

@@ -82,6 +82,23 @@ def _bench_speed(args: argparse.Namespace) -> int:
             f"{result.events_per_second:,.0f} events/s"
         )
     console.print(table)
+    if args.env:
+        from shopfloor.experiments._speed import measure_env
+
+        env_table = Table(title="JobShop env vs factory, random valid actions, one core")
+        for column in ("instance", "env steps/s", "factory decisions/s", "env cost / factory"):
+            env_table.add_column(column, justify="right")
+        for target in args.targets:
+            if target in ("dynamic_job_shop",) or target.endswith(".yaml"):
+                continue
+            env_result = measure_env(target, args.seconds)
+            env_table.add_row(
+                target,
+                f"{env_result.env_steps_per_second:,.0f}",
+                f"{env_result.factory_decisions_per_second:,.0f}",
+                f"{env_result.cost_ratio:.2f}x",
+            )
+        console.print(env_table)
     return 0
 
 
@@ -112,6 +129,92 @@ def _bench(args: argparse.Namespace) -> int:
     console.print(f"results: {paths['markdown'].parent}", highlight=False)
     for kind, path in paths.items():
         console.print(f"  {kind}: {path.name}", highlight=False)
+    return 0
+
+
+def _seeds(text: str) -> list[int]:
+    """``1000-1009`` or ``1,2,5``."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        if "-" in part.strip()[1:]:
+            low, high = part.split("-", 1)
+            seeds.extend(range(int(low), int(high) + 1))
+        else:
+            seeds.append(int(part))
+    return seeds
+
+
+def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
+    import yaml
+
+    kwargs: dict[str, object] = {}
+    for item in args.env_kwarg or []:
+        key, _, value = item.partition("=")
+        if not key or not _:
+            raise ValueError(f"--env-kwarg must look like key=value, got {item!r}")
+        kwargs[key] = yaml.safe_load(value)
+    for key in ("scenario", "instance"):
+        if getattr(args, key):
+            kwargs[key] = getattr(args, key)
+    return kwargs
+
+
+def _train(args: argparse.Namespace) -> int:
+    from shopfloor.experiments import train
+
+    outcome = train(
+        env_id=args.env,
+        agent=args.agent,
+        seed=args.seed,
+        budget=args.budget,
+        eval_every=args.eval_every,
+        eval_seeds=_seeds(args.eval_seeds),
+        env_kwargs=_env_kwargs(args),
+        experiment=args.experiment,
+        device=args.device,
+        root=args.root,
+    )
+    console.print(
+        f"{outcome.status}: {outcome.timesteps} steps, final objective "
+        f"{outcome.objective_mean:.4g}, run folder {outcome.run_dir}"
+    )
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from shopfloor.experiments import load_experiment, run_experiment
+
+    spec = load_experiment(args.experiment)
+    result = run_experiment(
+        spec,
+        root=args.root,
+        results_root=args.results,
+        workers=args.workers,
+        backend=args.backend,
+        address=args.address,
+        progress=not args.no_progress,
+    )
+    table = Table(title=f"{spec.name}: final objective on held-out seeds (lower is better)")
+    for column in ("env", "policy", "kind", "n", "mean", "95% CI"):
+        table.add_column(column)
+    for row in sorted(result.summary_rows, key=lambda r: (r["env"], r["mean"])):
+        table.add_row(
+            row["env"],
+            row["policy"],
+            row["kind"],
+            str(row["n"]),
+            f"{row['mean']:.4g}",
+            f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]",
+        )
+    console.print(table)
+    statuses = ", ".join(
+        f"{status}: {sum(r.status == status for r in result.runs)}"
+        for status in ("trained", "resumed", "done")
+    )
+    console.print(f"runs ({statuses}) under {Path(args.root) / spec.name}")
+    console.print(f"summary: {result.summary_csv} and {result.summary_markdown}")
+    for path in result.figures:
+        console.print(f"figure: {path}")
     return 0
 
 
@@ -149,6 +252,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     speed.add_argument("--policy", default="spt", help="dispatching rule (default spt)")
     speed.add_argument("--seconds", type=float, default=3.0, help="time per target (default 3)")
+    speed.add_argument(
+        "--env", action="store_true", help="also time the JobShop env on the instance targets"
+    )
     speed.set_defaults(handler=_bench_speed)
 
     bench = commands.add_parser(
@@ -193,6 +299,32 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--name", default=None, help="results folder name (default: a timestamp)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(handler=_bench)
+    train = commands.add_parser("train", help="train one agent on one env (a run folder)")
+    train.add_argument("--env", default="shopfloor/DynamicJobShop-v0", help="env id")
+    train.add_argument("--scenario", help="scenario name or YAML (env argument)")
+    train.add_argument("--instance", help="instance name or file (env argument)")
+    train.add_argument(
+        "--env-kwarg", action="append", help="more env arguments, key=value (repeatable)"
+    )
+    train.add_argument("--agent", required=True, help="qlearning, ppo, a2c, dqn, maskable_ppo")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--budget", type=int, default=20000, help="env steps (default 20000)")
+    train.add_argument("--eval-every", type=int, default=4000, help="steps between evaluations")
+    train.add_argument("--eval-seeds", default="1000-1009", help="held-out seeds, e.g. 1000-1009")
+    train.add_argument("--experiment", default="adhoc", help="experiment folder name")
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    train.add_argument("--root", default="experiments/runs", help="runs folder")
+    train.set_defaults(handler=_train)
+
+    run = commands.add_parser("run", help="run an experiment spec (all envs x agents x seeds)")
+    run.add_argument("experiment", type=Path, help="experiments/<name>.yaml")
+    run.add_argument("--workers", type=int, help="parallel runs (default: all cores)")
+    run.add_argument("--backend", choices=("local", "ray"), default="local")
+    run.add_argument("--address", help="Ray cluster address (with --backend ray)")
+    run.add_argument("--root", default="experiments/runs", help="runs folder")
+    run.add_argument("--results", default="experiments/results", help="results folder")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=_run)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Experiments: policy benchmarks and speed benchmarks (training runs come later)."""
+"""Experiments: training runs in run folders, policy benchmarks, speed benchmarks."""
 
 from shopfloor.experiments._bench import (
     BenchResult,
@@ -13,22 +13,36 @@ from shopfloor.experiments._bench import (
     results_dir,
     run_bench,
 )
+from shopfloor.experiments._runner import ExperimentResult, run_experiment, summarise, train
+from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._speed import SpeedResult, measure, measure_all, plain_simpy_job_shop
+from shopfloor.experiments._train import RunConfig, RunOutcome, evaluate, execute_run
 
 __all__ = [
     "BenchResult",
     "BenchTarget",
     "Episode",
+    "ExperimentError",
+    "ExperimentResult",
+    "ExperimentSpec",
     "PolicySummary",
+    "RunConfig",
+    "RunOutcome",
     "SpeedResult",
     "Summary",
     "bootstrap_ci",
+    "evaluate",
     "evaluate_episode",
+    "execute_run",
     "expand_targets",
+    "load_experiment",
     "measure",
     "measure_all",
     "plain_simpy_job_shop",
     "resolve_bench_target",
     "results_dir",
     "run_bench",
+    "run_experiment",
+    "summarise",
+    "train",
 ]

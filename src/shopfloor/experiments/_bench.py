@@ -49,6 +49,7 @@ from rich.table import Table
 
 from shopfloor import __version__
 from shopfloor.envs import ENV_IDS
+from shopfloor.experiments._saved import SavedAgent, is_run_folder
 from shopfloor.policies import (
     CpSatPolicy,
     Policy,
@@ -175,6 +176,13 @@ def _upper_bound(target: str, name: str) -> float | None:
     return None if bound is None else float(bound)
 
 
+def _policy(name: str, seed: int | None = 0, time_limit: float = 10.0) -> Any:
+    """A policy by name, or the trained agent of a run folder."""
+    if is_run_folder(name):
+        return SavedAgent(name)
+    return make_policy(name, seed=seed, time_limit=time_limit)
+
+
 def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
     """The environment ``policy`` is evaluated in on ``target``.
 
@@ -188,6 +196,8 @@ def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
         kwargs = {"scenario": target.target}
         if target.env_id == DYNAMIC_JOB_SHOP and isinstance(policy, RulePolicy):
             kwargs.update(action_mode="rule", rules=(policy.rule,))
+    if isinstance(policy, SavedAgent):
+        kwargs.update(policy.env_options)  # the agent acts in the env it was trained in
     return gym.make(target.env_id, disable_env_checker=True, **kwargs)
 
 
@@ -265,12 +275,13 @@ def evaluate_episode(
     if isinstance(policy, str):
         label = label or policy
         seed_for_policy = seed if policy.strip().lower() == "cpsat" else policy_seed(seed)
-        policy = make_policy(policy, seed=seed_for_policy, time_limit=time_limit)
+        policy = _policy(policy, seed=seed_for_policy, time_limit=time_limit)
     label = label or type(policy).__name__
     if not isinstance(target, BenchTarget):
         target = resolve_bench_target(target)
     if isinstance(policy, CpSatPolicy):
         return _evaluate_cpsat(policy, target, seed, label)
+    assert not isinstance(policy, str)
     env = make_env(target, policy)
     try:
         bind_policy(policy, env)
@@ -331,7 +342,7 @@ def _check_cpsat(target: BenchTarget) -> None:
 
 def check_applicable(policy_name: str, target: BenchTarget) -> None:
     """Raise :class:`~shopfloor.policies.PolicyNotApplicableError` if it cannot run."""
-    policy = make_policy(policy_name)
+    policy = _policy(policy_name)
     if isinstance(policy, CpSatPolicy):
         _check_cpsat(target)
         return
@@ -763,7 +774,7 @@ def run_bench(
     if not policy_list:
         raise ValueError("give at least one policy")
     for policy in policy_list:
-        make_policy(policy)  # unknown names fail here, before anything runs
+        _policy(policy)  # unknown names fail here, before anything runs
     resolved = [resolve_bench_target(target) for target in expand_targets(targets)]
     if not resolved:
         raise ValueError("give at least one target")

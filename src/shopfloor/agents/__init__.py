@@ -1,0 +1,32 @@
+"""Learning agents: tabular Q-learning (ours) and Stable-Baselines3 adapters.
+
+Every agent answers the protocol shared with the non-learning policies:
+``predict(observation, deterministic=True, action_masks=None) -> (action, state)``.
+"""
+
+from shopfloor.agents._config import (
+    ALGORITHMS,
+    AgentConfigError,
+    agents_dir,
+    load_hyperparameters,
+)
+from shopfloor.agents._device import DeviceError, configure_threads, select_device
+from shopfloor.agents._make import Agent, load_agent, make_agent
+from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
+from shopfloor.agents._sb3 import SB3Agent
+
+__all__ = [
+    "ALGORITHMS",
+    "Agent",
+    "AgentConfigError",
+    "DeviceError",
+    "QLearningAgent",
+    "QLearningConfig",
+    "SB3Agent",
+    "agents_dir",
+    "configure_threads",
+    "load_agent",
+    "load_hyperparameters",
+    "make_agent",
+    "select_device",
+]

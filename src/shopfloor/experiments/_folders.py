@@ -1,0 +1,118 @@
+"""Run folders: layout, atomic writes and provenance.
+
+``experiments/runs/<experiment>/<env>/<agent>/seed_<n>/`` holds::
+
+    config.yaml     the resolved configuration of the run
+    command.txt     the command that started it
+    meta.json       package version, git revision, library versions, start/end times
+    progress.csv    one row per finished training episode (timesteps, reward, wall time)
+    eval.csv        one row per evaluation on the held-out seeds
+    tensorboard/    TensorBoard events
+    checkpoints/    periodic checkpoints and latest.json (the one to resume from)
+    model.*         the final model
+    eval_events.csv event log of the final policy's last evaluation episode
+    result.json     final evaluation
+    DONE            written last: the run is complete and is never redone
+
+Every file is written to a temporary name and renamed into place, so a crash leaves
+the previous version, never half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from shopfloor import __version__
+
+DONE = "DONE"
+
+
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with temporary.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    return path
+
+
+def write_csv(path: Path, fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Write rows as CSV, atomically."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(fields), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_atomic(path, buffer.getvalue())
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a CSV file ([] when it does not exist)."""
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON, atomically."""
+    return write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def git_revision() -> str | None:
+    """The git commit of the source tree, when it is a checkout."""
+    root = Path(__file__).resolve().parents[3]
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def provenance() -> dict[str, Any]:
+    """Versions and revision recorded in every run's ``meta.json``."""
+    import gymnasium
+    import numpy
+    import simpy
+    import stable_baselines3
+    import torch
+
+    return {
+        "shopfloor": __version__,
+        "git_revision": git_revision(),
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "simpy": simpy.__version__,
+        "gymnasium": gymnasium.__version__,
+        "torch": torch.__version__,
+        "stable_baselines3": stable_baselines3.__version__,
+        "started": now_iso(),
+    }
+
+
+def now_iso() -> str:
+    """Current UTC time, ISO format."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def command_line() -> str:
+    """The command that started this process."""
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])

@@ -1,0 +1,351 @@
+"""Run a whole experiment: every env x agent x seed, locally or on Ray, then summarise."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
+from shopfloor.experiments._spec import ExperimentSpec
+from shopfloor.experiments._train import (
+    RunConfig,
+    RunOutcome,
+    evaluate,
+    execute_run,
+    make_env_factory,
+)
+
+BASELINE_FIELDS = ("policy", "seed", "objective")
+
+
+@dataclass(frozen=True)
+class BaselineTask:
+    """Evaluate one non-learning policy on an env's held-out seeds."""
+
+    experiment: str
+    env_id: str
+    env_name: str
+    env_kwargs: dict[str, Any]
+    policy: str
+    seeds: tuple[int, ...]
+    root: str
+
+    @property
+    def path(self) -> Path:
+        """Where its rows go: ``<root>/<experiment>/<env>/baselines/<policy>.csv``."""
+        return (
+            Path(self.root) / self.experiment / self.env_name / "baselines" / f"{self.policy}.csv"
+        )
+
+
+def execute_baseline(task: BaselineTask) -> Path:
+    """Evaluate the baseline unless its file exists; returns the file."""
+    if task.path.is_file():
+        return task.path
+    from shopfloor.policies import make_policy
+
+    kwargs = dict(task.env_kwargs)
+    env = make_env_factory(task.env_id, _baseline_env_kwargs(kwargs, task.policy))()
+    objectives, _ = evaluate(make_policy(task.policy), env, task.seeds)
+    rows = [
+        {"policy": task.policy, "seed": seed, "objective": value}
+        for seed, value in zip(task.seeds, objectives, strict=True)
+    ]
+    return write_csv(task.path, BASELINE_FIELDS, rows)
+
+
+def _baseline_env_kwargs(kwargs: dict[str, Any], policy: str) -> dict[str, Any]:
+    """A rule baseline on a rule-choice env needs its rule among the env's rules."""
+    if kwargs.get("action_mode", "rule") == "rule" and "rules" in kwargs:
+        rules = list(kwargs["rules"])
+        if policy not in rules and policy not in ("random", "basestock"):
+            kwargs = {**kwargs, "rules": [*rules, policy]}
+    return kwargs
+
+
+def plan_runs(
+    spec: ExperimentSpec,
+    root: str | os.PathLike[str],
+    hyperparameters: Callable[[str, str, str], dict[str, Any]],
+) -> list[RunConfig]:
+    """One :class:`RunConfig` per env x agent x seed.
+
+    Args:
+        spec: The experiment.
+        root: The ``runs/`` folder.
+        hyperparameters: ``(algorithm, env id, env name) -> resolved hyperparameters``.
+    """
+    runs = []
+    for env in spec.envs:
+        for agent in spec.agents:
+            values = hyperparameters(agent, env.id, env.name)
+            for seed in spec.seeds:
+                runs.append(
+                    RunConfig(
+                        experiment=spec.name,
+                        env_id=env.id,
+                        env_name=env.name,
+                        env_kwargs=dict(env.kwargs),
+                        agent=agent,
+                        seed=seed,
+                        budget=spec.budget,
+                        eval_every=spec.eval.every,
+                        eval_seeds=tuple(spec.eval.seeds),
+                        hyperparameters=values,
+                        device=spec.device,
+                        root=str(root),
+                    )
+                )
+    return runs
+
+
+def resolved_hyperparameters(algorithm: str, env_id: str, env_name: str) -> dict[str, Any]:
+    """``agents/<algorithm>.yaml``: default, then the env id's entry, then the env name's."""
+    from shopfloor.agents import load_hyperparameters
+
+    return load_hyperparameters(algorithm, env_id, env_name)
+
+
+def train(
+    env_id: str,
+    agent: str,
+    seed: int,
+    budget: int,
+    eval_every: int,
+    eval_seeds: Sequence[int],
+    env_kwargs: dict[str, Any] | None = None,
+    env_name: str | None = None,
+    experiment: str = "adhoc",
+    device: str = "auto",
+    root: str | os.PathLike[str] = "experiments/runs",
+) -> RunOutcome:
+    """Train one agent on one env: the ``shopfloor train`` command.
+
+    The run lands in ``<root>/<experiment>/<env_name>/<agent>/seed_<n>/`` and resumes
+    or is skipped like any run of an experiment.
+    """
+    kwargs = dict(env_kwargs or {})
+    name = env_name or str(
+        kwargs.get("scenario") or kwargs.get("instance") or env_id.split("/")[-1]
+    )
+    config = RunConfig(
+        experiment=experiment,
+        env_id=env_id,
+        env_name=name,
+        env_kwargs=kwargs,
+        agent=agent,
+        seed=seed,
+        budget=budget,
+        eval_every=eval_every,
+        eval_seeds=tuple(eval_seeds),
+        hyperparameters=resolved_hyperparameters(agent, env_id, name),
+        device=device,
+        root=str(root),
+    )
+    return execute_run(config)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """Outcomes of an experiment's runs and where its summary is."""
+
+    runs: list[RunOutcome]
+    summary_rows: list[dict[str, Any]]
+    summary_csv: Path
+    summary_markdown: Path
+    figures: list[Path]
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    root: str | os.PathLike[str] = "experiments/runs",
+    results_root: str | os.PathLike[str] = "experiments/results",
+    workers: int | None = None,
+    backend: str = "local",
+    address: str | None = None,
+    progress: bool = True,
+) -> ExperimentResult:
+    """Run every env x agent x seed and the baselines, then write the summary.
+
+    Args:
+        spec: The experiment.
+        root: Where run folders go.
+        results_root: Where summary tables go.
+        workers: Parallel runs (default: all cores); 1 runs in this process.
+        backend: ``local`` (process pool) or ``ray``.
+        address: Ray cluster address (``None``: start or join a local Ray).
+        progress: Show a progress bar.
+    """
+    runs = plan_runs(spec, root, resolved_hyperparameters)
+    baselines = [
+        BaselineTask(
+            spec.name, env.id, env.name, dict(env.kwargs), policy, tuple(spec.eval.seeds), str(root)
+        )
+        for env in spec.envs
+        for policy in spec.baselines
+    ]
+    tasks: list[tuple[Callable[[Any], Any], Any]] = [(execute_baseline, b) for b in baselines]
+    tasks += [(execute_run, run) for run in runs]
+    if backend == "ray":
+        results = _execute_ray(tasks, address, progress)
+    elif backend == "local":
+        results = _execute_local(tasks, workers, progress)
+    else:
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    outcomes = [r for r in results if isinstance(r, RunOutcome)]
+    rows = summarise(spec, root)
+    out = Path(results_root) / spec.name
+    csv_path = write_csv(out / "summary.csv", list(rows[0]) if rows else ["env"], rows)
+    markdown = write_atomic(out / "summary.md", markdown_table(rows))
+    figures = _figures(spec, Path(root), out)
+    return ExperimentResult(outcomes, rows, csv_path, markdown, figures)
+
+
+def _figures(spec: ExperimentSpec, root: Path, out: Path) -> list[Path]:
+    """Learning curves per env, a Gantt chart of each agent's last evaluation episode."""
+    from shopfloor.plots import gantt, learning_curves
+
+    figures: list[Path] = []
+    experiment_dir = root / spec.name
+    for env in spec.envs:
+        drawn = learning_curves(experiment_dir, out / f"learning_curves_{env.name}", env=env.name)
+        figures.extend(drawn.paths)
+        for agent in spec.agents:
+            events = experiment_dir / env.name / agent / f"seed_{spec.seeds[0]}" / "eval_events.csv"
+            if events.is_file():
+                chart = gantt(events, out / f"gantt_{env.name}_{agent}")
+                figures.extend(chart.paths)
+    return figures
+
+
+def _execute_local(
+    tasks: Sequence[tuple[Callable[[Any], Any], Any]], workers: int | None, progress: bool
+) -> list[Any]:
+    workers = workers or os.cpu_count() or 1
+    with _progress(progress, len(tasks)) as advance:
+        if workers == 1:
+            results = []
+            for function, argument in tasks:
+                results.append(function(argument))
+                advance()
+            return results
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(function, argument) for function, argument in tasks]
+            for _ in as_completed(futures):
+                advance()
+            return [future.result() for future in futures]
+
+
+def _execute_ray(
+    tasks: Sequence[tuple[Callable[[Any], Any], Any]], address: str | None, progress: bool
+) -> list[Any]:
+    try:
+        import ray
+    except ImportError as error:
+        raise RuntimeError("the ray backend needs ray: pip install 'shopfloor[ray]'") from error
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1)(_call)
+        futures = [remote.remote(function, argument) for function, argument in tasks]
+        pending = list(futures)
+        with _progress(progress, len(tasks)) as advance:
+            while pending:
+                _, pending = ray.wait(pending, num_returns=1)
+                advance()
+        return [ray.get(future) for future in futures]
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _call(function: Callable[[Any], Any], argument: Any) -> Any:
+    return function(argument)
+
+
+class _progress:
+    """A rich progress bar (or nothing) yielding an ``advance()`` function."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.enabled, self.total = enabled, total
+        self._bar: Any = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import Progress
+
+        self._bar = Progress()
+        self._bar.start()
+        task = self._bar.add_task("runs", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Final objective per env x agent (mean and 95% CI over seeds) and per baseline.
+
+    Reads only the run folders.
+    """
+    rows = []
+    for env in spec.envs:
+        env_dir = Path(root) / spec.name / env.name
+        for agent in spec.agents:
+            finals = []
+            for seed in spec.seeds:
+                evaluations = read_csv(env_dir / agent / f"seed_{seed}" / "eval.csv")
+                if evaluations:
+                    finals.append(float(evaluations[-1]["objective_mean"]))
+            if finals:
+                rows.append(_row(env.name, agent, "agent", finals))
+        for policy in spec.baselines:
+            values = [
+                float(r["objective"]) for r in read_csv(env_dir / "baselines" / f"{policy}.csv")
+            ]
+            if values:
+                rows.append(_row(env.name, policy, "baseline", values))
+    return rows
+
+
+def _row(env: str, name: str, kind: str, values: Iterable[float]) -> dict[str, Any]:
+    data = np.asarray(list(values), dtype=float)
+    low, high = confidence_interval(data)
+    return {
+        "env": env,
+        "policy": name,
+        "kind": kind,
+        "n": len(data),
+        "mean": float(data.mean()),
+        "ci_low": low,
+        "ci_high": high,
+    }
+
+
+def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Normal-approximation CI of the mean (t-based would need scipy); the mean when n=1."""
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, mean
+    half = 1.96 * float(values.std(ddof=1)) / np.sqrt(len(values))
+    return float(mean - half), float(mean + half)
+
+
+def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The summary as a Markdown table."""
+    lines = ["| env | policy | kind | n | mean | 95% CI |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(
+            f"| {row['env']} | {row['policy']} | {row['kind']} | {row['n']} | {row['mean']:.4g} "
+            f"| [{row['ci_low']:.4g}, {row['ci_high']:.4g}] |"
+        )
+    return "\n".join(lines) + "\n"

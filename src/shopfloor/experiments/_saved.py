@@ -1,0 +1,83 @@
+"""A trained agent loaded from its run folder, usable wherever a policy is."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+SOURCE_KEYS = ("scenario", "instance", "spec", "generator")
+
+
+class SavedAgent:
+    """The final model of a run folder behind the shared ``predict`` protocol.
+
+    Args:
+        run_dir: A run folder (``config.yaml`` and ``model.*`` inside).
+
+    Attributes:
+        algorithm: The agent's algorithm.
+        env_options: The training env's arguments other than its factory source
+            (action mode, rules, slots ...), which an evaluation env must share.
+
+    Raises:
+        FileNotFoundError: No run folder, config or model at ``run_dir`` (named).
+    """
+
+    def __init__(self, run_dir: str | os.PathLike[str]):
+        self.run_dir = Path(run_dir)
+        config_path = self.run_dir / "config.yaml"
+        if not config_path.is_file():
+            raise FileNotFoundError(
+                f"{self.run_dir} is not a run folder: no config.yaml "
+                "(train one with shopfloor train)"
+            )
+        config = yaml.safe_load(config_path.read_text())
+        self.algorithm = str(config["agent"])
+        self.env_id = str(config["env_id"])
+        env_kwargs = dict(config.get("env_kwargs") or {})
+        self.env_options = {k: v for k, v in env_kwargs.items() if k not in SOURCE_KEYS}
+        self.name = f"{self.algorithm}@{self.run_dir.name}"
+        model = self.run_dir / "model"
+        if self.algorithm == "qlearning":
+            from shopfloor.agents import QLearningAgent
+            from shopfloor.experiments._train import make_env_factory
+
+            self._agent: Any = QLearningAgent.load(
+                model, make_env_factory(self.env_id, env_kwargs)()
+            )
+        else:
+            from shopfloor.agents._config import algorithm_class
+
+            path = model.with_suffix(".zip")
+            if not path.is_file():
+                raise FileNotFoundError(f"no saved {self.algorithm} model at {path}")
+            self._agent = algorithm_class(self.algorithm).load(path, device="cpu")
+
+    def __repr__(self) -> str:
+        return f"SavedAgent({str(self.run_dir)!r}, algorithm={self.algorithm!r})"
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[Any, Any]:
+        """The shared protocol."""
+        if self.algorithm == "qlearning":
+            return self._agent.predict(  # type: ignore[no-any-return]
+                observation, deterministic=deterministic, action_masks=action_masks
+            )
+        if self.algorithm == "maskable_ppo":
+            return self._agent.predict(  # type: ignore[no-any-return]
+                observation, deterministic=deterministic, action_masks=action_masks
+            )
+        return self._agent.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
+
+
+def is_run_folder(name: str | os.PathLike[str]) -> bool:
+    """Whether ``name`` is a path to a run folder."""
+    return (Path(name) / "config.yaml").is_file()

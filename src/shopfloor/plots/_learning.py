@@ -1,0 +1,272 @@
+"""Learning curves: evaluation objective over env steps, mean and 95% CI across seeds.
+
+Reads an experiment's run folders (``<experiment>/<env>/<agent>/seed_<n>/eval.csv``
+and ``result.json``) and its baselines (``<experiment>/<env>/baselines/<policy>.csv``);
+nothing is simulated or evaluated here.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from shopfloor.plots._output import new_figure, save_figure
+
+BASELINES = "baselines"
+Z_95 = 1.96
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One agent's learning curve on one env.
+
+    Attributes:
+        env: Env folder name.
+        agent: Agent folder name.
+        seeds: Seeds averaged.
+        timesteps: Env steps evaluated by every one of those seeds.
+        mean: Mean over seeds of ``objective_mean`` at each of those steps.
+        ci_low: ``mean - 1.96 * sd / sqrt(n)`` (sd over seeds; the mean when n = 1).
+        ci_high: ``mean + 1.96 * sd / sqrt(n)``.
+    """
+
+    env: str
+    agent: str
+    seeds: tuple[int, ...]
+    timesteps: tuple[int, ...]
+    mean: tuple[float, ...]
+    ci_low: tuple[float, ...]
+    ci_high: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class BaselineLevel:
+    """A baseline's mean objective over its evaluation seeds on one env."""
+
+    env: str
+    policy: str
+    mean: float
+    n: int
+
+
+@dataclass(frozen=True)
+class LearningCurvesPlot:
+    """What :func:`learning_curves` drew.
+
+    Attributes:
+        paths: The PNG and SVG written.
+        curves: One per env and agent.
+        baselines: One per env and baseline policy.
+        objectives: The objective name per env (``None`` when no run has finished).
+    """
+
+    paths: tuple[Path, Path]
+    curves: tuple[Curve, ...]
+    baselines: tuple[BaselineLevel, ...]
+    objectives: dict[str, str | None]
+
+    def curve(self, env: str, agent: str) -> Curve:
+        """The curve of ``agent`` on ``env``."""
+        for curve in self.curves:
+            if (curve.env, curve.agent) == (env, agent):
+                return curve
+        raise KeyError(f"no curve for {agent!r} on {env!r}")
+
+    def baseline(self, env: str, policy: str) -> BaselineLevel:
+        """The level of baseline ``policy`` on ``env``."""
+        for level in self.baselines:
+            if (level.env, level.policy) == (env, policy):
+                return level
+        raise KeyError(f"no baseline {policy!r} on {env!r}")
+
+
+def learning_curves(
+    experiment_dir: str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    env: str | None = None,
+) -> LearningCurvesPlot:
+    """Draw each agent's evaluation objective against env steps, per env.
+
+    For every env of the experiment (or only ``env``), one axes: per agent, the mean
+    over seeds of ``eval.csv``'s ``objective_mean`` at the steps every seed evaluated,
+    with a 95% normal confidence band across seeds; each baseline's mean objective as a
+    dashed horizontal line. The y label is the objective named in the runs'
+    ``result.json``.
+
+    Args:
+        experiment_dir: ``<runs root>/<experiment>``.
+        out: Output path; ``<stem>.png`` and ``<stem>.svg`` are written.
+        env: Draw only this env folder.
+
+    Returns:
+        The paths written and the numbers drawn.
+
+    Raises:
+        FileNotFoundError: No such experiment folder, or no such env in it.
+        ValueError: The experiment holds no evaluations and no baselines.
+    """
+    root = Path(experiment_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such experiment folder")
+    envs = sorted(p.name for p in root.iterdir() if p.is_dir() and _has_runs(p))
+    if env is not None:
+        if env not in envs:
+            raise FileNotFoundError(f"{root}: no env {env!r}; it holds {envs}")
+        envs = [env]
+    curves: list[Curve] = []
+    baselines: list[BaselineLevel] = []
+    objectives: dict[str, str | None] = {}
+    for name in envs:
+        env_dir = root / name
+        for agent_dir in _agent_dirs(env_dir):
+            curve = _curve(name, agent_dir)
+            if curve is not None:
+                curves.append(curve)
+        baselines.extend(_baselines(name, env_dir / BASELINES))
+        objectives[name] = _objective(env_dir)
+    if not curves and not baselines:
+        raise ValueError(f"{root}: no eval.csv and no baselines to plot")
+
+    agents = list(dict.fromkeys(curve.agent for curve in curves))
+    policies = list(dict.fromkeys(level.policy for level in baselines))
+    colours = {label: f"C{i % 10}" for i, label in enumerate([*agents, *policies])}
+    columns = min(3, len(envs))
+    rows = math.ceil(len(envs) / columns)
+    figure = new_figure(5.5 * columns + 0.5, 4.0 * rows + 0.6)
+    grid = figure.subplots(rows, columns, squeeze=False)
+    for index, name in enumerate(envs):
+        axes = grid[index // columns][index % columns]
+        for curve in (c for c in curves if c.env == name):
+            colour = colours[curve.agent]
+            axes.fill_between(curve.timesteps, curve.ci_low, curve.ci_high, color=colour, alpha=0.2)
+            axes.plot(
+                curve.timesteps,
+                curve.mean,
+                color=colour,
+                marker="o",
+                markersize=3,
+                label=f"{curve.agent} ({len(curve.seeds)} seeds, 95% CI)",
+            )
+        for level in (b for b in baselines if b.env == name):
+            colour = colours[level.policy]
+            axes.axhline(
+                level.mean, color=colour, linestyle="--", linewidth=1.2, label=level.policy
+            )
+            axes.text(
+                1.0,
+                level.mean,
+                f" {level.policy}",
+                transform=axes.get_yaxis_transform(),
+                color=colour,
+                fontsize=8,
+                va="center",
+                ha="left",
+                clip_on=False,
+            )
+        axes.set_title(f"{name} (lower is better)", fontsize=10)
+        axes.set_xlabel("env steps")
+        axes.set_ylabel(objectives[name] or "objective")
+        axes.grid(alpha=0.3)
+        axes.legend(fontsize=8)
+    for index in range(len(envs), rows * columns):
+        grid[index // columns][index % columns].set_visible(False)
+    figure.suptitle(f"{root.name}: evaluation objective, mean over seeds (lower is better)")
+    paths = save_figure(figure, out)
+    return LearningCurvesPlot(paths, tuple(curves), tuple(baselines), objectives)
+
+
+def _has_runs(env_dir: Path) -> bool:
+    return (env_dir / BASELINES).is_dir() or any(_agent_dirs(env_dir))
+
+
+def _agent_dirs(env_dir: Path) -> list[Path]:
+    return sorted(
+        p for p in env_dir.iterdir() if p.is_dir() and p.name != BASELINES and _seed_dirs(p)
+    )
+
+
+def _seed_dirs(agent_dir: Path) -> list[tuple[int, Path]]:
+    seeds = []
+    for path in agent_dir.glob("seed_*"):
+        suffix = path.name.removeprefix("seed_")
+        if path.is_dir() and suffix.lstrip("-").isdigit():
+            seeds.append((int(suffix), path))
+    return sorted(seeds)
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _curve(env: str, agent_dir: Path) -> Curve | None:
+    """Mean and 95% CI over seeds at the steps every seed evaluated."""
+    per_seed: dict[int, dict[int, float]] = {}
+    for seed, seed_dir in _seed_dirs(agent_dir):
+        rows = _read_csv(seed_dir / "eval.csv")
+        if rows:
+            per_seed[seed] = {int(r["timesteps"]): float(r["objective_mean"]) for r in rows}
+    if not per_seed:
+        return None
+    common = sorted(set.intersection(*(set(values) for values in per_seed.values())))
+    if not common:
+        warnings.warn(
+            f"{agent_dir}: its seeds share no evaluation step; no curve drawn", stacklevel=3
+        )
+        return None
+    seeds = sorted(per_seed)
+    values = np.array([[per_seed[s][t] for t in common] for s in seeds], dtype=float)
+    mean = values.mean(axis=0)
+    if len(seeds) > 1:
+        half = Z_95 * values.std(axis=0, ddof=1) / math.sqrt(len(seeds))
+    else:
+        half = np.zeros_like(mean)
+    return Curve(
+        env=env,
+        agent=agent_dir.name,
+        seeds=tuple(seeds),
+        timesteps=tuple(common),
+        mean=_floats(mean),
+        ci_low=_floats(mean - half),
+        ci_high=_floats(mean + half),
+    )
+
+
+def _baselines(env: str, folder: Path) -> list[BaselineLevel]:
+    levels = []
+    for path in sorted(folder.glob("*.csv")) if folder.is_dir() else []:
+        rows = _read_csv(path)
+        values = [float(r["objective"]) for r in rows if r.get("objective") not in (None, "")]
+        if values:
+            policy = rows[0].get("policy") or path.stem
+            levels.append(BaselineLevel(env, policy, float(np.mean(values)), len(values)))
+    return levels
+
+
+def _objective(env_dir: Path) -> str | None:
+    """The ``objective`` named by the first run's ``result.json`` that has one."""
+    for agent_dir in _agent_dirs(env_dir):
+        for _, seed_dir in _seed_dirs(agent_dir):
+            result = seed_dir / "result.json"
+            if result.is_file():
+                try:
+                    name = json.loads(result.read_text()).get("objective")
+                except (json.JSONDecodeError, AttributeError):
+                    continue
+                if name:
+                    return str(name)
+    return None
+
+
+def _floats(values: Sequence[float] | np.ndarray) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)

@@ -1,0 +1,185 @@
+"""Experiment runner: run folders, skip when done, resume after kill -9, specs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from shopfloor.experiments._folders import read_csv
+from shopfloor.experiments._runner import run_experiment
+from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
+from shopfloor.experiments._train import RunConfig, execute_run
+
+ENV = {
+    "id": "shopfloor/DynamicJobShop-v0",
+    "name": "small",
+    "kwargs": {"scenario": "dynamic_job_shop_small"},
+}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def tiny_spec(**changes) -> ExperimentSpec:
+    data = {
+        "name": "tiny",
+        "envs": [ENV],
+        "agents": ["qlearning"],
+        "seeds": [0, 1],
+        "budget": 600,
+        "eval": {"every": 200, "seeds": [100, 101]},
+        "baselines": ["spt", "atc"],
+    }
+    data.update(changes)
+    return ExperimentSpec.model_validate(data)
+
+
+def test_runs_write_complete_folders_and_a_summary(tmp_path):
+    result = run_experiment(
+        tiny_spec(), tmp_path / "runs", tmp_path / "results", workers=1, progress=False
+    )
+    assert [r.status for r in result.runs] == ["trained", "trained"]
+    for seed in (0, 1):
+        run = tmp_path / "runs" / "tiny" / "small" / "qlearning" / f"seed_{seed}"
+        for name in (
+            "config.yaml",
+            "command.txt",
+            "meta.json",
+            "progress.csv",
+            "eval.csv",
+            "result.json",
+            "DONE",
+            "eval_events.csv",
+            "checkpoints/latest.json",
+        ):
+            assert (run / name).is_file(), name
+        assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
+        meta = json.loads((run / "meta.json").read_text())
+        assert meta["shopfloor"] and "finished" in meta
+        evaluations = read_csv(run / "eval.csv")
+        assert [int(r["timesteps"]) for r in evaluations] == [0, 200, 400, 600]
+        result_json = json.loads((run / "result.json").read_text())
+        assert result_json["timesteps"] == 600
+        assert result_json["objective_mean"] == pytest.approx(
+            float(evaluations[-1]["objective_mean"])
+        )
+    baselines = read_csv(tmp_path / "runs" / "tiny" / "small" / "baselines" / "spt.csv")
+    assert [int(r["seed"]) for r in baselines] == [100, 101]
+    summary = read_csv(result.summary_csv)
+    assert {row["policy"] for row in summary} == {"qlearning", "spt", "atc"}
+    assert result.summary_markdown.read_text().startswith("| env |")
+
+
+def test_finished_runs_are_not_redone(tmp_path):
+    spec = tiny_spec(seeds=[0])
+    run_experiment(spec, tmp_path / "runs", tmp_path / "results", workers=1, progress=False)
+    done = tmp_path / "runs" / "tiny" / "small" / "qlearning" / "seed_0" / "DONE"
+    stamp = done.stat().st_mtime_ns
+    again = run_experiment(spec, tmp_path / "runs", tmp_path / "results", workers=1, progress=False)
+    assert [r.status for r in again.runs] == ["done"]
+    assert done.stat().st_mtime_ns == stamp
+
+
+def test_process_pool_gives_the_same_results_as_in_process(tmp_path):
+    serial = run_experiment(tiny_spec(), tmp_path / "a", tmp_path / "ra", workers=1, progress=False)
+    pooled = run_experiment(tiny_spec(), tmp_path / "b", tmp_path / "rb", workers=2, progress=False)
+    assert [r.objective_mean for r in serial.runs] == [r.objective_mean for r in pooled.runs]
+    for seed in (0, 1):
+        relative = Path("tiny/small/qlearning") / f"seed_{seed}" / "eval.csv"
+        assert read_csv(tmp_path / "a" / relative) == read_csv(tmp_path / "b" / relative)
+
+
+def _config(root: Path, budget: int) -> RunConfig:
+    return RunConfig(
+        experiment="resume",
+        env_id=ENV["id"],
+        env_name="small",
+        env_kwargs=dict(ENV["kwargs"]),
+        agent="qlearning",
+        seed=3,
+        budget=budget,
+        eval_every=2000,
+        eval_seeds=(100,),
+        hyperparameters={"edges": "uniform", "schedule_timesteps": 20000},
+        root=str(root),
+    )
+
+
+def test_a_run_killed_mid_training_resumes_to_the_same_end(tmp_path):
+    budget = 20000
+    killed = _config(tmp_path / "killed", budget)
+    code = (
+        "import pickle, sys; from shopfloor.experiments._train import execute_run; "
+        "execute_run(pickle.loads(bytes.fromhex(sys.argv[1])))"
+    )
+    import pickle
+
+    process = subprocess.Popen([sys.executable, "-c", code, pickle.dumps(killed).hex()], cwd=ROOT)
+    latest = killed.run_dir / "checkpoints" / "latest.json"
+    deadline = time.monotonic() + 120
+    while not latest.is_file() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert latest.is_file(), "no checkpoint was written before the kill"
+    assert not (killed.run_dir / "DONE").is_file(), "the run finished before it could be killed"
+    interrupted_at = json.loads(latest.read_text())["timesteps"]
+    assert 0 < interrupted_at < budget
+    for name in ("progress.csv", "eval.csv"):  # never half-written
+        rows = read_csv(killed.run_dir / name)
+        assert all(None not in row.values() for row in rows)
+
+    outcome = execute_run(killed)
+    assert outcome.status == "resumed"
+    assert outcome.timesteps == budget
+    straight = execute_run(_config(tmp_path / "straight", budget))
+    assert straight.timesteps == budget
+    resumed_eval = read_csv(killed.run_dir / "eval.csv")
+    straight_eval = read_csv(Path(straight.run_dir) / "eval.csv")
+    assert [r["timesteps"] for r in resumed_eval] == [r["timesteps"] for r in straight_eval]
+    # Tabular Q-learning resumes bit for bit: the same evaluations as an uninterrupted run.
+    assert [r["objectives"] for r in resumed_eval] == [r["objectives"] for r in straight_eval]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "name: x\nenvs: []\nagents: [ppo]\nseeds: [0]\nbudget: 10\n"
+            "eval: {every: 5, seeds: [9]}\n",
+            r"envs: List should have at least 1 item",
+        ),
+        (
+            "name: x\nenvs: [{id: a, name: b}]\nagents: [sac]\nseeds: [0]\nbudget: 10\n"
+            "eval: {every: 5, seeds: [9]}\n",
+            r"agents: Value error, unknown agent\(s\) \['sac'\]",
+        ),
+        (
+            "name: x\nenvs: [{id: a, name: b}]\nagents: [ppo]\nseeds: [0]\nbudget: 10\n"
+            "eval: {every: 5, seeds: [0]}\n",
+            "must be held out",
+        ),
+        ("name: x\nbudget: [\n", "not valid YAML"),
+        (
+            "name: x\nenvs: [{id: a, name: b}]\nagents: [ppo]\nseeds: [0]\nbudget: -1\n"
+            "eval: {every: 5, seeds: [9]}\n",
+            r"budget: Input should be greater than 0",
+        ),
+    ],
+)
+def test_malformed_experiment_files_name_file_and_field(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(ExperimentError, match=message) as error:
+        load_experiment(path)
+    assert str(path) in str(error.value)
+
+
+def test_bundled_experiments_load():
+    for path in sorted((ROOT / "experiments").glob("*.yaml")):
+        assert load_experiment(path).name == path.stem
