@@ -218,6 +218,24 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot(args: argparse.Namespace) -> int:
+    from shopfloor import plots
+
+    out = args.out or Path(args.source).with_suffix("")
+    if args.kind == "curves":
+        target = args.out or Path(args.source) / "learning_curves"
+        drawn = plots.learning_curves(args.source, target)
+    elif args.kind == "gantt":
+        drawn = plots.gantt(args.source, out)
+    elif args.kind == "inventory":
+        drawn = plots.inventory(args.source, out)
+    else:
+        drawn = plots.benchmark_bars(args.source, out)
+    for path in drawn.paths:
+        console.print(f"figure: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopfloor`` command."""
     parser = argparse.ArgumentParser(
@@ -325,6 +343,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--results", default="experiments/results", help="results folder")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
+
+    plot = commands.add_parser("plot", help="draw figures from run folders and result files")
+    plot.add_argument(
+        "kind",
+        choices=("curves", "gantt", "inventory", "bench"),
+        help="curves: an experiment's runs folder; gantt/inventory: an event-log CSV "
+        "(shopfloor simulate --events-csv, or eval_events.csv of a run); bench: a summary CSV",
+    )
+    plot.add_argument("source", type=Path, help="folder or CSV to draw from")
+    plot.add_argument("--out", type=Path, help="output path without extension (PNG and SVG)")
+    plot.set_defaults(handler=_plot)
     return parser
 
 
