@@ -68,10 +68,14 @@ class DynamicJobShopEnv(FactoryEnv):
 
     ## Rewards
 
-    Minus the objective accrued between choices, divided by `p`: with
-    `objective="weighted_tardiness"` (default) the episode's rewards sum to
-    `-total weighted tardiness / p`; with `"weighted_flow_time"`, to minus the weighted
-    flow time / p. `info["mean_weighted_tardiness"]` reports the KPI at the end.
+    Minus the change of the objective between choices, divided by `p`. With
+    `objective="weighted_tardiness"` (default) the objective is the weighted tardiness
+    of finished jobs plus, for each open job, `w * max(0, now + work left - d)`: the
+    tardiness it would have if it never waited again (potential-based shaping, Ng et al.
+    1999). The open-job part vanishes at the end, so the episode's rewards sum to
+    `-total weighted tardiness / p`, but a choice that makes a job late is felt at once.
+    With `"weighted_flow_time"` the rewards sum to minus the weighted flow time / p.
+    `info["mean_weighted_tardiness"]` reports the KPI at the end.
 
     ## Starting State
 
@@ -212,7 +216,7 @@ class DynamicJobShopEnv(FactoryEnv):
 
     def _accrued(self) -> float:
         if self.objective == "weighted_tardiness":
-            return self.factory.weighted_tardiness_so_far()
+            return self.factory.projected_weighted_tardiness()
         return self.factory.weighted_flow_time_so_far()
 
     def _reward_scale(self) -> float:

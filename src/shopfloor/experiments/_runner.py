@@ -51,7 +51,7 @@ def execute_baseline(task: BaselineTask) -> Path:
     from shopfloor.policies import make_policy
 
     kwargs = dict(task.env_kwargs)
-    env = make_env_factory(task.env_id, _baseline_env_kwargs(kwargs, task.policy))()
+    env = make_env_factory(task.env_id, _baseline_env_kwargs(task.env_id, kwargs, task.policy))()
     objectives, _ = evaluate(make_policy(task.policy), env, task.seeds)
     rows = [
         {"policy": task.policy, "seed": seed, "objective": value}
@@ -60,12 +60,14 @@ def execute_baseline(task: BaselineTask) -> Path:
     return write_csv(task.path, BASELINE_FIELDS, rows)
 
 
-def _baseline_env_kwargs(kwargs: dict[str, Any], policy: str) -> dict[str, Any]:
-    """A rule baseline on a rule-choice env needs its rule among the env's rules."""
-    if kwargs.get("action_mode", "rule") == "rule" and "rules" in kwargs:
-        rules = list(kwargs["rules"])
-        if policy not in rules and policy not in ("random", "basestock"):
-            kwargs = {**kwargs, "rules": [*rules, policy]}
+def _baseline_env_kwargs(env_id: str, kwargs: dict[str, Any], policy: str) -> dict[str, Any]:
+    """A rule baseline on a rule-choice DynamicJobShop is offered exactly its own rule."""
+    from shopfloor.sim import DispatchingRule
+
+    rules = {rule.value for rule in DispatchingRule}
+    rule_mode = kwargs.get("action_mode", "rule") == "rule"
+    if "DynamicJobShop" in env_id and rule_mode and policy in rules:
+        return {**kwargs, "rules": [policy]}
     return kwargs
 
 

@@ -852,6 +852,24 @@ class Factory:
                 accrued += weight[job] * (now - due[job])
         return accrued
 
+    def projected_weighted_tardiness(self) -> float:
+        """Weighted tardiness of finished jobs plus a projection for open ones.
+
+        An open job counts ``w * max(0, now + W - d)`` with ``W`` its work not yet
+        started: the tardiness it would have if it never waited again. At the end of
+        an episode it equals the total weighted tardiness; as a potential it makes a
+        reward that telescopes to the same total but reacts at once to a choice
+        (Ng, Harada & Russell 1999, potential-based shaping).
+        """
+        now = self.env.now
+        due, weight, work = self._job_due, self._job_weight, self._job_work_left
+        projected = self._finished_weighted_tardiness
+        for job in self._open_jobs:
+            late = now + work[job] - due[job]
+            if late > 0:
+                projected += weight[job] * late
+        return projected
+
     def weighted_flow_time_so_far(self) -> float:
         """Weighted time in system accrued up to now, open jobs included."""
         now = self.env.now

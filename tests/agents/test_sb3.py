@@ -1,0 +1,125 @@
+"""SB3 adapters: device selection, hyperparameter files, save/load, learning beats random."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+import shopfloor.envs  # noqa: F401  (registers the env ids)
+from shopfloor.agents import (
+    AgentConfigError,
+    DeviceError,
+    SB3Agent,
+    load_hyperparameters,
+    select_device,
+)
+from shopfloor.agents._config import resolve_values
+from shopfloor.experiments import evaluate
+from shopfloor.policies import RandomPolicy
+
+SMALL = {"scenario": "dynamic_job_shop_small"}
+
+
+def small_env() -> gym.Env:
+    return gym.make("shopfloor/DynamicJobShop-v0", **SMALL)
+
+
+def test_auto_device_picks_cuda_when_available():
+    with mock.patch.object(torch.cuda, "is_available", return_value=True):
+        assert select_device("auto") == torch.device("cuda")
+    with mock.patch.object(torch.cuda, "is_available", return_value=False):
+        assert select_device("auto") == torch.device("cpu")
+
+
+def test_explicit_cuda_without_a_gpu_is_a_clear_error():
+    with (
+        mock.patch.object(torch.cuda, "is_available", return_value=False),
+        pytest.raises(DeviceError, match="CUDA is not available"),
+    ):
+        select_device("cuda")
+
+
+def test_gpu_index_out_of_range_and_unknown_devices():
+    with (
+        mock.patch.object(torch.cuda, "is_available", return_value=True),
+        mock.patch.object(torch.cuda, "device_count", return_value=1),
+    ):
+        assert select_device("cuda:0") == torch.device("cuda:0")
+        with pytest.raises(DeviceError, match="has 1 GPU"):
+            select_device("cuda:3")
+    with pytest.raises(DeviceError, match="unknown device 'tpu'"):
+        select_device("tpu")
+
+
+def test_hyperparameters_merge_default_then_env_entries(tmp_path):
+    (tmp_path / "ppo.yaml").write_text(
+        "default: {n_steps: 64, gamma: 0.9}\nshopfloor/X-v0: {gamma: 0.5}\nmine: {n_steps: 32}\n"
+    )
+    values = load_hyperparameters("ppo", "shopfloor/X-v0", "mine", directory=tmp_path)
+    assert values == {"n_steps": 32, "gamma": 0.5}
+
+
+def test_unknown_hyperparameter_names_the_file_and_key(tmp_path):
+    path = tmp_path / "ppo.yaml"
+    path.write_text("default: {n_stepz: 64}\n")
+    with pytest.raises(AgentConfigError, match=r"ppo\.yaml: unknown key\(s\) \['n_stepz'\]"):
+        load_hyperparameters("ppo", directory=tmp_path)
+
+
+def test_named_activation_and_schedule_resolve_without_eval():
+    values = resolve_values(
+        {"learning_rate": {"linear": [1e-3, 0.0]}, "policy_kwargs": {"activation_fn": "relu"}}
+    )
+    assert values["learning_rate"](1.0) == pytest.approx(1e-3)
+    assert values["learning_rate"](0.0) == pytest.approx(0.0)
+    assert values["policy_kwargs"]["activation_fn"] is torch.nn.ReLU
+    with pytest.raises(AgentConfigError, match=r"unknown 'os\.system'"):
+        resolve_values({"policy_kwargs": {"activation_fn": "os.system"}})
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "a2c", "dqn", "maskable_ppo"])
+def test_bundled_hyperparameters_build_every_algorithm(algorithm):
+    values = load_hyperparameters(algorithm, "shopfloor/DynamicJobShop-v0")
+    agent = SB3Agent(algorithm, small_env, {**values, "n_envs": 2}, seed=0, device="cpu")
+    agent.learn(64)
+    assert agent.num_timesteps >= 64
+
+
+def test_save_and_load_give_the_same_actions(tmp_path):
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 2}
+    agent = SB3Agent("ppo", small_env, values, seed=1, device="cpu").learn(256)
+    path = agent.save(tmp_path / "model")
+    loaded = SB3Agent.load(tmp_path / "model", "ppo", small_env, values, seed=1, device="cpu")
+    env = small_env()
+    observation, _ = env.reset(seed=7)
+    for _ in range(20):
+        expected, _ = agent.predict(observation)
+        assert loaded.predict(observation)[0] == expected
+        observation, _, terminated, _, _ = env.step(expected)
+        if terminated:
+            break
+    assert path.suffix == ".zip"
+    with pytest.raises(FileNotFoundError, match="no saved ppo model at"):
+        SB3Agent.load(tmp_path / "missing", "ppo", small_env, values)
+
+
+def test_same_seed_same_training():
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 2}
+    first = SB3Agent("ppo", small_env, values, seed=3, device="cpu").learn(512)
+    second = SB3Agent("ppo", small_env, values, seed=3, device="cpu").learn(512)
+    for a, b in zip(first.model.policy.parameters(), second.model.policy.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_ppo_beats_random_rule_choice():
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 4}
+    agent = SB3Agent("ppo", small_env, values, seed=0, device="cpu").learn(16_384)
+    seeds = list(range(100, 110))
+    learned, _ = evaluate(agent, small_env(), seeds)
+    random, _ = evaluate(RandomPolicy(seed=0), small_env(), seeds)
+    print(f"PPO {np.mean(learned):.3f} vs random {np.mean(random):.3f}")
+    assert np.mean(learned) < np.mean(random)
