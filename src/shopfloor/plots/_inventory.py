@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from matplotlib.collections import PolyCollection
+
 from shopfloor.plots._events import StockTrajectory, read_event_log, stock_trajectories
 from shopfloor.plots._output import new_figure, save_figure
 
@@ -77,15 +79,20 @@ def inventory(
     for axes, product in zip(axes_list, chosen, strict=True):
         trajectory = trajectories[product]
         width = _period(trajectory.demand_times)
-        axes.bar(
-            trajectory.demand_times,
-            trajectory.demand_units,
-            width=-0.9 * width,
-            align="edge",
-            color="grey",
+        # One collection of rectangles (a bar per period would be an artist per period).
+        bars = PolyCollection(
+            [
+                [(time - 0.9 * width, 0.0), (time - 0.9 * width, units), (time, units), (time, 0.0)]
+                for time, units in zip(
+                    trajectory.demand_times, trajectory.demand_units, strict=True
+                )
+            ],
+            facecolors="grey",
+            edgecolors="none",
             alpha=0.45,
             label="demand per period",
         )
+        axes.add_collection(bars, autolim=True)
         axes.step(
             trajectory.times,
             trajectory.finished_goods,

@@ -1,0 +1,62 @@
+"""Benchmark bars drawn from real benchmark and experiment summaries."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import pytest
+
+from shopfloor.experiments import run_bench
+from shopfloor.plots import benchmark_bars
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture(scope="module")
+def bench_summary(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    result = run_bench(["spt", "mwkr", "fifo"], ["ft06", "la01"], 2, workers=1, progress=False)
+    return result.save(tmp_path_factory.mktemp("bench"))["summary"]
+
+
+def test_bars_equal_the_bench_summary(bench_summary, tmp_path, assert_figures):
+    plot = benchmark_bars(bench_summary, tmp_path / "bench")
+    assert_figures(plot.paths, tmp_path / "bench")
+    table = rows(bench_summary)
+    assert plot.group_column == "target"
+    assert len(plot.bars) == len(table) == 6
+    for row in table:
+        bar = plot.bar(row["target"], row["policy"])
+        assert bar.mean == float(row["mean"])
+        assert (bar.ci_low, bar.ci_high) == (float(row["ci_low"]), float(row["ci_high"]))
+        assert bar.panel == "makespan"
+    # Bars of one target sit side by side around its tick, in policy order.
+    ft06 = [bar.x for bar in plot.bars if bar.group == "ft06"]
+    assert ft06 == sorted(ft06) and all(-0.5 < x < 0.5 for x in ft06)
+
+
+def test_bars_equal_the_experiment_summary(experiment, tmp_path, assert_figures):
+    _, result = experiment
+    plot = benchmark_bars(result.summary_csv, tmp_path / "summary.svg")
+    assert_figures(plot.paths, tmp_path / "summary")
+    assert plot.group_column == "env"
+    for row in rows(result.summary_csv):
+        bar = plot.bar(row["env"], row["policy"])
+        assert bar.mean == float(row["mean"])
+        assert (bar.ci_low, bar.ci_high) == (float(row["ci_low"]), float(row["ci_high"]))
+
+
+def test_missing_columns_and_blank_intervals(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("policy,score\nspt,1\n")
+    with pytest.raises(ValueError, match=r"missing column\(s\) \['mean', 'target or env'\]"):
+        benchmark_bars(bad, tmp_path / "bad")
+    blank = tmp_path / "blank.csv"
+    blank.write_text("policy,target,mean,ci_low,ci_high\nspt,a,3.0,,\nlpt,a,4.5,4.0,5.0\n")
+    plot = benchmark_bars(blank, tmp_path / "blank")
+    assert plot.bar("a", "spt").mean == 3.0 and math.isnan(plot.bar("a", "spt").ci_low)
+    assert plot.bar("a", "lpt").mean == 4.5

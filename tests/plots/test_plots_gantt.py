@@ -1,0 +1,123 @@
+"""Gantt charts drawn from event logs of real runs."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from pathlib import Path
+
+import pytest
+
+import shopfloor.sim._factory as factory_module
+from shopfloor.instances import load_instance
+from shopfloor.plots import _events, gantt, read_event_log
+from shopfloor.policies import simulate
+
+
+def log_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def pairs_from_log(path: Path) -> list[tuple[int, int, int, float, float, float]]:
+    """``(machine, job, operation, start, setup, end)`` per start row and its complete."""
+    rows = log_rows(path)
+    pairs = []
+    for index, row in enumerate(rows):
+        if row["kind"] != "start":
+            continue
+        key = (row["machine"], row["job"], row["operation"])
+        end = next(
+            (
+                float(later["time"])
+                for later in rows[index + 1 :]
+                if later["kind"] == "complete"
+                and (later["machine"], later["job"], later["operation"]) == key
+            ),
+            max(float(r["time"]) for r in rows),
+        )
+        machine, job, operation = map(int, key)
+        pairs.append((machine, job, operation, float(row["time"]), float(row["value"]), end))
+    return pairs
+
+
+def as_tuples(bars):
+    return [(b.machine, b.job, b.operation, b.start, b.setup, b.end) for b in bars]
+
+
+def test_event_kinds_are_the_factorys():
+    for name in (
+        "RELEASE",
+        "START",
+        "COMPLETE",
+        "FINISH",
+        "BREAKDOWN",
+        "REPAIR",
+        "DEMAND",
+        "SHIP",
+        "BACKORDER",
+        "LOST",
+        "PRODUCE",
+        "IDLE",
+    ):
+        assert getattr(_events, name) == getattr(factory_module, name)
+    assert factory_module.LoggedEvent._fields == _events.COLUMNS
+
+
+def test_ft06_bars_are_the_logged_operations(ft06_log, tmp_path, assert_figures):
+    plot = gantt(ft06_log, tmp_path / "ft06", title="ft06 under SPT")
+    assert_figures(plot.paths, tmp_path / "ft06")
+    assert as_tuples(plot.bars) == pairs_from_log(ft06_log)
+    instance = load_instance("ft06")
+    assert len(plot.bars) == instance.n_operations == 36
+    assert all(bar.completed and bar.setup == 0 for bar in plot.bars)
+    assert plot.n_machines == instance.n_machines
+    assert (
+        plot.end
+        == max(bar.end for bar in plot.bars)
+        == simulate(instance.to_factory_spec(), "spt", 0).kpis().makespan
+    )
+    assert plot.downtimes == ()
+
+
+def test_no_machine_runs_two_bars_at_once(ft06_log, tmp_path):
+    bars = gantt(ft06_log, tmp_path / "g").bars
+    for machine in range(6):
+        mine = sorted((b.start, b.end) for b in bars if b.machine == machine)
+        assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(mine))
+
+
+def test_breakdowns_of_a_run_folder_log(experiment, tmp_path, assert_figures):
+    folder, _ = experiment
+    log = folder / "small" / "qlearning" / "seed_0" / "eval_events.csv"
+    plot = gantt(log, tmp_path / "dynamic")
+    assert_figures(plot.paths, tmp_path / "dynamic")
+    rows = log_rows(log)
+    assert as_tuples(plot.bars) == pairs_from_log(log)
+    assert len(plot.bars) == sum(r["kind"] == "start" for r in rows)
+    breakdowns = [(int(r["machine"]), float(r["time"])) for r in rows if r["kind"] == "breakdown"]
+    repairs = [(int(r["machine"]), float(r["time"])) for r in rows if r["kind"] == "repair"]
+    assert breakdowns, "the scenario has breakdowns; this log should show one"
+    assert [(d.machine, d.start) for d in plot.downtimes] == breakdowns
+    assert [(d.machine, d.end) for d in plot.downtimes if d.repaired] == repairs
+
+
+def test_setups_and_operations_cut_by_the_horizon(production_spec, tmp_path):
+    log = simulate(production_spec, "fifo", 0).write_event_log(tmp_path / "pi.csv")
+    plot = gantt(log, tmp_path / "pi", machine_names=[m.name for m in production_spec.machines])
+    assert as_tuples(plot.bars) == pairs_from_log(log)
+    assert any(bar.setup > 0 for bar in plot.bars)
+    open_bars = [bar for bar in plot.bars if not bar.completed]
+    completes = sum(r["kind"] == "complete" for r in log_rows(log))
+    assert len(plot.bars) - len(open_bars) == completes
+    assert all(bar.end == plot.end == production_spec.horizon for bar in open_bars)
+
+
+def test_a_complete_without_start_is_an_error(tmp_path):
+    log = tmp_path / "bad.csv"
+    log.write_text("time,kind,machine,job,operation,value\n1,complete,0,0,0,0\n")
+    with pytest.raises(ValueError, match="without having started"):
+        gantt(log, tmp_path / "bad")
+    log.write_text("time,kind\n1,start\n")
+    with pytest.raises(ValueError, match=r"missing column\(s\)"):
+        read_event_log(log)

@@ -1,0 +1,111 @@
+"""Learning curves drawn from a real experiment's run folders."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shopfloor.plots import learning_curves
+
+ENV = "small"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def expected_curve(agent_dir: Path) -> tuple[list[int], list[float], list[float], list[float]]:
+    """Mean and 95% CI over seeds at the steps every seed evaluated, from eval.csv."""
+    per_seed = []
+    for seed_dir in sorted(agent_dir.glob("seed_*")):
+        per_seed.append(
+            {int(r["timesteps"]): float(r["objective_mean"]) for r in rows(seed_dir / "eval.csv")}
+        )
+    steps = sorted(set(per_seed[0]).intersection(*per_seed[1:]))
+    means, lows, highs = [], [], []
+    n = len(per_seed)
+    for step in steps:
+        values = [seed[step] for seed in per_seed]
+        mean = sum(values) / n
+        sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+        means.append(mean)
+        lows.append(mean - 1.96 * sd / math.sqrt(n))
+        highs.append(mean + 1.96 * sd / math.sqrt(n))
+    return steps, means, lows, highs
+
+
+def test_curves_and_baselines_equal_the_run_folders(experiment, tmp_path, assert_figures):
+    folder, _ = experiment
+    plot = learning_curves(folder, tmp_path / "curves.png")
+    assert_figures(plot.paths, tmp_path / "curves")
+
+    curve = plot.curve(ENV, "qlearning")
+    steps, means, lows, highs = expected_curve(folder / ENV / "qlearning")
+    assert curve.seeds == (0, 1)
+    assert list(curve.timesteps) == steps == [0, 200, 400, 600]
+    assert curve.mean == pytest.approx(means, rel=1e-12)
+    assert curve.ci_low == pytest.approx(lows, rel=1e-12)
+    assert curve.ci_high == pytest.approx(highs, rel=1e-12)
+
+    baseline_rows = rows(folder / ENV / "baselines" / "spt.csv")
+    expected = sum(float(r["objective"]) for r in baseline_rows) / len(baseline_rows)
+    level = plot.baseline(ENV, "spt")
+    assert level.mean == pytest.approx(expected, rel=1e-12)
+    assert level.n == 2
+
+    result = json.loads((folder / ENV / "qlearning" / "seed_0" / "result.json").read_text())
+    assert plot.objectives == {ENV: result["objective"]} == {ENV: "mean_weighted_tardiness"}
+
+
+def test_the_final_point_is_the_experiment_summary(experiment, tmp_path):
+    folder, result = experiment
+    plot = learning_curves(folder, tmp_path / "curves", env=ENV)
+    row = next(r for r in result.summary_rows if r["policy"] == "qlearning")
+    curve = plot.curve(ENV, "qlearning")
+    assert curve.mean[-1] == pytest.approx(row["mean"], rel=1e-12)
+    assert curve.ci_low[-1] == pytest.approx(row["ci_low"], rel=1e-9)
+    assert curve.ci_high[-1] == pytest.approx(row["ci_high"], rel=1e-9)
+
+
+def test_seeds_are_aligned_on_the_steps_they_share(experiment, tmp_path):
+    folder, _ = experiment
+    copy = tmp_path / "tiny"
+    shutil.copytree(folder, copy)
+    unfinished = copy / ENV / "qlearning" / "seed_1" / "eval.csv"
+    lines = unfinished.read_text().splitlines(keepends=True)
+    unfinished.write_text("".join(lines[:-1]))  # seed 1 stopped before its last evaluation
+
+    curve = learning_curves(copy, tmp_path / "curves").curve(ENV, "qlearning")
+    steps, means, _, _ = expected_curve(copy / ENV / "qlearning")
+    assert list(curve.timesteps) == steps == [0, 200, 400]
+    assert curve.mean == pytest.approx(means, rel=1e-12)
+
+
+def test_one_seed_has_no_band(experiment, tmp_path):
+    folder, _ = experiment
+    copy = tmp_path / "tiny"
+    shutil.copytree(folder, copy)
+    shutil.rmtree(copy / ENV / "qlearning" / "seed_1")
+    curve = learning_curves(copy, tmp_path / "curves").curve(ENV, "qlearning")
+    seed_0 = [
+        float(r["objective_mean"]) for r in rows(copy / ENV / "qlearning" / "seed_0" / "eval.csv")
+    ]
+    assert curve.seeds == (0,)
+    assert list(curve.mean) == list(curve.ci_low) == list(curve.ci_high) == seed_0
+
+
+def test_unknown_env_and_missing_folder_are_errors(experiment, tmp_path):
+    folder, _ = experiment
+    with pytest.raises(FileNotFoundError, match=r"no env 'nope'.*\['small'\]"):
+        learning_curves(folder, tmp_path / "x", env="nope")
+    with pytest.raises(FileNotFoundError, match="no such experiment folder"):
+        learning_curves(tmp_path / "missing", tmp_path / "x")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match=r"no eval\.csv and no baselines"):
+        learning_curves(tmp_path / "empty", tmp_path / "x")
