@@ -64,7 +64,7 @@ def _baseline_env_kwargs(env_id: str, kwargs: dict[str, Any], policy: str) -> di
     """A rule baseline on a rule-choice DynamicJobShop is offered exactly its own rule."""
     from shopfloor.sim import DispatchingRule
 
-    rules = {rule.value for rule in DispatchingRule}
+    rules = {rule.value for rule in DispatchingRule} - {"random"}  # random: any valid action
     rule_mode = kwargs.get("action_mode", "rule") == "rule"
     if "DynamicJobShop" in env_id and rule_mode and policy in rules:
         return {**kwargs, "rules": [policy]}
