@@ -21,9 +21,9 @@ def first_choice(spec, policy):
 def test_urgent_choice_closes_the_largest_relative_gap(spec):
     from shopfloor.sim import expected_demand
 
-    factory, (product, lot) = first_choice(spec, BaseStockPolicy(cover=4.0, safety=0.0))
+    _, (product, lot) = first_choice(spec, BaseStockPolicy(cover=4.0, safety=0.0))
     urgency, gaps = [], []
-    for index, p in enumerate(spec.products):
+    for p in spec.products:
         mean = sum(expected_demand(p.demand, t) for t in range(4))
         gap = mean - p.initial_stock
         gaps.append(gap)
