@@ -227,3 +227,13 @@ def test_job_shop_rejects_a_dynamic_scenario():
 
 def test_env_ids_are_exported():
     assert shopfloor.envs.ENV_IDS == ENV_IDS
+
+
+def test_registered_ids_accept_any_factory_source():
+    env = gym.make("shopfloor/JobShop-v0", generator={"n_jobs": 3, "n_machines": 2})
+    assert env.action_space.n == 3
+    env = gym.make("shopfloor/JobShop-v0", instance="la01")
+    assert env.action_space.n == 10
+    assert gym.make("shopfloor/JobShop-v0").action_space.n == 6  # ft06 by default
+    env = gym.make("shopfloor/DynamicJobShop-v0", scenario="dynamic_job_shop_small")
+    assert env.unwrapped.source.name == "dynamic_job_shop_small"

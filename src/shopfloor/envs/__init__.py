@@ -24,17 +24,14 @@ if "shopfloor/JobShop-v0" not in registry:
     register(
         id="shopfloor/JobShop-v0",
         entry_point="shopfloor.envs.job_shop:JobShopEnv",
-        kwargs={"instance": "ft06"},
     )
     register(
         id="shopfloor/DynamicJobShop-v0",
         entry_point="shopfloor.envs.dynamic_job_shop:DynamicJobShopEnv",
-        kwargs={"scenario": "dynamic_job_shop"},
     )
     register(
         id="shopfloor/ProductionInventory-v0",
         entry_point="shopfloor.envs.production_inventory:ProductionInventoryEnv",
-        kwargs={"scenario": "production_inventory"},
     )
 
 __all__ = [

@@ -70,9 +70,9 @@ class JobShopEnv(FactoryEnv):
 
     ## Arguments
 
-    Exactly one of `instance` (bundled name such as `"ta01"` or a file in OR-Library or
-    Taillard format), `scenario` (YAML path or bundled name, static), `spec`
-    (a `FactorySpec`) or `generator` (`{"n_jobs": 15, "n_machines": 15}`);
+    At most one of `instance` (default `"ft06"`; a bundled name such as `"ta01"`, or
+    a file in OR-Library or Taillard format), `scenario` (YAML path or bundled name,
+    static), `spec` (a `FactorySpec`) or `generator` (`{"n_jobs": 15, "n_machines": 15}`);
     `render_mode` `"ansi"` or `"rgb_array"` (a Gantt chart).
 
     ## Version History
@@ -88,6 +88,8 @@ class JobShopEnv(FactoryEnv):
         generator: GeneratorSpec | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
     ):
+        if scenario is None and spec is None and instance is None and generator is None:
+            instance = "ft06"
         super().__init__(scenario, instance, spec, generator, render_mode)
         example = self.source.example()
         if not example.is_static:
