@@ -89,7 +89,7 @@ def _bench_speed(args: argparse.Namespace) -> int:
         for column in ("instance", "env steps/s", "factory decisions/s", "env cost / factory"):
             env_table.add_column(column, justify="right")
         for target in args.targets:
-            if target in ("dynamic_job_shop",) or target.endswith(".yaml"):
+            if not resolve_target(target)[1].is_static:
                 continue
             env_result = measure_env(target, args.seconds)
             env_table.add_row(
@@ -362,7 +362,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, LookupError, FileNotFoundError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
         return 2
 

@@ -164,9 +164,10 @@ def measure_env(name: str, min_seconds: float = 2.0, seed: int = 0) -> EnvSpeedR
     import numpy as np
 
     from shopfloor.envs import JobShopEnv
+    from shopfloor.scenario import resolve_target
     from shopfloor.sim import Factory
 
-    env = JobShopEnv(instance=name)
+    env = JobShopEnv(spec=resolve_target(name)[1])
     rng = np.random.default_rng(seed)
 
     def env_episode() -> tuple[int, int]:
