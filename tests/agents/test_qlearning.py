@@ -382,3 +382,48 @@ def test_save_replaces_an_existing_file(tmp_path):
 
 
 # -- learning beats a random rule
+
+# Measured on dynamic_job_shop_small, held-out seeds 100..109, mean weighted tardiness:
+# constant rules FIFO 6.22, SPT 9.82, EDD 5.04, WSPT 5.57, ATC 3.26, CR 4.79, SLACK 4.72;
+# a uniformly random rule per decision 4.39 (generator seed 0; 4.70 over seeds 0..9).
+# A single dispatching decision moves the return by ~0.3 (std ~1.5 between branches of
+# the same state) while returns vary by ~50 between episodes, so the table must be small:
+# one feature, the minimum slack of the waiting jobs, cut at 0 (a waiting job is already
+# behind schedule, or none is). Over agent seeds 1000..10000 every run beat the random
+# rule (see the report with this test); the default four features do not at this budget.
+LEARNING_STEPS = 60_000
+LEARNING = QLearningConfig(
+    learning_rate=0.1,
+    learning_rate_end=0.001,
+    epsilon_start=1.0,
+    epsilon_end=0.05,
+    exploration_fraction=0.5,
+    discount=0.99,
+    features=(6,),
+    bins=2,
+    edges="uniform",
+    schedule_timesteps=LEARNING_STEPS,
+)
+HELD_OUT_SEEDS = range(100, 110)
+
+
+def mean_weighted_tardiness(choose_action):
+    env = make_env()
+    values = []
+    for seed in HELD_OUT_SEEDS:
+        observation, _ = env.reset(seed=seed)
+        terminated = False
+        while not terminated:
+            observation, _, terminated, _, _ = env.step(choose_action(observation))
+        values.append(env.unwrapped.factory.kpis().mean_weighted_tardiness)
+    return float(np.mean(values))
+
+
+def test_learning_beats_a_random_rule_on_held_out_seeds():
+    # Agent seed 1000: training episodes use env seeds 1000, 1001, ..., never 100..109.
+    agent = QLearningAgent(make_env(), LEARNING, seed=1000).learn(LEARNING_STEPS)
+    assert agent.episodes > 100
+    rng = np.random.default_rng(0)
+    random_rule = mean_weighted_tardiness(lambda _: int(rng.integers(7)))
+    learned = mean_weighted_tardiness(lambda observation: agent.predict(observation)[0])
+    assert learned < random_rule
