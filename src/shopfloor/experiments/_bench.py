@@ -34,7 +34,6 @@ import json
 import math
 import multiprocessing
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -49,6 +48,7 @@ from rich.table import Table
 
 from shopfloor import __version__
 from shopfloor.envs import ENV_IDS
+from shopfloor.experiments._folders import write_atomic as _write_atomic
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
 from shopfloor.policies import (
     CpSatPolicy,
@@ -673,19 +673,6 @@ def _csv(fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     for row in rows:
         writer.writerow({key: "" if value is None else value for key, value in row.items()})
     return buffer.getvalue()
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary file next to ``path``, then rename it over ``path``."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def results_dir(name: str | None = None, root: str | os.PathLike[str] | None = None) -> Path:
