@@ -1,0 +1,322 @@
+"""A compact global neural forecaster: one MLP trained on windows of every series.
+
+Each training example is a window of ``lookback`` past periods and the ``horizon``
+periods after it, cut from every series (a *global* model, as in N-BEATS, Oreshkin
+et al. 2020, without its stacks). Windows are divided by the mean absolute value of
+their lookback so that series of different sizes share one model; forecasts are
+multiplied back and clipped at 0. Training is Adam on MSE (or MAE) of the scaled
+targets, validated on the last ``validation_fraction`` of each series' windows (a
+split by time), with early stopping on the validation loss and the best weights
+restored. Everything is seeded: weights from ``seed``, batch order from a numpy
+``Generator(seed)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike
+from torch import nn
+
+from shopfloor.forecast._data import windows
+
+_MIN_SCALE = 1e-6
+"""Windows whose lookback mean is below this are not scaled (scale 1)."""
+
+
+class ForecastError(RuntimeError):
+    """A forecaster that cannot be built, trained, saved or loaded."""
+
+
+@dataclass(frozen=True)
+class ForecasterConfig:
+    """Settings of :class:`NeuralForecaster`."""
+
+    lookback: int = 52
+    """Past periods the model sees (``L``)."""
+    horizon: int = 8
+    """Periods forecast at once (``H``)."""
+    hidden_sizes: tuple[int, ...] = (64, 64)
+    """Widths of the hidden ReLU layers."""
+    epochs: int = 200
+    """Maximum passes over the training windows."""
+    learning_rate: float = 1e-3
+    """Adam step size."""
+    batch_size: int = 64
+    """Windows per gradient step."""
+    patience: int = 20
+    """Epochs without a better validation loss before training stops."""
+    validation_fraction: float = 0.2
+    """Share of each series' windows (the latest) held out for early stopping."""
+    loss: str = "mse"
+    """Training loss on scaled targets: ``"mse"`` or ``"mae"``."""
+    seed: int = 0
+    """Seed of the weights and of the batch order."""
+    device: str = "auto"
+    """``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
+        problems = []
+        for name in ("lookback", "horizon", "epochs", "batch_size", "patience"):
+            if getattr(self, name) < 1:
+                problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
+        if any(size < 1 for size in self.hidden_sizes):
+            problems.append(f"hidden_sizes must be positive, got {self.hidden_sizes}")
+        if not self.learning_rate > 0:
+            problems.append(f"learning_rate must be positive, got {self.learning_rate}")
+        if not 0.0 <= self.validation_fraction < 1.0:
+            problems.append(
+                f"validation_fraction must be in [0, 1), got {self.validation_fraction}"
+            )
+        if self.loss not in ("mse", "mae"):
+            problems.append(f"loss must be 'mse' or 'mae', got {self.loss!r}")
+        if self.device not in ("auto", "cpu", "cuda"):
+            problems.append(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+        if problems:
+            raise ValueError("invalid ForecasterConfig: " + "; ".join(problems))
+
+
+def _device(name: str) -> torch.device:
+    """The torch device for a config's ``device`` setting."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ForecastError("device 'cuda' requested but CUDA is not available")
+    return torch.device(name)
+
+
+def _scale(lookback: np.ndarray) -> np.ndarray:
+    """Per-window scale: mean absolute lookback value, or 1 when it is ~0."""
+    scale = np.abs(lookback).mean(axis=1, keepdims=True)
+    return np.where(scale < _MIN_SCALE, 1.0, scale)
+
+
+class NeuralForecaster:
+    """A global MLP demand forecaster with per-window scaling.
+
+    Example:
+        >>> import numpy as np
+        >>> config = ForecasterConfig(lookback=8, horizon=2, epochs=5, device="cpu")
+        >>> model = NeuralForecaster(config)
+        >>> history = model.fit([np.arange(40.0) % 4])
+        >>> model.predict(np.arange(8.0) % 4).shape
+        (2,)
+    """
+
+    def __init__(self, config: ForecasterConfig | None = None) -> None:
+        self.config = config or ForecasterConfig()
+        self.device = _device(self.config.device)
+        self.network = self._build().to(self.device)
+
+    def _build(self) -> nn.Sequential:
+        config = self.config
+        layers: list[nn.Module] = []
+        width = config.lookback
+        # Seed the weights without disturbing the caller's global torch generator.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(config.seed)
+            for hidden in config.hidden_sizes:
+                layers += [nn.Linear(width, hidden), nn.ReLU()]
+                width = hidden
+            layers.append(nn.Linear(width, config.horizon))
+            return nn.Sequential(*layers)
+
+    # --- training ----------------------------------------------------------------
+
+    def _split(self, series_list: Sequence[ArrayLike]) -> tuple[np.ndarray, ...]:
+        config = self.config
+        train_x, train_y, val_x, val_y = [], [], [], []
+        for index, series in enumerate(series_list):
+            inputs, targets = windows(series, config.lookback, config.horizon)
+            if len(inputs) == 0:
+                raise ForecastError(
+                    f"series {index} has {len(np.asarray(series))} periods; it needs at "
+                    f"least lookback + horizon = {config.lookback + config.horizon}"
+                )
+            held_out = round(len(inputs) * config.validation_fraction)
+            cut = len(inputs) - held_out
+            train_x.append(inputs[:cut])
+            train_y.append(targets[:cut])
+            val_x.append(inputs[cut:])
+            val_y.append(targets[cut:])
+        return tuple(np.concatenate(part) for part in (train_x, train_y, val_x, val_y))
+
+    def _tensors(self, inputs: np.ndarray, targets: np.ndarray) -> tuple[torch.Tensor, ...]:
+        scale = _scale(inputs)
+        x = torch.as_tensor(inputs / scale, dtype=torch.float32, device=self.device)
+        y = torch.as_tensor(targets / scale, dtype=torch.float32, device=self.device)
+        return x, y
+
+    def fit(self, series_list: Sequence[ArrayLike]) -> dict[str, list[float]]:
+        """Train on sliding windows of every series.
+
+        Args:
+            series_list: Histories, oldest first, each at least ``lookback + horizon``
+                long.
+
+        Returns:
+            ``{"train": [...], "val": [...]}``: mean loss per epoch (``val`` empty
+            without a validation split), plus ``"best_epoch"`` as a one-item list.
+        """
+        if len(series_list) == 0:
+            raise ForecastError("fit needs at least one series")
+        config = self.config
+        train_x, train_y, val_x, val_y = self._split(series_list)
+        x, y = self._tensors(train_x, train_y)
+        vx, vy = self._tensors(val_x, val_y)
+        criterion: nn.Module = nn.MSELoss() if config.loss == "mse" else nn.L1Loss()
+        optimizer = torch.optim.Adam(self.network.parameters(), lr=config.learning_rate)
+        rng = np.random.default_rng(config.seed)
+        history: dict[str, list[float]] = {"train": [], "val": [], "best_epoch": [0]}
+        best_loss = float("inf")
+        best_state = self._state_copy()
+        stale = 0
+        for epoch in range(config.epochs):
+            self.network.train()
+            order = torch.as_tensor(rng.permutation(len(x)), device=self.device)
+            total = 0.0
+            for start in range(0, len(x), config.batch_size):
+                batch = order[start : start + config.batch_size]
+                optimizer.zero_grad()
+                loss = criterion(self.network(x[batch]), y[batch])
+                loss.backward()
+                optimizer.step()
+                total += float(loss.item()) * len(batch)
+            history["train"].append(total / len(x))
+            if len(vx):
+                self.network.eval()
+                with torch.no_grad():
+                    monitored = float(criterion(self.network(vx), vy).item())
+                history["val"].append(monitored)
+            else:
+                monitored = history["train"][-1]
+            if monitored < best_loss:
+                best_loss, stale = monitored, 0
+                best_state = self._state_copy()
+                history["best_epoch"] = [epoch]
+            else:
+                stale += 1
+                if stale >= config.patience:
+                    break
+        self.network.load_state_dict(best_state)
+        self.network.eval()
+        return history
+
+    def _state_copy(self) -> dict[str, torch.Tensor]:
+        return {name: tensor.detach().clone() for name, tensor in self.network.state_dict().items()}
+
+    # --- forecasting ---------------------------------------------------------------
+
+    def predict(self, history: ArrayLike) -> np.ndarray:
+        """Forecast the ``horizon`` periods after a history.
+
+        Args:
+            history: Past demand, oldest first; the last ``lookback`` values are used.
+
+        Returns:
+            ``horizon`` non-negative forecasts (float64).
+        """
+        values = np.asarray(history, dtype=np.float64)
+        lookback = self.config.lookback
+        if values.ndim != 1 or len(values) < lookback:
+            raise ForecastError(
+                f"predict needs a 1-D history of at least lookback={lookback} values, "
+                f"got shape {values.shape}"
+            )
+        window = values[-lookback:][None, :]
+        scale = _scale(window)
+        x = torch.as_tensor(window / scale, dtype=torch.float32, device=self.device)
+        self.network.eval()
+        with torch.no_grad():
+            output = self.network(x).cpu().numpy().astype(np.float64)
+        return np.maximum(output[0] * scale[0, 0], 0.0)
+
+    # --- persistence ---------------------------------------------------------------
+
+    @staticmethod
+    def config_path(path: str | os.PathLike[str]) -> Path:
+        """The JSON config file saved next to the weights file ``path``."""
+        return Path(path).with_suffix(".json")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the weights (``torch.save`` of the state dict) and a JSON config.
+
+        Args:
+            path: The weights file, e.g. ``model.pt``; the config goes to
+                ``model.json`` beside it.
+        """
+        weights = Path(path)
+        if weights.suffix == ".json":
+            raise ForecastError(f"{weights}: the weights file must not end in .json")
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        state = {name: tensor.cpu() for name, tensor in self.network.state_dict().items()}
+        torch.save(state, weights)
+        config = asdict(self.config)
+        config["hidden_sizes"] = list(self.config.hidden_sizes)
+        self.config_path(weights).write_text(json.dumps(config, indent=2) + "\n", "utf-8")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], device: str | None = None) -> NeuralForecaster:
+        """Read a forecaster written by :meth:`save`; nothing is unpickled.
+
+        Args:
+            path: The weights file given to :meth:`save`.
+            device: Override the saved ``device`` setting.
+
+        Returns:
+            The forecaster, ready to predict.
+
+        Raises:
+            ForecastError: Naming the file, if the weights or config are missing,
+                corrupt or do not match each other.
+        """
+        weights = Path(path)
+        config_file = cls.config_path(weights)
+        config = cls._read_config(config_file)
+        if device is not None:
+            config["device"] = device
+        try:
+            forecaster = cls(ForecasterConfig(**config))
+        except (TypeError, ValueError) as exc:
+            raise ForecastError(f"{config_file}: invalid forecaster config: {exc}") from None
+        try:
+            state = torch.load(weights, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise ForecastError(f"{weights}: weights file not found") from None
+        except IsADirectoryError:
+            raise ForecastError(f"{weights}: is a directory, not a weights file") from None
+        except (RuntimeError, pickle.UnpicklingError, EOFError, ValueError, OSError) as exc:
+            raise ForecastError(f"{weights}: corrupt or unsupported weights file: {exc}") from None
+        if not isinstance(state, dict):
+            raise ForecastError(f"{weights}: expected a state dict, got {type(state).__name__}")
+        try:
+            forecaster.network.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ForecastError(f"{weights}: weights do not match {config_file}: {exc}") from None
+        forecaster.network.eval()
+        return forecaster
+
+    @staticmethod
+    def _read_config(config_file: Path) -> dict[str, Any]:
+        try:
+            data = json.loads(config_file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ForecastError(f"{config_file}: config file not found") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ForecastError(f"{config_file}: corrupt config file: {exc}") from None
+        if not isinstance(data, dict):
+            raise ForecastError(f"{config_file}: expected a JSON object")
+        known = {field.name for field in fields(ForecasterConfig)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ForecastError(f"{config_file}: unknown config field(s) {unknown}")
+        return data
