@@ -221,7 +221,8 @@ def _figures(spec: ExperimentSpec, root: Path, out: Path) -> list[Path]:
         for agent in spec.agents:
             events = experiment_dir / env.name / agent / f"seed_{spec.seeds[0]}" / "eval_events.csv"
             if events.is_file():
-                chart = gantt(events, out / f"gantt_{env.name}_{agent}")
+                title = f"{env.name}: {agent} (seed {spec.seeds[0]}), last evaluation episode"
+                chart = gantt(events, out / f"gantt_{env.name}_{agent}", title=title)
                 figures.extend(chart.paths)
     return figures
 
