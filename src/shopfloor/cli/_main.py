@@ -236,6 +236,62 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forecast(args: argparse.Namespace) -> int:
+    from shopfloor.forecast import ForecasterConfig
+    from shopfloor.forecast._evaluate import evaluate_saved, source_name, train_and_evaluate
+    from shopfloor.plots import forecast_plot
+
+    if args.action == "train":
+        if args.source is not None:
+            raise ValueError("forecast train takes one source: <scenario|csv>")
+        source = args.target
+        out = (
+            args.out
+            or Path("experiments/runs/forecast") / source_name(source) / f"seed_{args.seed}"
+        )
+        config = ForecasterConfig(
+            lookback=args.lookback,
+            horizon=args.horizon,
+            epochs=args.epochs,
+            seed=args.seed,
+            loss=args.loss,
+        )
+        with console.status(f"training forecaster on {source}"):
+            result = train_and_evaluate(
+                source, out, config, history_periods=args.periods, seed=args.seed
+            )
+        console.print(
+            f"trained {len(result.history['train'])} epochs "
+            f"(best {result.history['best_epoch'][0] + 1})",
+            highlight=False,
+        )
+    else:
+        if args.source is None:
+            raise ValueError("forecast eval needs <model path> <scenario|csv>")
+        source = args.source
+        out = args.out or Path(args.target).parent / f"eval_{source_name(source)}"
+        result = evaluate_saved(
+            args.target, source, history_periods=args.periods, seed=args.seed, out_dir=out
+        )
+    table = Table(title=f"forecast accuracy on {source}: held-out rolling origins (mean)")
+    for column in ("method", "MASE", "sMAPE %"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method, score in result.mean_scores().items():
+        table.add_row(method, f"{score.mase:.4f}", f"{score.smape:.2f}")
+    console.print(table)
+    product = next(iter(result.actual))
+    drawn = forecast_plot(
+        Path(out) / f"forecast_{product}",
+        result.actual[product],
+        result.forecasts[product],
+        f"{source_name(source)} / {product}: one-step-ahead forecasts, held-out periods",
+    )
+    console.print(f"run folder: {out}", highlight=False)
+    for path in drawn.paths:
+        console.print(f"figure: {path}", highlight=False)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopfloor`` command."""
     parser = argparse.ArgumentParser(
@@ -354,6 +410,27 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("source", type=Path, help="folder or CSV to draw from")
     plot.add_argument("--out", type=Path, help="output path without extension (PNG and SVG)")
     plot.set_defaults(handler=_plot)
+
+    forecast = commands.add_parser(
+        "forecast", help="train / evaluate the demand forecaster against baselines"
+    )
+    forecast.add_argument("action", choices=("train", "eval"))
+    forecast.add_argument(
+        "target", help="train: scenario or demand CSV; eval: saved model weights (model.pt)"
+    )
+    forecast.add_argument("source", nargs="?", help="eval: scenario or demand CSV")
+    forecast.add_argument("--out", type=Path, help="run folder (default: under experiments/runs)")
+    forecast.add_argument("--lookback", type=int, default=52, help="input periods (default 52)")
+    forecast.add_argument("--horizon", type=int, default=8, help="periods forecast (default 8)")
+    forecast.add_argument("--epochs", type=int, default=200, help="maximum epochs (default 200)")
+    forecast.add_argument("--seed", type=int, default=0, help="model and history seed")
+    forecast.add_argument(
+        "--loss", choices=("mse", "mae"), default="mse", help="training loss (default mse)"
+    )
+    forecast.add_argument(
+        "--periods", type=int, default=520, help="periods drawn from a scenario (default 520)"
+    )
+    forecast.set_defaults(handler=_forecast)
     return parser
 
 

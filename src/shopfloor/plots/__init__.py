@@ -24,6 +24,7 @@ from shopfloor.plots._events import (
     StockTrajectory,
     read_event_log,
 )
+from shopfloor.plots._forecast import ForecastPlot, forecast_plot
 from shopfloor.plots._gantt import GanttPlot, gantt
 from shopfloor.plots._inventory import InventoryPlot, inventory
 from shopfloor.plots._learning import BaselineLevel, Curve, LearningCurvesPlot, learning_curves
@@ -35,12 +36,14 @@ __all__ = [
     "Curve",
     "Downtime",
     "EventRow",
+    "ForecastPlot",
     "GanttPlot",
     "InventoryPlot",
     "LearningCurvesPlot",
     "OperationBar",
     "StockTrajectory",
     "benchmark_bars",
+    "forecast_plot",
     "gantt",
     "inventory",
     "learning_curves",
