@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -222,6 +223,7 @@ def _plot(args: argparse.Namespace) -> int:
     from shopfloor import plots
 
     out = args.out or Path(args.source).with_suffix("")
+    drawn: Any
     if args.kind == "curves":
         target = args.out or Path(args.source) / "learning_curves"
         drawn = plots.learning_curves(args.source, target)
