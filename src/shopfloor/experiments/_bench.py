@@ -50,6 +50,7 @@ from shopfloor import __version__
 from shopfloor.envs import ENV_IDS
 from shopfloor.experiments._folders import write_atomic as _write_atomic
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
+from shopfloor.experiments._train import make_env_factory
 from shopfloor.policies import (
     CpSatPolicy,
     Policy,
@@ -198,6 +199,7 @@ def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
             kwargs.update(action_mode="rule", rules=(policy.rule,))
     if isinstance(policy, SavedAgent):
         kwargs.update(policy.env_options)  # the agent acts in the env it was trained in
+        return make_env_factory(target.env_id, kwargs)()  # with its forecast, if any
     return gym.make(target.env_id, disable_env_checker=True, **kwargs)
 
 

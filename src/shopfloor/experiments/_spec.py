@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -14,6 +14,47 @@ from shopfloor.agents._config import ALGORITHMS
 
 class ExperimentError(ValueError):
     """A malformed experiment spec; the message names the file and field."""
+
+
+FORECAST_KEY = "forecast"
+"""Key of the forecast settings inside a run's ``env_kwargs`` (taken out before ``gym.make``)."""
+
+
+class ForecastSettings(BaseModel):
+    """Demand forecasts appended to a make-to-stock observation (``ForecastObservation``).
+
+    ``neural`` trains a ``NeuralForecaster`` once per process on ``train_histories``
+    histories of ``train_periods`` periods drawn from the scenario's demand process with
+    seeds from ``seed`` (keep it apart from the episode seeds); the same settings give
+    the same model.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["neural", "oracle", "naive", "seasonal_naive"] = "neural"
+    horizon: int = Field(default=8, ge=1)
+    """Forecast periods per product."""
+    train_periods: int = Field(default=520, ge=2)
+    """Periods per training history (``neural`` only)."""
+    train_histories: int = Field(default=3, ge=1)
+    """Training histories per product (``neural`` only)."""
+    seed: int = 12345
+    """Seed of the training histories and the model (``neural`` only)."""
+    lookback: int = Field(default=52, ge=1)
+    """Past periods the neural model sees."""
+    epochs: int = Field(default=200, ge=1)
+    """Maximum training epochs (early stopping applies)."""
+    season_length: int | None = Field(default=None, ge=1)
+    """Season length of ``seasonal_naive`` (default: each product's own)."""
+
+    @model_validator(mode="after")
+    def _enough_periods(self) -> ForecastSettings:
+        if self.kind == "neural" and self.train_periods < self.lookback + self.horizon:
+            raise ValueError(
+                f"train_periods={self.train_periods} must be at least lookback + horizon "
+                f"= {self.lookback + self.horizon}"
+            )
+        return self
 
 
 class EnvEntry(BaseModel):
@@ -27,6 +68,33 @@ class EnvEntry(BaseModel):
     """Folder name of its runs (also the key of agent hyperparameters, after the id)."""
     kwargs: dict[str, Any] = Field(default_factory=dict)
     """Arguments of the env constructor (scenario, instance, action_mode ...)."""
+    forecast: ForecastSettings | None = None
+    """Demand forecast features (``ProductionInventory`` only); ``None``: none.
+
+    When set, the settings are also copied into ``kwargs`` under ``"forecast"`` so that
+    they travel with the run's ``env_kwargs`` (config.yaml, worker processes);
+    :func:`~shopfloor.experiments._train.make_env_factory` takes them out again and
+    wraps the env.
+    """
+
+    @model_validator(mode="after")
+    def _forecast_into_kwargs(self) -> EnvEntry:
+        if FORECAST_KEY in self.kwargs and self.forecast is None:
+            raise ValueError(
+                f"put forecast settings in the env's 'forecast' field, not in kwargs "
+                f"(env {self.name!r})"
+            )
+        if self.forecast is not None:
+            if "ProductionInventory" not in self.id:
+                raise ValueError(
+                    f"forecast features need a ProductionInventory env, got {self.id!r}"
+                )
+            settings = self.forecast.model_dump()
+            given = self.kwargs.get(FORECAST_KEY)
+            if given is not None and given != settings:
+                raise ValueError(f"kwargs.forecast disagrees with forecast (env {self.name!r})")
+            object.__setattr__(self, "kwargs", {**self.kwargs, FORECAST_KEY: settings})
+        return self
 
 
 class EvalSettings(BaseModel):

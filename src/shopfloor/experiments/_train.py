@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from shopfloor.experiments._folders import (
     write_csv,
     write_json,
 )
+from shopfloor.experiments._spec import FORECAST_KEY, ForecastSettings
 
 PROGRESS_FIELDS = ("timesteps", "episodes", "episode_reward", "wall_time")
 EVAL_FIELDS = ("timesteps", "objective_mean", "objective_std", "reward_mean", "objectives")
@@ -71,15 +72,69 @@ class RunConfig:
         return make_env_factory(self.env_id, self.env_kwargs)
 
 
-def make_env_factory(env_id: str, kwargs: dict[str, Any]) -> Callable[[], gym.Env]:
-    """A picklable-enough builder of ``gym.make(env_id, **kwargs)``."""
+def make_env_factory(
+    env_id: str,
+    kwargs: dict[str, Any],
+    forecast: ForecastSettings | Mapping[str, Any] | None = None,
+) -> Callable[[], gym.Env]:
+    """A picklable-enough builder of ``gym.make(env_id, **kwargs)``.
+
+    Forecast settings (``forecast``, or ``kwargs["forecast"]`` as an experiment's
+    :class:`~shopfloor.experiments.EnvEntry` puts them there) wrap the env in
+    :class:`~shopfloor.forecast.ForecastObservation`; a neural forecaster is trained
+    once per process for each distinct (env, settings) and reused.
+    """
+    options = dict(kwargs)
+    embedded = options.pop(FORECAST_KEY, None)
+    chosen = forecast if forecast is not None else embedded
+    settings = None if chosen is None else ForecastSettings.model_validate(chosen)
 
     def build() -> gym.Env:
         import shopfloor.envs  # noqa: F401  (registers the ids in fresh processes)
 
-        return gym.make(env_id, **kwargs)
+        env = gym.make(env_id, **options)
+        if settings is None:
+            return env
+        return _with_forecast(env, env_id, options, settings)
 
     return build
+
+
+_FORECASTERS: dict[str, Any] = {}
+"""Neural forecasters trained in this process, by env and settings."""
+
+
+def _with_forecast(
+    env: gym.Env, env_id: str, options: dict[str, Any], settings: ForecastSettings
+) -> gym.Env:
+    from shopfloor.forecast import ForecasterConfig, ForecastObservation, train_forecaster_for
+
+    model = None
+    if settings.kind == "neural":
+        key = json.dumps([env_id, options, settings.model_dump()], sort_keys=True, default=repr)
+        model = _FORECASTERS.get(key)
+        if model is None:
+            config = ForecasterConfig(
+                lookback=settings.lookback,
+                horizon=settings.horizon,
+                epochs=settings.epochs,
+                device="cpu",
+            )
+            model = train_forecaster_for(
+                env.unwrapped.source.example(),  # type: ignore[attr-defined]
+                config,
+                seed=settings.seed,
+                periods=settings.train_periods,
+                n_histories=settings.train_histories,
+            )
+            _FORECASTERS[key] = model
+    return ForecastObservation(
+        env,
+        kind=settings.kind,
+        horizon=settings.horizon,
+        model=model,
+        season_length=settings.season_length,
+    )
 
 
 @dataclass(frozen=True)

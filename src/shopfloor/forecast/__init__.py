@@ -18,10 +18,12 @@ from shopfloor.forecast._baselines import croston, moving_average, naive, season
 from shopfloor.forecast._data import DemandDataError, demand_history, read_demand_csv, windows
 from shopfloor.forecast._metrics import mase, quantile_loss, smape
 from shopfloor.forecast._model import ForecasterConfig, ForecastError, NeuralForecaster
+from shopfloor.forecast._wrapper import ForecastObservation, train_forecaster_for
 
 __all__ = [
     "DemandDataError",
     "ForecastError",
+    "ForecastObservation",
     "ForecasterConfig",
     "NeuralForecaster",
     "croston",
@@ -33,6 +35,7 @@ __all__ = [
     "read_demand_csv",
     "seasonal_naive",
     "smape",
+    "train_forecaster_for",
     "tsb",
     "windows",
 ]
