@@ -381,22 +381,45 @@ def test_save_replaces_an_existing_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["agent.npz"]
 
 
-# -- learning beats a random rule
+# -- learning
+
+
+@pytest.mark.parametrize("double_q", [False, True])
+def test_learns_the_shortest_path_of_a_toy_env(double_q):
+    # FrozenLake 4x4 without slipping: reward 1 at the goal, 6 steps at best.
+    config = QLearningConfig(
+        learning_rate=0.5,
+        learning_rate_end=0.1,
+        discount=0.95,
+        double_q=double_q,
+        schedule_timesteps=3000,
+    )
+    agent = QLearningAgent(gym.make("FrozenLake-v1", is_slippery=False), config, seed=0)
+    agent.learn(3000)
+    env = gym.make("FrozenLake-v1", is_slippery=False)
+    observation, _ = env.reset(seed=0)
+    rewards = []
+    for _ in range(6):
+        observation, reward, terminated, _, _ = env.step(agent.predict(observation)[0])
+        rewards.append(reward)
+    assert rewards == [0, 0, 0, 0, 0, 1]
+    assert terminated
+
 
 # Measured on dynamic_job_shop_small, held-out seeds 100..109, mean weighted tardiness:
 # constant rules FIFO 6.22, SPT 9.82, EDD 5.04, WSPT 5.57, ATC 3.26, CR 4.79, SLACK 4.72;
-# a uniformly random rule per decision 4.39 (generator seed 0; 4.70 over seeds 0..9).
-# A single dispatching decision moves the return by ~0.3 (std ~1.5 between branches of
-# the same state) while returns vary by ~50 between episodes, so the table must be small:
-# one feature, the minimum slack of the waiting jobs, cut at 0 (a waiting job is already
-# behind schedule, or none is). Over agent seeds 1000..10000 every run beat the random
-# rule (see the report with this test); the default four features do not at this budget.
+# a uniformly random rule per decision 4.39 (generator seed 0; 4.39 to 5.04 over seeds
+# 0..9). One dispatching decision moves the return by ~0.3 while returns vary by ~50
+# between episodes, so the table must be small to learn anything in a test's budget:
+# here two states, "some waiting job is already behind schedule" (minimum slack < 0) or
+# not. With this config about 4 agent seeds in 5 beat the random rule (the others end
+# near random); the default four features do not beat it at this budget.
 LEARNING_STEPS = 60_000
 LEARNING = QLearningConfig(
-    learning_rate=0.1,
+    learning_rate=0.02,
     learning_rate_end=0.001,
     epsilon_start=1.0,
-    epsilon_end=0.05,
+    epsilon_end=0.1,
     exploration_fraction=0.5,
     discount=0.99,
     features=(6,),
@@ -422,7 +445,7 @@ def mean_weighted_tardiness(choose_action):
 def test_learning_beats_a_random_rule_on_held_out_seeds():
     # Agent seed 1000: training episodes use env seeds 1000, 1001, ..., never 100..109.
     agent = QLearningAgent(make_env(), LEARNING, seed=1000).learn(LEARNING_STEPS)
-    assert agent.episodes > 100
+    assert agent.episodes > 1000
     rng = np.random.default_rng(0)
     random_rule = mean_weighted_tardiness(lambda _: int(rng.integers(7)))
     learned = mean_weighted_tardiness(lambda observation: agent.predict(observation)[0])
