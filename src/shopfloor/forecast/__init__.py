@@ -14,6 +14,7 @@ Example:
     (8,)
 """
 
+from shopfloor.forecast._arrivals import ArrivalForecastObservation, train_arrival_forecaster
 from shopfloor.forecast._baselines import croston, moving_average, naive, seasonal_naive, tsb
 from shopfloor.forecast._data import DemandDataError, demand_history, read_demand_csv, windows
 from shopfloor.forecast._metrics import mase, quantile_loss, smape
@@ -21,6 +22,7 @@ from shopfloor.forecast._model import ForecasterConfig, ForecastError, NeuralFor
 from shopfloor.forecast._wrapper import ForecastObservation, train_forecaster_for
 
 __all__ = [
+    "ArrivalForecastObservation",
     "DemandDataError",
     "ForecastError",
     "ForecastObservation",
@@ -35,6 +37,7 @@ __all__ = [
     "read_demand_csv",
     "seasonal_naive",
     "smape",
+    "train_arrival_forecaster",
     "train_forecaster_for",
     "tsb",
     "windows",
