@@ -301,6 +301,18 @@ def evaluate_episode(
         kpis = env.unwrapped.factory.kpis().as_dict()  # type: ignore[attr-defined]
     finally:
         env.close()
+    return _episode(label, target, seed, kpis, wall_time)
+
+
+def _episode(
+    label: str,
+    target: BenchTarget,
+    seed: int,
+    kpis: dict[str, Any],
+    wall_time: float,
+    note: str = "",
+) -> Episode:
+    """An :class:`Episode` scored on the target's objective."""
     return Episode(
         policy=label,
         target=target.target,
@@ -310,6 +322,7 @@ def evaluate_episode(
         value=float(kpis[target.objective]),
         wall_time=wall_time,
         kpis=kpis,
+        note=note,
     )
 
 
@@ -322,17 +335,8 @@ def _evaluate_cpsat(policy: CpSatPolicy, target: BenchTarget, seed: int, label: 
     factory = replay_schedule(target.spec, schedule, seed=seed)
     wall_time = time.perf_counter() - started
     kpis = factory.kpis().as_dict()
-    return Episode(
-        policy=label,
-        target=target.target,
-        env_id=target.env_id,
-        objective=target.objective,
-        seed=seed,
-        value=float(kpis[target.objective]),
-        wall_time=wall_time,
-        kpis=kpis,
-        note=f"cpsat {schedule.status}, lower bound {schedule.lower_bound}",
-    )
+    note = f"cpsat {schedule.status}, lower bound {schedule.lower_bound}"
+    return _episode(label, target, seed, kpis, wall_time, note)
 
 
 def _check_cpsat(target: BenchTarget) -> None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from shopfloor.policies._inventory import BaseStockPolicy
-from shopfloor.sim import DispatchingRule, Factory, FactorySpec, choose_job
+from shopfloor.policies._modes import TieBreak, dispatch_by_machine
+from shopfloor.sim import DispatchingRule, Factory, FactorySpec
 
 
 def run_factory(
@@ -28,22 +27,9 @@ def run_factory(
     Returns:
         The same factory, finished.
     """
-    rule = DispatchingRule.parse(rule)
-    production = production or BaseStockPolicy()
-    rng = np.random.default_rng(factory.seed if rule_seed is None else rule_seed)
-    queue = factory.queue
-    start = factory.start
-    while factory.next_decision():
-        if factory.decision_kind() == "dispatch":
-            machine = factory.decision_machine()
-            start(choose_job(rule, factory, machine, queue(machine), rng), machine)
-        else:
-            choice = production.choose(factory)
-            if choice is None:
-                factory.idle()
-            else:
-                factory.produce(*choice)
-    return factory
+    return dispatch_by_machine(
+        factory, rule, tie_break=TieBreak.QUEUE, rule_seed=rule_seed, production=production
+    )
 
 
 def simulate(
