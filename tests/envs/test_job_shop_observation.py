@@ -9,7 +9,7 @@ from shopfloor.envs import JobShopEnv
 
 
 def reference_observation(env: JobShopEnv) -> np.ndarray:
-    """The spec-sheet features computed job by job from the factory's accessors."""
+    """The spec-sheet blocks computed job by job from the factory's accessors."""
     factory = env.factory
     now = factory.now
     longest = max(max(factory.routing_times(j)) for j in range(env.n_jobs))
@@ -24,20 +24,18 @@ def reference_observation(env: JobShopEnv) -> np.ndarray:
             machines, times = factory.next_operation(job)
             jobs[job, 2] = min(times) / longest
             free = factory.machine_free_at(machines[0])
-            jobs[job, 4] = min(max(free - now, 0.0) / longest, 1.0)
+            jobs[job, 5] = min(max(free - now, 0.0) / longest, 1.0)
             queued = factory.queued_since(job)
             busy = any(factory.machine_job(m) == job for m in range(env.n_machines))
             if not busy and not math.isnan(queued):
-                jobs[job, 5] = min((now - queued) / longest, 1.0)
+                jobs[job, 4] = min((now - queued) / longest, 1.0)
         jobs[job, 3] = factory.work_remaining(job) / largest
-    machines = np.zeros((env.n_machines, 3))
+    machines = np.zeros((env.n_machines, 2))
     for machine in range(env.n_machines):
-        busy = factory.machine_busy(machine)
-        machines[machine, 0] = busy
-        if busy:
-            machines[machine, 1] = min((factory.machine_free_at(machine) - now) / longest, 1.0)
-        machines[machine, 2] = len(factory.waiting_jobs(machine)) / env.n_jobs
-    return np.concatenate([jobs.ravel(), machines.ravel()]).astype(np.float32)
+        if factory.machine_busy(machine):
+            machines[machine, 0] = min((factory.machine_free_at(machine) - now) / longest, 1.0)
+        machines[machine, 1] = len(factory.waiting_jobs(machine)) / env.n_jobs
+    return np.concatenate([jobs.T.ravel(), machines.T.ravel()]).astype(np.float32)
 
 
 @pytest.mark.parametrize("instance", ["ft06", "la01", "ta01"])

@@ -102,7 +102,8 @@ def drive(
 ) -> Factory:
     """Take every decision of ``factory`` until the episode ends.
 
-    Asserts on the way that ``next_decision()`` returning True means a choice is due.
+    Asserts on the way that ``next_decision()`` returning True means a choice is due
+    and that ``ready_jobs()`` agrees with ``ready_operations()``.
     """
     for _ in range(max_decisions):
         if not factory.next_decision():
@@ -110,6 +111,8 @@ def drive(
         kind = factory.decision_kind()
         assert kind is not None, f"t={factory.now}: next_decision() is True, no choice is due"
         if kind == "dispatch":
+            ready = sorted(job for job, _ in factory.ready_operations())
+            assert sorted(factory.ready_jobs()) == ready, f"t={factory.now}: ready_jobs differs"
             machine = factory.decision_machine()
             factory.start(choose(factory, machine, list(factory.queue(machine))), machine)
         else:

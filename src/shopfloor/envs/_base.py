@@ -46,6 +46,7 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
         )
         self._factory: Factory | None = None
         self._objective = 0.0
+        self._scale = 1.0
 
     # -- what a family defines
 
@@ -71,7 +72,7 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
 
     @abstractmethod
     def _reward_scale(self) -> float:
-        """Positive divisor of the reward."""
+        """Positive divisor of the reward (asked once per episode, after the reset hook)."""
 
     def _on_reset(self) -> None:
         """Hook: per-episode set-up after the factory exists."""
@@ -100,21 +101,24 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
         spec = self.source.draw(self.np_random)
         self._factory = Factory(spec, seed=int(self.np_random.integers(2**62)))
         self._on_reset()
+        self._scale = self._reward_scale()
         self._objective = 0.0  # nothing accrues before t=0; the first reward covers the run-in
         self._advance()
         return self._observation(), self._info()
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Apply ``action``, run the factory to the next decision of the agent."""
-        factory = self.factory
+        factory = self._factory
+        if factory is None:
+            raise RuntimeError("call reset() before using the environment")
         if factory.done:
             raise RuntimeError("the episode is over; call reset()")
         self._apply(self._validated(action))
         self._advance()
         accrued = self._accrued()
-        reward = -(accrued - self._objective) / self._reward_scale()
+        reward = float(self._objective - accrued) / self._scale
         self._objective = accrued
-        return self._observation(), float(reward), factory.done, False, self._info()
+        return self._observation(), reward, factory.done, False, self._info()
 
     def render(self) -> str | np.ndarray | None:
         """Text state (``ansi``) or a Gantt chart of the schedule so far (``rgb_array``)."""
@@ -127,21 +131,30 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
     # -- shared machinery
 
     def _validated(self, action: Any) -> int:
-        try:
-            value = int(np.asarray(action).item())
-        except (TypeError, ValueError):
-            raise InvalidActionError(f"action must be a single integer, got {action!r}") from None
-        if not self.action_space.contains(np.int64(value)):
+        if isinstance(action, int | np.integer):
+            value = int(action)
+        else:
+            try:
+                value = int(np.asarray(action).item())
+            except (TypeError, ValueError):
+                raise InvalidActionError(
+                    f"action must be a single integer, got {action!r}"
+                ) from None
+        n = int(self.action_space.n)  # type: ignore[attr-defined]
+        if not 0 <= value < n:
             raise InvalidActionError(
                 f"action {value} is outside the action space {self.action_space}"
             )
-        mask = self.action_masks()
-        if not mask[value]:
-            valid = np.flatnonzero(mask).tolist()
+        if not self._is_valid(value):
+            valid = np.flatnonzero(self.action_masks()).tolist()
             raise InvalidActionError(
                 f"action {value} is not valid at t={self.factory.now:g}; valid actions: {valid}"
             )
         return value
+
+    def _is_valid(self, action: int) -> bool:
+        """Whether ``action`` (inside the space) may be taken now."""
+        return bool(self.action_masks()[action])
 
     def _advance(self) -> None:
         """Run to the next decision that is the agent's, resolving the others."""

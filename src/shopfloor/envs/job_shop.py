@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -11,10 +12,10 @@ from gymnasium import spaces
 from shopfloor.envs._base import FactoryEnv
 from shopfloor.envs._source import GeneratorSpec
 from shopfloor.envs._spaces import MaskedDiscrete
-from shopfloor.sim import FactorySpec
+from shopfloor.sim import Factory, FactorySpec
 
 JOB_FEATURES = 6
-MACHINE_FEATURES = 3
+MACHINE_FEATURES = 2
 
 
 class JobShopEnv(FactoryEnv):
@@ -35,24 +36,23 @@ class JobShopEnv(FactoryEnv):
 
     ## Observation Space
 
-    `Box(0, 1, (n_jobs * 6 + n_machines * 3,), float32)`: six features per job, then
-    three per machine. Times are divided by the longest operation of the instance, work
-    by the largest job total, so one network works across instances of one size.
+    `Box(0, 1, (n_jobs * 6 + n_machines * 2,), float32)`, feature by feature: each
+    row below is a block of `n_jobs` (J) or `n_machines` (M) values, in job or machine
+    order. Times are divided by the longest operation of the instance, work by the
+    largest job total, so one network works across instances of one size.
 
-    | index | feature (job j) |
-    |---|---|
-    | 6j   | 1 if j's next operation can start now |
-    | 6j+1 | share of j's operations done |
-    | 6j+2 | processing time of j's next operation / longest operation (0 when done) |
-    | 6j+3 | work remaining / largest job total |
-    | 6j+4 | time until j's next machine is free / longest operation (clipped to 1) |
-    | 6j+5 | time j has waited in its queue / longest operation (clipped to 1) |
+    | block | size | feature |
+    |---|---|---|
+    | 0 | J | 1 if the job's next operation can start now |
+    | 1 | J | share of the job's operations done |
+    | 2 | J | processing time of its next operation / longest operation (0 when done) |
+    | 3 | J | work remaining / largest job total |
+    | 4 | J | time it has waited in its queue / longest operation (clipped to 1; 0 unless waiting) |
+    | 5 | J | time until its next machine is free / longest operation (clipped to 1) |
+    | 6 | M | remaining time of the machine's operation / longest operation (clipped to 1) |
+    | 7 | M | jobs queued at the machine / n_jobs |
 
-    | index | feature (machine m), after the job block |
-    |---|---|
-    | 3m   | 1 if busy |
-    | 3m+1 | remaining time of its operation / longest operation |
-    | 3m+2 | jobs queued / n_jobs |
+    A machine is busy exactly when its block-6 value is positive.
 
     ## Rewards
 
@@ -102,108 +102,142 @@ class JobShopEnv(FactoryEnv):
         self.action_space = MaskedDiscrete(self.n_jobs, self.action_masks)
         size = self.n_jobs * JOB_FEATURES + self.n_machines * MACHINE_FEATURES
         self.observation_space = spaces.Box(0.0, 1.0, (size,), dtype=np.float32)
+        self._tables: _InstanceTables | None = None
 
     def _on_reset(self) -> None:
         factory = self.factory
         spec = factory.spec
         if len(spec.jobs) != self.n_jobs or len(spec.machines) != self.n_machines:
             raise ValueError("every episode must have the same number of jobs and machines")
-        n = self.n_jobs
-        operations = np.array([factory.n_operations(job) for job in range(n)], dtype=np.int64)
-        width = int(operations.max()) + 1
-        # Padded per-operation tables; column k is operation k, the last column "done".
-        times = np.zeros((n, width))
-        machines = np.zeros((n, width), dtype=np.int64)
-        for job in range(n):
-            routing = factory.routing_times(job)
-            times[job, : len(routing)] = routing
-            job_spec = spec.jobs[job]
-            routing_spec = job_spec.routing or spec.products[job_spec.product].routing
-            machines[job, : len(routing_spec)] = [op.machines[0] for op in routing_spec]
-        work_after = np.cumsum(times[:, ::-1], axis=1)[:, ::-1]  # work from operation k on
-        self._time_scale = max(float(times.max()), 1e-9)
-        self._work_scale = max(float(work_after[:, 0].max()), 1e-9)
-        self._mean_load = max(float(work_after[:, 0].sum()) / self.n_machines, 1e-9)
-        self._operations = operations
-        self._op_times = times
-        self._op_machines = machines
-        self._work_after = work_after
-        self._rows = np.arange(n)
-        # Incremental state, advanced from the event log at every observation.
-        self._completed = np.zeros(n, dtype=np.int64)  # operations done
-        self._started = np.zeros(n, dtype=np.int64)  # operations started
-        self._queued_at = np.zeros(n)  # when the job joined its current queue (NaN: busy)
-        self._machine_end = np.zeros(self.n_machines)
+        if self._tables is None or self._tables.spec is not spec:
+            self._tables = _InstanceTables.build(factory)
+        tables = self._tables
+        n, n_machines = self.n_jobs, self.n_machines
+        self._live_factory = factory  # the hot paths skip the ``factory`` property
+        self._time_scale = tables.time_scale
+        self._mean_load = tables.mean_load
+        self._completed = [0] * n  # operations done, per job
+        self._waiting = list(tables.first_queues)  # jobs queued per machine
+        self._next_machine = tables.first_machines.copy()
         self._log_seen = 0
-        self._mask_key: tuple[int, int, bool] | None = None
-        self._mask = np.zeros(n, dtype=bool)
+        self._clock_time = -np.inf  # when blocks 4-6 were last computed in full
+        # The observation is updated event by event; only the clock-relative blocks 4-6
+        # are recomputed at each observation, from times kept divided by the time scale.
+        observation = tables.first_observation.copy()
+        self._buffer = observation
+        self._queued_at = np.zeros(n)  # when each job joined its queue; +inf unless waiting
+        # [end of each job's next machine | end of each machine], and -inf last: the
+        # "machine" of jobs that are done.
+        self._free_with_none = np.zeros(n + n_machines + 1)
+        self._free_with_none[-1] = -np.inf
+        self._free_at = self._free_with_none[:-1]
+        self._job_free_at = self._free_with_none[:n]
+        self._machine_free_at = self._free_with_none[n:]
+        self._clock = np.empty(2 * n + n_machines)  # blocks 4-6 before clipping
+        self._clock_waited, self._clock_free = self._clock[:n], self._clock[n:]
+        self._startable = observation[:n]
+        self._clock_block = observation[4 * n : 6 * n + n_machines]
 
-    def _advance_state(self) -> None:
-        """Apply the log entries written since the last observation."""
-        log = self.factory.log
+    def _advance_state(self) -> list[tuple[int, int]] | None:
+        """Apply the log entries written since the last observation.
+
+        Returns:
+            The ``(job, machine)`` starts among them, or None if anything else happened.
+        """
+        log = self._live_factory.log
+        observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
+        queued_block = 6 * n + n_machines
+        completed, waiting = self._completed, self._waiting
+        queued_at, machine_free_at = self._queued_at, self._machine_free_at
+        scale = self._time_scale
+        starts: list[tuple[int, int]] | None = []
         for time, kind, machine, job, operation, value in log[self._log_seen :]:
             if kind == "start":
-                self._started[job] = operation + 1
-                self._queued_at[job] = np.nan
-                self._machine_end[machine] = time + value + self._op_times[job, operation]
-            elif kind == "complete":
-                self._completed[job] = operation + 1
-                self._queued_at[job] = time
+                if starts is not None:
+                    starts.append((job, machine))
+                queued_at[job] = np.inf
+                end = time + (value + self._tables.duration_table[job][operation])
+                machine_free_at[machine] = end / scale
+                observation[3 * n + job] = self._tables.work_feature[job][operation + 1]
+                waiting[machine] -= 1
+                observation[queued_block + machine] = waiting[machine] / n
+                continue
+            starts = None
+            if kind == "complete":
+                done = completed[job] = operation + 1
+                observation[n + job] = done / self._tables.operations[job]
+                observation[2 * n + job] = self._tables.duration_feature[job][done]
+                following = self._next_machine[job] = self._tables.machine_table[job][done]
+                if following < n_machines:
+                    queued_at[job] = time / scale
+                    waiting[following] += 1
+                    observation[queued_block + following] = waiting[following] / n
         self._log_seen = len(log)
+        return starts
 
     def _agent_decides(self) -> bool:
         return True
+
+    def _advance(self) -> None:
+        self._live_factory.next_decision()  # every choice is the agent's
 
     def _resolve(self) -> None:  # pragma: no cover - the agent takes every choice
         raise AssertionError("JobShop has no choices of its own")
 
     def action_masks(self) -> np.ndarray:
         """Jobs whose next operation can start now."""
-        factory = self.factory
-        key = (factory.decisions, len(factory.log), factory.done)
-        if key != self._mask_key:
-            mask = np.zeros(self.n_jobs, dtype=bool)
-            for machine in factory.due_machines():
-                mask[factory.queue(machine)] = True
-            self._mask, self._mask_key = mask, key
-        return self._mask.copy()
+        self.factory  # noqa: B018 - raises before reset
+        return self._startable > 0.0
+
+    def _is_valid(self, action: int) -> bool:
+        return bool(self._startable[action] > 0.0)
 
     def _apply(self, action: int) -> None:
-        factory = self.factory
+        factory = self._live_factory
+        if self._tables.single_machine:
+            factory.start(action, self._tables.machine_table[action][self._completed[action]])
+            return
         for machine in factory.due_machines():
             if action in factory.queue(machine):
                 factory.start(action, machine)
                 return
 
     def _observation(self) -> np.ndarray:
-        self._advance_state()
-        factory = self.factory
-        now = factory.now
-        scale = self._time_scale
-        rows = self._rows
-        completed = self._completed
-        finished = completed >= self._operations
-        next_machine = self._op_machines[rows, completed]
-        n_jobs, n_machines = self.n_jobs, self.n_machines
-        observation = np.empty(n_jobs * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
-        jobs = observation[: n_jobs * JOB_FEATURES].reshape(n_jobs, JOB_FEATURES)
-        jobs[:, 0] = self.action_masks() if not factory.done else False
-        jobs[:, 1] = completed / self._operations
-        jobs[:, 2] = self._op_times[rows, completed] / scale
-        jobs[:, 3] = self._work_after[rows, self._started] / self._work_scale
-        free = np.minimum(np.maximum((self._machine_end[next_machine] - now) / scale, 0.0), 1.0)
-        free[finished] = 0.0
-        jobs[:, 4] = free
-        waited = np.minimum((now - self._queued_at) / scale, 1.0)
-        waited[np.isnan(waited) | finished] = 0.0
-        jobs[:, 5] = waited
-        machines = observation[n_jobs * JOB_FEATURES :].reshape(n_machines, MACHINE_FEATURES)
-        remaining = self._machine_end - now
-        machines[:, 0] = remaining > 0
-        machines[:, 1] = np.minimum(np.maximum(remaining / scale, 0.0), 1.0)
-        waiting = ~(np.isnan(self._queued_at) | finished)
-        machines[:, 2] = np.bincount(next_machine[waiting], minlength=n_machines) / n_jobs
-        return observation
+        starts = self._advance_state()
+        factory = self._live_factory
+        startable = self._startable
+        startable.fill(0.0)
+        for job in factory.ready_jobs():
+            startable[job] = 1.0
+        now = factory.now / self._time_scale
+        if starts is not None and now == self._clock_time and self._tables.single_machine:
+            self._clock_after_starts(starts, now)
+        else:
+            self._clock_time = now
+            clock = self._clock
+            self._machine_free_at.take(self._next_machine, out=self._job_free_at, mode="clip")
+            np.subtract(now, self._queued_at, out=self._clock_waited)
+            np.subtract(self._free_at, now, out=self._clock_free)
+            np.maximum(clock, 0.0, out=clock)
+            np.minimum(clock, 1.0, out=clock)
+            self._clock_block[:] = clock
+        return self._buffer.copy()
+
+    def _clock_after_starts(self, starts: list[tuple[int, int]], now: float) -> None:
+        """Blocks 4-6 after operations started with the clock standing still.
+
+        Only the started job (no longer waiting), its machine (now busy) and the jobs
+        queued for that machine (their machine's free time) change.
+        """
+        observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
+        factory = self._live_factory
+        for job, machine in starts:
+            remaining = min(max(self._machine_free_at[machine] - now, 0.0), 1.0)
+            observation[4 * n + job] = 0.0
+            observation[5 * n + job] = remaining
+            for queued in factory.queue(machine):
+                observation[5 * n + queued] = remaining
+            observation[6 * n + machine] = remaining
 
     objective_name = "makespan"
 
@@ -212,13 +246,67 @@ class JobShopEnv(FactoryEnv):
         return self.factory.kpis().makespan
 
     def _accrued(self) -> float:
-        return self.factory.now
+        return self._live_factory.now
 
     def _reward_scale(self) -> float:
         return self._mean_load
 
     def _info(self) -> dict[str, Any]:
-        info = super()._info()
-        if self.factory.done:
-            info["makespan"] = self.factory.kpis().makespan
+        factory = self._live_factory
+        info: dict[str, Any] = {"time": factory.now, "decisions": factory.decisions}
+        if factory.done:
+            info["makespan"] = factory.kpis().makespan
         return info
+
+
+@dataclass(frozen=True)
+class _InstanceTables:
+    """What an instance fixes for every episode, in the shapes the hot paths read."""
+
+    spec: FactorySpec
+    time_scale: float  # the longest operation
+    mean_load: float  # total processing time / machines
+    single_machine: bool  # no operation has alternative machines
+    operations: list[int]  # per job
+    # Per job and operation, padded with one "done" column after the last operation:
+    machine_table: list[list[int]]  # n_machines when done
+    duration_table: list[list[float]]
+    duration_feature: list[list[float]]  # duration / time scale
+    work_feature: list[list[float]]  # work from this operation on / largest job total
+    first_machines: np.ndarray
+    first_queues: list[int]  # jobs waiting per machine at t=0
+    first_observation: np.ndarray  # the blocks that do not depend on the clock, at t=0
+
+    @classmethod
+    def build(cls, factory: Factory) -> _InstanceTables:
+        spec = factory.spec
+        n, n_machines = len(spec.jobs), len(spec.machines)
+        routings = [job.routing or spec.products[job.product].routing for job in spec.jobs]
+        width = max(len(routing) for routing in routings) + 1
+        times = np.zeros((n, width))
+        machines = np.full((n, width), n_machines, dtype=np.int64)
+        for job, routing in enumerate(routings):
+            times[job, : len(routing)] = factory.routing_times(job)
+            machines[job, : len(routing)] = [op.machines[0] for op in routing]
+        work_after = np.cumsum(times[:, ::-1], axis=1)[:, ::-1]  # work from operation k on
+        scale = max(float(times.max()), 1e-9)
+        work_scale = max(float(work_after[:, 0].max()), 1e-9)
+        first_queues = np.bincount(machines[:, 0], minlength=n_machines + 1)[:-1]
+        observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
+        observation[2 * n : 3 * n] = times[:, 0] / scale
+        observation[3 * n : 4 * n] = work_after[:, 0] / work_scale
+        observation[6 * n + n_machines :] = first_queues / n
+        return cls(
+            spec=spec,
+            time_scale=scale,
+            mean_load=max(float(work_after[:, 0].sum()) / n_machines, 1e-9),
+            single_machine=all(len(op.machines) == 1 for r in routings for op in r),
+            operations=[len(routing) for routing in routings],
+            machine_table=machines.tolist(),
+            duration_table=times.tolist(),
+            duration_feature=(times / scale).tolist(),
+            work_feature=(work_after / work_scale).tolist(),
+            first_machines=machines[:, 0].copy(),
+            first_queues=first_queues.tolist(),
+            first_observation=observation,
+        )

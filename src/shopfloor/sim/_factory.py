@@ -415,6 +415,13 @@ class Factory:
         """Every ``(job, machine)`` pair that could start now, by machine then queue order."""
         return [(job, m) for m in sorted(self._due) for job in self.queue(m)]
 
+    def ready_jobs(self) -> list[int]:
+        """Jobs whose next operation could start now (in no particular order)."""
+        if not self._uses_materials:
+            queues = self._queues
+            return [job for machine in self._due for job in queues[machine]]
+        return [job for machine in self._due for job in self.queue(machine)]
+
     def start(self, job: int, machine: int) -> None:
         """Start ``job``'s next operation on ``machine`` now.
 
