@@ -102,16 +102,17 @@ class JobShopEnv(FactoryEnv):
         self.action_space = MaskedDiscrete(self.n_jobs, self.action_masks)
         size = self.n_jobs * JOB_FEATURES + self.n_machines * MACHINE_FEATURES
         self.observation_space = spaces.Box(0.0, 1.0, (size,), dtype=np.float32)
-        self._tables: _InstanceTables | None = None
+        self._tables_cache: _InstanceTables | None = None
 
     def _on_reset(self) -> None:
         factory = self.factory
         spec = factory.spec
         if len(spec.jobs) != self.n_jobs or len(spec.machines) != self.n_machines:
             raise ValueError("every episode must have the same number of jobs and machines")
-        if self._tables is None or self._tables.spec is not spec:
-            self._tables = _InstanceTables.build(factory)
-        tables = self._tables
+        tables = self._tables_cache
+        if tables is None or tables.spec is not spec:
+            tables = self._tables_cache = _InstanceTables.build(factory)
+        self._tables = tables
         n, n_machines = self.n_jobs, self.n_machines
         self._live_factory = factory  # the hot paths skip the ``factory`` property
         self._time_scale = tables.time_scale
@@ -229,7 +230,7 @@ class JobShopEnv(FactoryEnv):
         Only the started job (no longer waiting), its machine (now busy) and the jobs
         queued for that machine (their machine's free time) change.
         """
-        observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
+        observation, n = self._buffer, self.n_jobs
         factory = self._live_factory
         for job, machine in starts:
             remaining = min(max(self._machine_free_at[machine] - now, 0.0), 1.0)
