@@ -117,6 +117,7 @@ def _bench(args: argparse.Namespace) -> int:
             workers=args.workers,
             time_limit=args.time_limit,
             progress=not args.no_progress,
+            samples=args.samples,
         )
     except NotImplementedError as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
@@ -371,6 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="results root (default: experiments/results in the current directory)",
+    )
+    bench.add_argument(
+        "--samples",
+        type=int,
+        default=1,
+        help="best-of-N: sample N episodes per seed (deterministic=False), keep the best; "
+        "static instances only (default 1: greedy)",
     )
     bench.add_argument("--name", default=None, help="results folder name (default: a timestamp)")
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -251,6 +251,7 @@ def evaluate_episode(
     *,
     time_limit: float = 10.0,
     label: str | None = None,
+    samples: int = 1,
 ) -> Episode:
     """Run one episode of ``policy`` on ``target`` and score it.
 
@@ -259,6 +260,11 @@ def evaluate_episode(
     :class:`~shopfloor.policies.CpSatPolicy` is solved and replayed in the factory
     instead (see the module docstring).
 
+    With ``samples`` > 1 (static targets only: the same instance is scheduled again
+    and again, which a dynamic shop's unknown future does not allow), the policy acts
+    with ``deterministic=False`` in ``samples`` episodes and the best one is kept:
+    best-of-N sampling. Torch's and the policy's generators are seeded from ``seed``.
+
     Args:
         policy: A policy, or its name for :func:`~shopfloor.policies.make_policy`
             (built with :func:`policy_seed` of ``seed``; CP-SAT with ``seed`` itself).
@@ -266,14 +272,18 @@ def evaluate_episode(
         seed: The episode's seed.
         time_limit: CP-SAT's seconds per solve, when ``policy`` is ``"cpsat"``.
         label: The policy's name in the result (default: the name given, or the
-            class name).
+            class name; with ``samples`` > 1, followed by ``" best-of-N"``).
+        samples: Episodes sampled; the best counts (its wall time is all of them).
 
     Returns:
         The scored episode.
 
     Raises:
         PolicyNotApplicableError: The policy cannot act in the target's environment.
+        ValueError: ``samples`` < 1, or > 1 on a dynamic target or with CP-SAT.
     """
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
     if isinstance(policy, str):
         label = label or policy
         seed_for_policy = seed if policy.strip().lower() == "cpsat" else policy_seed(seed)
@@ -281,6 +291,15 @@ def evaluate_episode(
     label = label or type(policy).__name__
     if not isinstance(target, BenchTarget):
         target = resolve_bench_target(target)
+    if samples > 1:
+        if not target.static:
+            raise ValueError(
+                f"best-of-{samples} sampling needs a static target; {target.target} is "
+                "dynamic (the best of several futures is not a schedule one could run)"
+            )
+        if isinstance(policy, CpSatPolicy):
+            raise ValueError("best-of-N sampling applies to policies that act, not CP-SAT")
+        label = f"{label} best-of-{samples}"
     if isinstance(policy, CpSatPolicy):
         return _evaluate_cpsat(policy, target, seed, label)
     assert not isinstance(policy, str)
@@ -288,20 +307,37 @@ def evaluate_episode(
     try:
         bind_policy(policy, env)
         started = time.perf_counter()
-        observation, _ = env.reset(seed=seed)
-        for _ in range(MAX_STEPS):
-            masks = env.unwrapped.action_masks()  # type: ignore[attr-defined]
-            action, _ = policy.predict(observation, deterministic=True, action_masks=masks)
-            observation, _, terminated, truncated, _ = env.step(action)
-            if terminated or truncated:
-                break
-        else:  # pragma: no cover - a guard against a policy that never ends
-            raise RuntimeError(f"{label} on {target.name}: no end after {MAX_STEPS} steps")
+        if samples == 1:
+            kpis = _rollout(policy, env, seed, deterministic=True, label=label)
+        else:
+            import torch
+
+            torch.manual_seed(policy_seed(seed))
+            runs = [
+                _rollout(policy, env, seed, deterministic=False, label=label)
+                for _ in range(samples)
+            ]
+            kpis = min(runs, key=lambda run: float(run[target.objective]))
         wall_time = time.perf_counter() - started
-        kpis = env.unwrapped.factory.kpis().as_dict()  # type: ignore[attr-defined]
     finally:
         env.close()
     return _episode(label, target, seed, kpis, wall_time)
+
+
+def _rollout(
+    policy: Policy, env: gym.Env[Any, Any], seed: int, deterministic: bool, label: str
+) -> dict[str, Any]:
+    """One episode of ``policy`` in ``env`` from ``reset(seed=seed)``; its KPIs."""
+    observation, _ = env.reset(seed=seed)
+    for _ in range(MAX_STEPS):
+        masks = env.unwrapped.action_masks()  # type: ignore[attr-defined]
+        action, _ = policy.predict(observation, deterministic=deterministic, action_masks=masks)
+        observation, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            break
+    else:  # pragma: no cover - a guard against a policy that never ends
+        raise RuntimeError(f"{label}: no end after {MAX_STEPS} steps")
+    return env.unwrapped.factory.kpis().as_dict()  # type: ignore[attr-defined,no-any-return]
 
 
 def _episode(
@@ -709,11 +745,18 @@ class _Task:
     target: BenchTarget
     seed: int
     time_limit: float
+    samples: int
 
 
 def _run_task(task: _Task) -> tuple[int, Episode]:
     try:
-        episode = evaluate_episode(task.policy, task.target, task.seed, time_limit=task.time_limit)
+        episode = evaluate_episode(
+            task.policy,
+            task.target,
+            task.seed,
+            time_limit=task.time_limit,
+            samples=task.samples if task.policy.lower() != "cpsat" else 1,
+        )
     except Exception as error:
         raise RuntimeError(
             f"{task.policy} on {task.target.target} (seed {task.seed}) failed: {error}"
@@ -728,6 +771,7 @@ def run_bench(
     workers: int | None = None,
     time_limit: float = 10.0,
     progress: bool = True,
+    samples: int = 1,
 ) -> BenchResult:
     """Evaluate every policy on every target with every seed.
 
@@ -741,6 +785,8 @@ def run_bench(
             spawned, so a script must call this under ``if __name__ == "__main__":``.
         time_limit: CP-SAT's seconds per solve.
         progress: Show a progress bar (on stderr).
+        samples: Best-of-N sampling for every policy but CP-SAT (see
+            :func:`evaluate_episode`); static targets only.
 
     Returns:
         The episodes and their summaries. Combinations that do not apply (a rule on a
@@ -762,6 +808,8 @@ def run_bench(
         raise ValueError(f"workers must be >= 1, got {workers}")
     if not time_limit > 0:
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
     names = (part.strip() for policy in policies for part in policy.split(","))
     policy_list = list(dict.fromkeys(name for name in names if name))
     if not policy_list:
@@ -771,6 +819,10 @@ def run_bench(
     resolved = [resolve_bench_target(target) for target in expand_targets(targets)]
     if not resolved:
         raise ValueError("give at least one target")
+    if samples > 1:
+        dynamic = [target.target for target in resolved if not target.static]
+        if dynamic:
+            raise ValueError(f"best-of-N sampling needs static targets; dynamic: {dynamic}")
 
     tasks: list[_Task] = []
     skipped: list[tuple[str, str, str]] = []
@@ -782,7 +834,7 @@ def run_bench(
                 skipped.append((policy, target.target, str(error)))
                 continue
             for seed in seed_list:
-                tasks.append(_Task(len(tasks), policy, target, seed, time_limit))
+                tasks.append(_Task(len(tasks), policy, target, seed, time_limit, samples))
     if not tasks:
         reasons = "; ".join(f"{p} on {t}: {why}" for p, t, why in skipped)
         raise ValueError(f"no policy applies to any target: {reasons}")
@@ -808,6 +860,7 @@ def run_bench(
         "targets": [target.target for target in resolved],
         "seeds": seed_list,
         "time_limit": time_limit,
+        "samples": samples,
         "confidence": CONFIDENCE,
         "resamples": RESAMPLES,
         "shopfloor": __version__,

@@ -1,0 +1,81 @@
+"""Saved agents in the benchmark: greedy episodes and best-of-N sampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from shopfloor.experiments import evaluate_episode, run_bench
+from shopfloor.experiments._bench import policy_seed
+from shopfloor.experiments._saved import SavedAgent
+from shopfloor.experiments._train import RunConfig, execute_run, make_env_factory
+
+JOB_SHOP = "shopfloor/JobShop-v0"
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    config = RunConfig(
+        experiment="saved",
+        env_id=JOB_SHOP,
+        env_name="ft06",
+        env_kwargs={"instance": "ft06"},
+        agent="maskable_ppo",
+        seed=0,
+        budget=512,
+        eval_every=512,
+        eval_seeds=(0,),
+        hyperparameters={"n_envs": 2, "n_steps": 128, "batch_size": 128, "n_epochs": 2},
+        device="cpu",
+        root=str(tmp_path_factory.mktemp("runs")),
+    )
+    execute_run(config)
+    return str(config.run_dir)
+
+
+def rollout(agent: SavedAgent, deterministic: bool) -> float:
+    env = make_env_factory(JOB_SHOP, {"instance": "ft06"})()
+    observation, _ = env.reset(seed=0)
+    terminated = False
+    while not terminated:
+        masks = env.unwrapped.action_masks()
+        action, _ = agent.predict(observation, deterministic=deterministic, action_masks=masks)
+        observation, _, terminated, _, _ = env.step(action)
+    return env.unwrapped.factory.kpis().makespan
+
+
+def test_a_saved_agent_is_benchmarked_greedily(run_dir):
+    episode = evaluate_episode(run_dir, "ft06", 0)
+    assert episode.value == rollout(SavedAgent(run_dir), deterministic=True)
+    assert episode.value >= 55  # ft06's optimum
+
+
+def test_best_of_n_keeps_the_best_sampled_schedule(run_dir):
+    episode = evaluate_episode(run_dir, "ft06", 0, samples=6)
+    agent = SavedAgent(run_dir)
+    torch.manual_seed(policy_seed(0))
+    sampled = [rollout(agent, deterministic=False) for _ in range(6)]
+    assert episode.value == min(sampled)
+    assert episode.policy.endswith("best-of-6")
+    assert len(set(sampled)) > 1, "sampling should explore different schedules"
+    assert evaluate_episode(run_dir, "ft06", 0, samples=6).value == episode.value
+
+
+def test_bench_samples_every_policy_but_cpsat(run_dir):
+    result = run_bench(
+        [run_dir, "random,cpsat"], ["ft06"], 1, workers=1, progress=False, samples=4, time_limit=2.0
+    )
+    labels = {episode.policy for episode in result.episodes}
+    assert labels == {f"{run_dir} best-of-4", "random best-of-4", "cpsat"}
+    greedy_random = evaluate_episode("random", "ft06", 0).value
+    best_random = next(e.value for e in result.episodes if e.policy == "random best-of-4")
+    assert best_random <= greedy_random  # the first sample is the greedy episode
+
+
+def test_best_of_n_needs_a_static_target(run_dir):
+    with pytest.raises(ValueError, match="needs static targets"):
+        run_bench(["random"], ["dynamic_job_shop_small"], 1, workers=1, progress=False, samples=3)
+    with pytest.raises(ValueError, match="samples must be >= 1"):
+        evaluate_episode("random", "ft06", 0, samples=0)
+    assert np.isfinite(evaluate_episode("random", "ft06", 0, samples=2).value)
