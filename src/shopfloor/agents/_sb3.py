@@ -111,8 +111,13 @@ class SB3Agent:
             self.model = _model
             self.model.set_env(self.env)
         else:
+            policy = self.hyperparameters.get("policy", "MlpPolicy")
+            if algorithm == "maskable_ppo":
+                from shopfloor.agents._job_scoring import POLICIES
+
+                policy = POLICIES.get(policy, policy)
             self.model = cls(
-                self.hyperparameters.get("policy", "MlpPolicy"),
+                policy,
                 self.env,
                 seed=seed,
                 device=self.device,

@@ -1,0 +1,118 @@
+"""A MaskablePPO policy that scores every job with one shared network (JobShop).
+
+A flat MLP must learn the same job-ranking rule once per job slot; this policy learns
+it once. Each job's score comes from one small network applied to that job's features
+and a summary of the whole shop (the mean of every job's and every machine's
+features); the scores, masked, are the logits of the action distribution. The value
+network reads the whole observation. The policy is the same for any number of jobs
+and machines, and swapping two jobs swaps their scores (permutation equivariance),
+as in the job-shop policies of Zhang et al. (2020, L2D) and Park et al. (2021,
+ScheduleNet), here without a graph.
+
+It reads the feature-major layout of :class:`~shopfloor.envs.JobShopEnv`: six
+blocks of ``n_jobs`` job features, then two blocks of ``n_machines`` machine
+features, with ``n_jobs`` the size of the action space.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from gymnasium import spaces
+from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+from torch import nn
+
+JOB_FEATURES = 6
+MACHINE_FEATURES = 2
+
+
+class JobScoringNetwork(nn.Module):
+    """Actor latent = one score per job; critic latent = an MLP of the observation.
+
+    Args:
+        feature_dim: Observation length (``6 * n_jobs + 2 * n_machines``).
+        n_jobs: Jobs (the action space's size).
+        hidden: Width of both networks' hidden layers.
+
+    Raises:
+        ValueError: An observation length that is not the JobShop layout.
+    """
+
+    def __init__(self, feature_dim: int, n_jobs: int, hidden: int = 64):
+        super().__init__()
+        machine_part = feature_dim - JOB_FEATURES * n_jobs
+        if machine_part <= 0 or machine_part % MACHINE_FEATURES:
+            raise ValueError(
+                f"an observation of {feature_dim} values is not the JobShop layout for "
+                f"{n_jobs} jobs (6 per job, then 2 per machine)"
+            )
+        self.n_jobs = n_jobs
+        self.n_machines = machine_part // MACHINE_FEATURES
+        context = JOB_FEATURES + MACHINE_FEATURES
+        self.score = nn.Sequential(
+            nn.Linear(JOB_FEATURES + context, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, hidden),
+            nn.Tanh(),
+            nn.Linear(hidden, 1),
+        )
+        self.value = nn.Sequential(
+            nn.Linear(feature_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
+        )
+        self.latent_dim_pi = n_jobs
+        self.latent_dim_vf = hidden
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_actor(features), self.forward_critic(features)
+
+    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        batch, n, m = features.shape[0], self.n_jobs, self.n_machines
+        jobs = features[:, : JOB_FEATURES * n].reshape(batch, JOB_FEATURES, n).transpose(1, 2)
+        machines = features[:, JOB_FEATURES * n :].reshape(batch, MACHINE_FEATURES, m)
+        context = torch.cat([jobs.mean(dim=1), machines.mean(dim=2)], dim=1)
+        per_job = torch.cat([jobs, context.unsqueeze(1).expand(batch, n, -1)], dim=2)
+        return self.score(per_job).squeeze(-1)  # type: ignore[no-any-return]
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self.value(features)  # type: ignore[no-any-return]
+
+
+class JobScoringPolicy(MaskableActorCriticPolicy):
+    """MaskablePPO policy whose logits are the job scores of :class:`JobScoringNetwork`.
+
+    Extra keyword ``hidden`` (default 64) sets the networks' width; ``net_arch`` and
+    ``activation_fn`` do not apply.
+    """
+
+    def __init__(self, *args: Any, hidden: int = 64, **kwargs: Any):
+        self._hidden = hidden
+        super().__init__(*args, **kwargs)
+
+    def _build_mlp_extractor(self) -> None:
+        assert isinstance(self.action_space, spaces.Discrete)
+        self.mlp_extractor = JobScoringNetwork(  # type: ignore[assignment]
+            self.features_dim, int(self.action_space.n), self._hidden
+        )
+
+    def _build(self, lr_schedule: Any) -> None:
+        super()._build(lr_schedule)
+        self.action_net = nn.Identity()  # the scores are the logits
+        if self.ortho_init:  # near-uniform first policy, as SB3 does for its action net
+            assert isinstance(self.mlp_extractor, JobScoringNetwork)
+            last = self.mlp_extractor.score[-1]
+            assert isinstance(last, nn.Linear)
+            nn.init.orthogonal_(last.weight, gain=0.01)
+            nn.init.zeros_(last.bias)
+        self.optimizer = self.optimizer_class(  # type: ignore[call-arg]
+            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data["hidden"] = self._hidden
+        return data
+
+
+POLICIES = {"JobScoringPolicy": JobScoringPolicy}
+"""Custom policies by the name an agent config may give as ``policy``."""
