@@ -14,11 +14,11 @@ def reference_observation(env: JobShopEnv) -> np.ndarray:
     now = factory.now
     longest = max(max(factory.routing_times(j)) for j in range(env.n_jobs))
     largest = max(sum(factory.routing_times(j)) for j in range(env.n_jobs))
-    mask = env.action_masks()
+    startable = {job for job, _ in factory.ready_operations()}
     jobs = np.zeros((env.n_jobs, 6))
     for job in range(env.n_jobs):
         step, total = factory.operation_index(job), factory.n_operations(job)
-        jobs[job, 0] = mask[job] and not factory.done
+        jobs[job, 0] = job in startable
         jobs[job, 1] = step / total
         if step < total:
             machines, times = factory.next_operation(job)
@@ -38,7 +38,7 @@ def reference_observation(env: JobShopEnv) -> np.ndarray:
     return np.concatenate([jobs.T.ravel(), machines.T.ravel()]).astype(np.float32)
 
 
-@pytest.mark.parametrize("instance", ["ft06", "la01", "ta01"])
+@pytest.mark.parametrize("instance", ["ft06", "la01", "ta01", "swv01"])
 def test_incremental_observation_matches_the_factory(instance):
     env = JobShopEnv(instance=instance)
     rng = np.random.default_rng(0)
@@ -50,3 +50,35 @@ def test_incremental_observation_matches_the_factory(instance):
             break
         valid = np.flatnonzero(env.action_masks())
         observation, _, terminated, _, _ = env.step(int(rng.choice(valid)))
+
+
+SETUP_SHOP = """
+name: setup_shop
+machines:
+  - {name: cut, setup: {time: 2}}
+  - {name: weld, setup: {time: 1, times: {a: {b: 3}}}}
+products:
+  - {name: pa, family: a, routing: [{machine: cut, duration: 3}, {machine: weld, duration: 2}]}
+  - {name: pb, family: b, routing: [{machine: weld, duration: 4}, {machine: cut, duration: 1}]}
+jobs:
+  - {product: pa}
+  - {product: pb}
+  - {product: pa}
+  - {product: pb}
+  - {product: pa}
+"""
+
+
+def test_incremental_observation_counts_setups(tmp_path):
+    path = tmp_path / "setup_shop.yaml"
+    path.write_text(SETUP_SHOP)
+    env = JobShopEnv(scenario=str(path))
+    for seed in range(5):
+        rng = np.random.default_rng(seed)
+        observation, _ = env.reset(seed=seed)
+        terminated = False
+        while not terminated:
+            np.testing.assert_allclose(observation, reference_observation(env), atol=1e-6)
+            valid = np.flatnonzero(env.action_masks())
+            observation, _, terminated, _, _ = env.step(int(rng.choice(valid)))
+        assert any(event[1] == "start" and event[5] > 0 for event in env.factory.log)

@@ -118,6 +118,9 @@ class JobShopEnv(FactoryEnv):
         self._time_scale = tables.time_scale
         self._mean_load = tables.mean_load
         self._completed = [0] * n  # operations done, per job
+        self._machine_idle = [True] * n_machines
+        self._started: list[tuple[int, int]] = []  # (job, machine) since the last observation
+        self._touched: set[int] = set()  # machines whose queue or state changed since then
         self._waiting = list(tables.first_queues)  # jobs queued per machine
         self._next_machine = tables.first_machines.copy()
         self._log_seen = 0
@@ -139,42 +142,54 @@ class JobShopEnv(FactoryEnv):
         self._startable = observation[:n]
         self._clock_block = observation[4 * n : 6 * n + n_machines]
 
-    def _advance_state(self) -> list[tuple[int, int]] | None:
+    def _advance_state(self) -> bool:
         """Apply the log entries written since the last observation.
 
+        Records the operations started (``self._started``) and the machines whose
+        queue or state changed (``self._touched``).
+
         Returns:
-            The ``(job, machine)`` starts among them, or None if anything else happened.
+            Whether nothing but operation starts happened.
         """
         log = self._live_factory.log
+        tables = self._tables
         observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
         queued_block = 6 * n + n_machines
-        completed, waiting = self._completed, self._waiting
+        completed, waiting, idle = self._completed, self._waiting, self._machine_idle
         queued_at, machine_free_at = self._queued_at, self._machine_free_at
+        started, touched = self._started, self._touched
+        started.clear()
+        touched.clear()
         scale = self._time_scale
-        starts: list[tuple[int, int]] | None = []
+        only_starts = True
         for time, kind, machine, job, operation, value in log[self._log_seen :]:
             if kind == "start":
-                if starts is not None:
-                    starts.append((job, machine))
+                started.append((job, machine))
+                touched.add(machine)
+                idle[machine] = False
                 queued_at[job] = np.inf
-                end = time + (value + self._tables.duration_table[job][operation])
+                end = time + (value + tables.duration_table[job][operation])
                 machine_free_at[machine] = end / scale
-                observation[3 * n + job] = self._tables.work_feature[job][operation + 1]
+                observation[job] = 0.0  # no longer startable
+                observation[3 * n + job] = tables.work_feature[job][operation + 1]
                 waiting[machine] -= 1
                 observation[queued_block + machine] = waiting[machine] / n
                 continue
-            starts = None
+            only_starts = False
             if kind == "complete":
+                touched.add(machine)
+                idle[machine] = True
                 done = completed[job] = operation + 1
-                observation[n + job] = done / self._tables.operations[job]
-                observation[2 * n + job] = self._tables.duration_feature[job][done]
-                following = self._next_machine[job] = self._tables.machine_table[job][done]
+                observation[n + job] = done / tables.operations[job]
+                observation[2 * n + job] = tables.duration_feature[job][done]
+                following = self._next_machine[job] = tables.machine_table[job][done]
                 if following < n_machines:
+                    touched.add(following)
                     queued_at[job] = time / scale
                     waiting[following] += 1
                     observation[queued_block + following] = waiting[following] / n
         self._log_seen = len(log)
-        return starts
+        return only_starts
 
     def _agent_decides(self) -> bool:
         return True
@@ -204,15 +219,24 @@ class JobShopEnv(FactoryEnv):
                 return
 
     def _observation(self) -> np.ndarray:
-        starts = self._advance_state()
+        first = self._log_seen == 0
+        only_starts = self._advance_state()
         factory = self._live_factory
         startable = self._startable
-        startable.fill(0.0)
-        for job in factory.ready_jobs():
-            startable[job] = 1.0
+        single_machine = self._tables.single_machine
+        if first or not single_machine:
+            startable.fill(0.0)
+            for job in factory.ready_jobs():
+                startable[job] = 1.0
+        else:  # a job can start when it waits at an idle machine
+            idle = self._machine_idle
+            for machine in self._touched:
+                value = 1.0 if idle[machine] else 0.0
+                for job in factory.queue(machine):
+                    startable[job] = value
         now = factory.now / self._time_scale
-        if starts is not None and now == self._clock_time and self._tables.single_machine:
-            self._clock_after_starts(starts, now)
+        if only_starts and now == self._clock_time and single_machine:
+            self._clock_after_starts(self._started, now)
         else:
             self._clock_time = now
             clock = self._clock
