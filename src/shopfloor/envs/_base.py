@@ -131,7 +131,9 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
     # -- shared machinery
 
     def _validated(self, action: Any) -> int:
-        if isinstance(action, int | np.integer):
+        if type(action) is int:
+            value = action
+        elif isinstance(action, np.integer):
             value = int(action)
         else:
             try:
@@ -140,8 +142,7 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
                 raise InvalidActionError(
                     f"action must be a single integer, got {action!r}"
                 ) from None
-        n = int(self.action_space.n)  # type: ignore[attr-defined]
-        if not 0 <= value < n:
+        if not 0 <= value < self.action_space.n:  # type: ignore[attr-defined]
             raise InvalidActionError(
                 f"action {value} is outside the action space {self.action_space}"
             )

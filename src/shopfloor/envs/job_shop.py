@@ -153,7 +153,11 @@ class JobShopEnv(FactoryEnv):
         """
         log = self._live_factory.log
         tables = self._tables
+        durations, operations = tables.duration_table, tables.operations
+        work_feature, duration_feature = tables.work_feature, tables.duration_feature
+        machine_table, next_machine = tables.machine_table, self._next_machine
         observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
+        done_block, duration_block, work_block = n, 2 * n, 3 * n
         queued_block = 6 * n + n_machines
         completed, waiting, idle = self._completed, self._waiting, self._machine_idle
         queued_at, machine_free_at = self._queued_at, self._machine_free_at
@@ -168,10 +172,9 @@ class JobShopEnv(FactoryEnv):
                 touched.add(machine)
                 idle[machine] = False
                 queued_at[job] = np.inf
-                end = time + (value + tables.duration_table[job][operation])
-                machine_free_at[machine] = end / scale
+                machine_free_at[machine] = (time + (value + durations[job][operation])) / scale
                 observation[job] = 0.0  # no longer startable
-                observation[3 * n + job] = tables.work_feature[job][operation + 1]
+                observation[work_block + job] = work_feature[job][operation + 1]
                 waiting[machine] -= 1
                 observation[queued_block + machine] = waiting[machine] / n
                 continue
@@ -180,9 +183,9 @@ class JobShopEnv(FactoryEnv):
                 touched.add(machine)
                 idle[machine] = True
                 done = completed[job] = operation + 1
-                observation[n + job] = done / tables.operations[job]
-                observation[2 * n + job] = tables.duration_feature[job][done]
-                following = self._next_machine[job] = tables.machine_table[job][done]
+                observation[done_block + job] = done / operations[job]
+                observation[duration_block + job] = duration_feature[job][done]
+                following = next_machine[job] = machine_table[job][done]
                 if following < n_machines:
                     touched.add(following)
                     queued_at[job] = time / scale
@@ -190,6 +193,27 @@ class JobShopEnv(FactoryEnv):
                     observation[queued_block + following] = waiting[following] / n
         self._log_seen = len(log)
         return only_starts
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Start ``action``'s next operation, run to the next choice (see the class doc)."""
+        factory = self._factory
+        if factory is None or factory.done:
+            return super().step(action)  # raises the matching error
+        # FactoryEnv.step in one frame: the per-step overhead is the env's main cost.
+        job = self._validated(action)
+        tables = self._tables
+        if tables.single_machine:
+            factory.start(job, tables.machine_table[job][self._completed[job]])
+        else:
+            self._apply(job)
+        factory.next_decision()
+        now = factory.now
+        reward = (self._objective - now) / self._scale
+        self._objective = now
+        info: dict[str, Any] = {"time": now, "decisions": factory.decisions}
+        if factory.done:
+            info["makespan"] = factory.kpis().makespan
+        return self._observation(), reward, factory.done, False, info
 
     def _agent_decides(self) -> bool:
         return True
@@ -202,17 +226,15 @@ class JobShopEnv(FactoryEnv):
 
     def action_masks(self) -> np.ndarray:
         """Jobs whose next operation can start now."""
-        self.factory  # noqa: B018 - raises before reset
-        return self._startable > 0.0
+        if self._factory is None:
+            raise RuntimeError("call reset() before using the environment")
+        return self._startable.astype(bool)
 
     def _is_valid(self, action: int) -> bool:
         return bool(self._startable[action] > 0.0)
 
     def _apply(self, action: int) -> None:
         factory = self._live_factory
-        if self._tables.single_machine:
-            factory.start(action, self._tables.machine_table[action][self._completed[action]])
-            return
         for machine in factory.due_machines():
             if action in factory.queue(machine):
                 factory.start(action, machine)
