@@ -13,8 +13,8 @@ from shopfloor.envs import JobShopEnv
 
 def permuted(observation: np.ndarray, n_jobs: int, order: np.ndarray) -> np.ndarray:
     """The observation with the jobs reordered (job blocks are feature-major)."""
-    jobs = observation[: 6 * n_jobs].reshape(6, n_jobs)[:, order]
-    return np.concatenate([jobs.ravel(), observation[6 * n_jobs :]])
+    jobs = observation[: 7 * n_jobs].reshape(7, n_jobs)[:, order]
+    return np.concatenate([jobs.ravel(), observation[7 * n_jobs :]])
 
 
 def test_swapping_jobs_swaps_their_scores():
@@ -34,9 +34,27 @@ def test_swapping_jobs_swaps_their_scores():
     assert np.ptp(scores) > 0, "an untrained network should still tell jobs apart"
 
 
+def test_each_job_reads_its_next_machine():
+    env = JobShopEnv(instance="ft06")
+    observation, _ = env.reset(seed=0)
+    rng = np.random.default_rng(1)
+    for _ in range(12):
+        observation, *_ = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+    n, m = env.n_jobs, env.n_machines
+    network = JobScoringNetwork(observation.size, n)
+    inputs = network.job_inputs(torch.as_tensor(observation)[None])[0].numpy()
+    machine_blocks = observation[7 * n :].reshape(3, m)
+    for job in range(n):
+        np.testing.assert_array_equal(inputs[job, :7], observation[: 7 * n].reshape(7, n)[:, job])
+        factory = env.factory
+        assert factory.operation_index(job) < factory.n_operations(job)
+        machine = factory.next_operation(job)[0][0]
+        np.testing.assert_array_equal(inputs[job, 7:10], machine_blocks[:, machine])
+
+
 def test_a_wrong_layout_is_refused():
     with pytest.raises(ValueError, match="not the JobShop layout for 10 jobs"):
-        JobScoringNetwork(61, 10)
+        JobScoringNetwork(71, 10)
 
 
 def test_trains_saves_and_loads_with_maskable_ppo(tmp_path):

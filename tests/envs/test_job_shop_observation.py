@@ -11,30 +11,43 @@ from shopfloor.envs import JobShopEnv
 def reference_observation(env: JobShopEnv) -> np.ndarray:
     """The spec-sheet blocks computed job by job from the factory's accessors."""
     factory = env.factory
+    spec = factory.spec
     now = factory.now
+    n_machines = env.n_machines
     longest = max(max(factory.routing_times(j)) for j in range(env.n_jobs))
     largest = max(sum(factory.routing_times(j)) for j in range(env.n_jobs))
     startable = {job for job, _ in factory.ready_operations()}
-    jobs = np.zeros((env.n_jobs, 6))
+    jobs = np.zeros((env.n_jobs, 7))
+    unstarted = np.zeros(n_machines)
+    total_load = np.zeros(n_machines)
     for job in range(env.n_jobs):
         step, total = factory.operation_index(job), factory.n_operations(job)
+        busy = any(factory.machine_job(m) == job for m in range(n_machines))
+        routing = spec.jobs[job].routing or spec.products[spec.jobs[job].product].routing
+        for index, (operation, time) in enumerate(
+            zip(routing, factory.routing_times(job), strict=True)
+        ):
+            total_load[operation.machines[0]] += time
+            if index >= step + busy:
+                unstarted[operation.machines[0]] += time
         jobs[job, 0] = job in startable
         jobs[job, 1] = step / total
         if step < total:
             machines, times = factory.next_operation(job)
             jobs[job, 2] = min(times) / longest
+            jobs[job, 4] = (machines[0] + 1) / (n_machines + 1)
             free = factory.machine_free_at(machines[0])
-            jobs[job, 5] = min(max(free - now, 0.0) / longest, 1.0)
+            jobs[job, 6] = min(max(free - now, 0.0) / longest, 1.0)
             queued = factory.queued_since(job)
-            busy = any(factory.machine_job(m) == job for m in range(env.n_machines))
             if not busy and not math.isnan(queued):
-                jobs[job, 4] = min((now - queued) / longest, 1.0)
+                jobs[job, 5] = min((now - queued) / longest, 1.0)
         jobs[job, 3] = factory.work_remaining(job) / largest
-    machines = np.zeros((env.n_machines, 2))
-    for machine in range(env.n_machines):
+    machines = np.zeros((n_machines, 3))
+    for machine in range(n_machines):
         if factory.machine_busy(machine):
             machines[machine, 0] = min((factory.machine_free_at(machine) - now) / longest, 1.0)
         machines[machine, 1] = len(factory.waiting_jobs(machine)) / env.n_jobs
+        machines[machine, 2] = unstarted[machine] / total_load.max()
     return np.concatenate([jobs.T.ravel(), machines.T.ravel()]).astype(np.float32)
 
 

@@ -1,17 +1,18 @@
 """A MaskablePPO policy that scores every job with one shared network (JobShop).
 
 A flat MLP must learn the same job-ranking rule once per job slot; this policy learns
-it once. Each job's score comes from one small network applied to that job's features
-and a summary of the whole shop (the mean of every job's and every machine's
-features); the scores, masked, are the logits of the action distribution. The value
+it once. Each job's score comes from one small network applied to that job's features,
+the features of the machine its next operation needs, and a summary of the whole shop
+(the mean of every job's and every machine's features); the scores, masked, are the
+logits of the action distribution. The value
 network reads the whole observation. The policy is the same for any number of jobs
 and machines, and swapping two jobs swaps their scores (permutation equivariance),
 as in the job-shop policies of Zhang et al. (2020, L2D) and Park et al. (2021,
 ScheduleNet), here without a graph.
 
-It reads the feature-major layout of :class:`~shopfloor.envs.JobShopEnv`: six
-blocks of ``n_jobs`` job features, then two blocks of ``n_machines`` machine
-features, with ``n_jobs`` the size of the action space.
+It reads the feature-major layout of :class:`~shopfloor.envs.JobShopEnv`: blocks of
+``n_jobs`` job features, then blocks of ``n_machines`` machine features, with
+``n_jobs`` the size of the action space.
 """
 
 from __future__ import annotations
@@ -23,15 +24,14 @@ from gymnasium import spaces
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from torch import nn
 
-JOB_FEATURES = 6
-MACHINE_FEATURES = 2
+from shopfloor.envs.job_shop import JOB_FEATURES, MACHINE_FEATURES, NEXT_MACHINE
 
 
 class JobScoringNetwork(nn.Module):
     """Actor latent = one score per job; critic latent = an MLP of the observation.
 
     Args:
-        feature_dim: Observation length (``6 * n_jobs + 2 * n_machines``).
+        feature_dim: Observation length (``7 * n_jobs + 3 * n_machines``).
         n_jobs: Jobs (the action space's size).
         hidden: Width of both networks' hidden layers.
 
@@ -45,13 +45,13 @@ class JobScoringNetwork(nn.Module):
         if machine_part <= 0 or machine_part % MACHINE_FEATURES:
             raise ValueError(
                 f"an observation of {feature_dim} values is not the JobShop layout for "
-                f"{n_jobs} jobs (6 per job, then 2 per machine)"
+                f"{n_jobs} jobs ({JOB_FEATURES} per job, then {MACHINE_FEATURES} per machine)"
             )
         self.n_jobs = n_jobs
         self.n_machines = machine_part // MACHINE_FEATURES
         context = JOB_FEATURES + MACHINE_FEATURES
         self.score = nn.Sequential(
-            nn.Linear(JOB_FEATURES + context, hidden),
+            nn.Linear(JOB_FEATURES + MACHINE_FEATURES + context, hidden),
             nn.Tanh(),
             nn.Linear(hidden, hidden),
             nn.Tanh(),
@@ -67,12 +67,22 @@ class JobScoringNetwork(nn.Module):
         return self.forward_actor(features), self.forward_critic(features)
 
     def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
+        return self.score(self.job_inputs(features)).squeeze(-1)  # type: ignore[no-any-return]
+
+    def job_inputs(self, features: torch.Tensor) -> torch.Tensor:
+        """Per job: its features, its next machine's features, then the shop's means."""
         batch, n, m = features.shape[0], self.n_jobs, self.n_machines
         jobs = features[:, : JOB_FEATURES * n].reshape(batch, JOB_FEATURES, n).transpose(1, 2)
         machines = features[:, JOB_FEATURES * n :].reshape(batch, MACHINE_FEATURES, m)
         context = torch.cat([jobs.mean(dim=1), machines.mean(dim=2)], dim=1)
-        per_job = torch.cat([jobs, context.unsqueeze(1).expand(batch, n, -1)], dim=2)
-        return self.score(per_job).squeeze(-1)  # type: ignore[no-any-return]
+        # Each job's next machine (block NEXT_MACHINE holds (index + 1) / (m + 1), 0 when
+        # done); a done job reads a row of zeros.
+        padded = torch.cat([machines.new_zeros(batch, MACHINE_FEATURES, 1), machines], dim=2)
+        index = torch.round(jobs[:, :, NEXT_MACHINE] * (m + 1)).long().clamp(0, m)
+        own_machine = torch.gather(
+            padded, 2, index.unsqueeze(1).expand(batch, MACHINE_FEATURES, n)
+        ).transpose(1, 2)
+        return torch.cat([jobs, own_machine, context.unsqueeze(1).expand(batch, n, -1)], dim=2)
 
     def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
         return self.value(features)  # type: ignore[no-any-return]

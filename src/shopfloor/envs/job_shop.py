@@ -14,8 +14,11 @@ from shopfloor.envs._source import GeneratorSpec
 from shopfloor.envs._spaces import MaskedDiscrete
 from shopfloor.sim import Factory, FactorySpec
 
-JOB_FEATURES = 6
-MACHINE_FEATURES = 2
+JOB_FEATURES = 7
+MACHINE_FEATURES = 3
+# Where each block starts, in blocks of n_jobs (J) then n_machines (M) values.
+STARTABLE, DONE, DURATION, WORK, NEXT_MACHINE, WAITED, FREE = range(JOB_FEATURES)
+REMAINING, QUEUED, LOAD = range(MACHINE_FEATURES)
 
 
 class JobShopEnv(FactoryEnv):
@@ -36,10 +39,11 @@ class JobShopEnv(FactoryEnv):
 
     ## Observation Space
 
-    `Box(0, 1, (n_jobs * 6 + n_machines * 2,), float32)`, feature by feature: each
+    `Box(0, 1, (n_jobs * 7 + n_machines * 3,), float32)`, feature by feature: each
     row below is a block of `n_jobs` (J) or `n_machines` (M) values, in job or machine
     order. Times are divided by the longest operation of the instance, work by the
-    largest job total, so one network works across instances of one size.
+    largest job total (per machine: the largest machine total), so one network works
+    across instances of one size.
 
     | block | size | feature |
     |---|---|---|
@@ -47,12 +51,14 @@ class JobShopEnv(FactoryEnv):
     | 1 | J | share of the job's operations done |
     | 2 | J | processing time of its next operation / longest operation (0 when done) |
     | 3 | J | work remaining / largest job total |
-    | 4 | J | time it has waited in its queue / longest operation (clipped to 1; 0 unless waiting) |
-    | 5 | J | time until its next machine is free / longest operation (clipped to 1) |
-    | 6 | M | remaining time of the machine's operation / longest operation (clipped to 1) |
-    | 7 | M | jobs queued at the machine / n_jobs |
+    | 4 | J | its next machine: (index + 1) / (n_machines + 1); 0 when done |
+    | 5 | J | time it has waited in its queue / longest operation (clipped to 1; 0 unless waiting) |
+    | 6 | J | time until its next machine is free / longest operation (clipped to 1) |
+    | 7 | M | remaining time of the machine's operation / longest operation (clipped to 1) |
+    | 8 | M | jobs queued at the machine / n_jobs |
+    | 9 | M | work not yet started on the machine / largest machine total |
 
-    A machine is busy exactly when its block-6 value is positive.
+    A machine is busy exactly when its block-7 value is positive.
 
     ## Rewards
 
@@ -123,9 +129,10 @@ class JobShopEnv(FactoryEnv):
         self._touched: set[int] = set()  # machines whose queue or state changed since then
         self._waiting = list(tables.first_queues)  # jobs queued per machine
         self._next_machine = tables.first_machines.copy()
+        self._load = list(tables.first_loads)  # work not yet started, per machine
         self._log_seen = 0
-        self._clock_time = -np.inf  # when blocks 4-6 were last computed in full
-        # The observation is updated event by event; only the clock-relative blocks 4-6
+        self._clock_time = -np.inf  # when blocks 5-7 were last computed in full
+        # The observation is updated event by event; only the clock-relative blocks 5-7
         # are recomputed at each observation, from times kept divided by the time scale.
         observation = tables.first_observation.copy()
         self._buffer = observation
@@ -137,10 +144,10 @@ class JobShopEnv(FactoryEnv):
         self._free_at = self._free_with_none[:-1]
         self._job_free_at = self._free_with_none[:n]
         self._machine_free_at = self._free_with_none[n:]
-        self._clock = np.empty(2 * n + n_machines)  # blocks 4-6 before clipping
+        self._clock = np.empty(2 * n + n_machines)  # blocks 5-7 before clipping
         self._clock_waited, self._clock_free = self._clock[:n], self._clock[n:]
         self._startable = observation[:n]
-        self._clock_block = observation[4 * n : 6 * n + n_machines]
+        self._clock_block = observation[WAITED * n : JOB_FEATURES * n + n_machines]
 
     def _advance_state(self) -> bool:
         """Apply the log entries written since the last observation.
@@ -157,8 +164,11 @@ class JobShopEnv(FactoryEnv):
         work_feature, duration_feature = tables.work_feature, tables.duration_feature
         machine_table, next_machine = tables.machine_table, self._next_machine
         observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
-        done_block, duration_block, work_block = n, 2 * n, 3 * n
-        queued_block = 6 * n + n_machines
+        done_block, duration_block, work_block = DONE * n, DURATION * n, WORK * n
+        next_block = NEXT_MACHINE * n
+        queued_block = JOB_FEATURES * n + QUEUED * n_machines
+        load_block = JOB_FEATURES * n + LOAD * n_machines
+        load, load_scale = self._load, tables.load_scale
         completed, waiting, idle = self._completed, self._waiting, self._machine_idle
         queued_at, machine_free_at = self._queued_at, self._machine_free_at
         started, touched = self._started, self._touched
@@ -177,6 +187,8 @@ class JobShopEnv(FactoryEnv):
                 observation[work_block + job] = work_feature[job][operation + 1]
                 waiting[machine] -= 1
                 observation[queued_block + machine] = waiting[machine] / n
+                load[machine] -= durations[job][operation]
+                observation[load_block + machine] = load[machine] / load_scale
                 continue
             only_starts = False
             if kind == "complete":
@@ -187,10 +199,13 @@ class JobShopEnv(FactoryEnv):
                 observation[duration_block + job] = duration_feature[job][done]
                 following = next_machine[job] = machine_table[job][done]
                 if following < n_machines:
+                    observation[next_block + job] = (following + 1) / (n_machines + 1)
                     touched.add(following)
                     queued_at[job] = time / scale
                     waiting[following] += 1
                     observation[queued_block + following] = waiting[following] / n
+                else:
+                    observation[next_block + job] = 0.0
         self._log_seen = len(log)
         return only_starts
 
@@ -271,20 +286,22 @@ class JobShopEnv(FactoryEnv):
         return self._buffer.copy()
 
     def _clock_after_starts(self, starts: list[tuple[int, int]], now: float) -> None:
-        """Blocks 4-6 after operations started with the clock standing still.
+        """Blocks 5-7 after operations started with the clock standing still.
 
         Only the started job (no longer waiting), its machine (now busy) and the jobs
         queued for that machine (their machine's free time) change.
         """
         observation, n = self._buffer, self.n_jobs
+        waited, free = WAITED * n, FREE * n
+        remaining_block = JOB_FEATURES * n + REMAINING * self.n_machines
         factory = self._live_factory
         for job, machine in starts:
             remaining = min(max(self._machine_free_at[machine] - now, 0.0), 1.0)
-            observation[4 * n + job] = 0.0
-            observation[5 * n + job] = remaining
+            observation[waited + job] = 0.0
+            observation[free + job] = remaining
             for queued in factory.queue(machine):
-                observation[5 * n + queued] = remaining
-            observation[6 * n + machine] = remaining
+                observation[free + queued] = remaining
+            observation[remaining_block + machine] = remaining
 
     objective_name = "makespan"
 
@@ -322,6 +339,8 @@ class _InstanceTables:
     work_feature: list[list[float]]  # work from this operation on / largest job total
     first_machines: np.ndarray
     first_queues: list[int]  # jobs waiting per machine at t=0
+    first_loads: list[float]  # processing time per machine
+    load_scale: float  # the largest machine total
     first_observation: np.ndarray  # the blocks that do not depend on the clock, at t=0
 
     @classmethod
@@ -339,10 +358,17 @@ class _InstanceTables:
         scale = max(float(times.max()), 1e-9)
         work_scale = max(float(work_after[:, 0].max()), 1e-9)
         first_queues = np.bincount(machines[:, 0], minlength=n_machines + 1)[:-1]
+        loads = np.bincount(machines.ravel(), times.ravel(), minlength=n_machines + 1)[:-1]
+        load_scale = max(float(loads.max()), 1e-9)
         observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
-        observation[2 * n : 3 * n] = times[:, 0] / scale
-        observation[3 * n : 4 * n] = work_after[:, 0] / work_scale
-        observation[6 * n + n_machines :] = first_queues / n
+        observation[DURATION * n : (DURATION + 1) * n] = times[:, 0] / scale
+        observation[WORK * n : (WORK + 1) * n] = work_after[:, 0] / work_scale
+        observation[NEXT_MACHINE * n : (NEXT_MACHINE + 1) * n] = (machines[:, 0] + 1) / (
+            n_machines + 1
+        )
+        machine_blocks = observation[JOB_FEATURES * n :].reshape(MACHINE_FEATURES, n_machines)
+        machine_blocks[QUEUED] = first_queues / n
+        machine_blocks[LOAD] = loads / load_scale
         return cls(
             spec=spec,
             time_scale=scale,
@@ -355,5 +381,7 @@ class _InstanceTables:
             work_feature=(work_after / work_scale).tolist(),
             first_machines=machines[:, 0].copy(),
             first_queues=first_queues.tolist(),
+            first_loads=loads.tolist(),
+            load_scale=load_scale,
             first_observation=observation,
         )
