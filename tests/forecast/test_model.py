@@ -133,3 +133,24 @@ def test_fit_rejects_short_series():
     model = NeuralForecaster(ForecasterConfig(lookback=10, horizon=2, device="cpu"))
     with pytest.raises(ForecastError, match="at least lookback"):
         model.fit([np.ones(5)])
+
+
+def test_an_ensemble_averages_networks_trained_alone(trained, tmp_path):
+    model, history, series = trained  # seed 7
+    config = ForecasterConfig(**{**CONFIG.__dict__, "ensemble": 2})
+    ensemble = NeuralForecaster(config)
+    ensemble_history = ensemble.fit([series[:-HOLDOUT]])
+    second = NeuralForecaster(ForecasterConfig(**{**CONFIG.__dict__, "seed": 8}))
+    second_history = second.fit([series[:-HOLDOUT]])
+    assert ensemble_history["best_epoch"] == [
+        history["best_epoch"][0],
+        second_history["best_epoch"][0],
+    ]
+    expected = (model.predict(series) + second.predict(series)) / 2
+    np.testing.assert_allclose(ensemble.predict(series), expected, rtol=1e-5)
+    path = tmp_path / "ensemble.pt"
+    ensemble.save(path)
+    loaded = NeuralForecaster.load(path)
+    np.testing.assert_array_equal(loaded.predict(series), ensemble.predict(series))
+    with pytest.raises(ValueError, match="ensemble must be at least 1"):
+        ForecasterConfig(ensemble=0)

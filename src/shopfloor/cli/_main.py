@@ -258,6 +258,7 @@ def _forecast(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             seed=args.seed,
             loss=args.loss,
+            ensemble=args.ensemble,
         )
         with console.status(f"training forecaster on {source}"):
             result = train_and_evaluate(
@@ -439,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument(
         "--periods", type=int, default=520, help="periods drawn from a scenario (default 520)"
+    )
+    forecast.add_argument(
+        "--ensemble",
+        type=int,
+        default=1,
+        help="networks averaged, seeds seed, seed+1, ... (default 1)",
     )
     forecast.set_defaults(handler=_forecast)
     return parser

@@ -8,7 +8,9 @@ multiplied back and clipped at 0. Training is Adam on MSE (or MAE) of the scaled
 targets, validated on the last ``validation_fraction`` of each series' windows (a
 split by time), with early stopping on the validation loss and the best weights
 restored. Everything is seeded: weights from ``seed``, batch order from a numpy
-``Generator(seed)``.
+``Generator(seed)``. With ``ensemble`` > 1 the forecast is the mean of that many such
+networks, trained one after another with seeds ``seed, seed + 1, ...`` (N-BEATS
+ensembles its members the same way, by averaging).
 """
 
 from __future__ import annotations
@@ -59,14 +61,16 @@ class ForecasterConfig:
     loss: str = "mse"
     """Training loss on scaled targets: ``"mse"`` or ``"mae"``."""
     seed: int = 0
-    """Seed of the weights and of the batch order."""
+    """Seed of the weights and of the batch order (member ``i`` of an ensemble: ``seed + i``)."""
+    ensemble: int = 1
+    """Networks trained independently whose forecasts are averaged."""
     device: str = "auto"
     """``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda"``."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hidden_sizes", tuple(int(h) for h in self.hidden_sizes))
         problems = []
-        for name in ("lookback", "horizon", "epochs", "batch_size", "patience"):
+        for name in ("lookback", "horizon", "epochs", "batch_size", "patience", "ensemble"):
             if getattr(self, name) < 1:
                 problems.append(f"{name} must be at least 1, got {getattr(self, name)}")
         if any(size < 1 for size in self.hidden_sizes):
@@ -100,6 +104,21 @@ def _scale(lookback: np.ndarray) -> np.ndarray:
     return np.where(scale < _MIN_SCALE, 1.0, scale)
 
 
+def _state_copy(network: nn.Module) -> dict[str, torch.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in network.state_dict().items()}
+
+
+class _Mean(nn.Module):
+    """The mean of several networks' outputs."""
+
+    def __init__(self, members: Sequence[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([member(x) for member in self.members]).mean(dim=0)
+
+
 class NeuralForecaster:
     """A global MLP demand forecaster with per-window scaling.
 
@@ -117,18 +136,28 @@ class NeuralForecaster:
         self.device = _device(self.config.device)
         self.network = self._build().to(self.device)
 
-    def _build(self) -> nn.Sequential:
+    def _build(self) -> nn.Module:
+        config = self.config
+        members = [self._member(config.seed + index) for index in range(config.ensemble)]
+        return members[0] if len(members) == 1 else _Mean(members)
+
+    def _member(self, seed: int) -> nn.Sequential:
         config = self.config
         layers: list[nn.Module] = []
         width = config.lookback
         # Seed the weights without disturbing the caller's global torch generator.
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(config.seed)
+            torch.manual_seed(seed)
             for hidden in config.hidden_sizes:
                 layers += [nn.Linear(width, hidden), nn.ReLU()]
                 width = hidden
             layers.append(nn.Linear(width, config.horizon))
             return nn.Sequential(*layers)
+
+    def _members(self) -> list[nn.Module]:
+        if isinstance(self.network, _Mean):
+            return list(self.network.members)
+        return [self.network]
 
     # --- training ----------------------------------------------------------------
 
@@ -164,55 +193,74 @@ class NeuralForecaster:
                 long.
 
         Returns:
-            ``{"train": [...], "val": [...]}``: mean loss per epoch (``val`` empty
-            without a validation split), plus ``"best_epoch"`` as a one-item list.
+            ``{"train": [...], "val": [...]}``: mean loss per epoch of the first
+            network (``val`` empty without a validation split), plus ``"best_epoch"``:
+            the epoch kept, one per network of the ensemble.
         """
         if len(series_list) == 0:
             raise ForecastError("fit needs at least one series")
-        config = self.config
         train_x, train_y, val_x, val_y = self._split(series_list)
-        x, y = self._tensors(train_x, train_y)
-        vx, vy = self._tensors(val_x, val_y)
+        data = (*self._tensors(train_x, train_y), *self._tensors(val_x, val_y))
+        histories = [
+            self._fit_member(member, self.config.seed + index, *data)
+            for index, member in enumerate(self._members())
+        ]
+        self.network.eval()
+        first = histories[0]
+        return {
+            "train": first["train"],
+            "val": first["val"],
+            "best_epoch": [h["best_epoch"][0] for h in histories],
+        }
+
+    def _fit_member(
+        self,
+        network: nn.Module,
+        seed: int,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        vx: torch.Tensor,
+        vy: torch.Tensor,
+    ) -> dict[str, list[float]]:
+        """Train one network with early stopping; restore its best weights."""
+        config = self.config
         criterion: nn.Module = nn.MSELoss() if config.loss == "mse" else nn.L1Loss()
-        optimizer = torch.optim.Adam(self.network.parameters(), lr=config.learning_rate)
-        rng = np.random.default_rng(config.seed)
+        optimizer = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+        rng = np.random.default_rng(seed)
         history: dict[str, list[float]] = {"train": [], "val": [], "best_epoch": [0]}
         best_loss = float("inf")
-        best_state = self._state_copy()
+        best_state = _state_copy(network)
         stale = 0
         for epoch in range(config.epochs):
-            self.network.train()
+            network.train()
             order = torch.as_tensor(rng.permutation(len(x)), device=self.device)
             total = 0.0
             for start in range(0, len(x), config.batch_size):
                 batch = order[start : start + config.batch_size]
                 optimizer.zero_grad()
-                loss = criterion(self.network(x[batch]), y[batch])
+                loss = criterion(network(x[batch]), y[batch])
                 loss.backward()
                 optimizer.step()
                 total += float(loss.item()) * len(batch)
             history["train"].append(total / len(x))
             if len(vx):
-                self.network.eval()
+                network.eval()
                 with torch.no_grad():
-                    monitored = float(criterion(self.network(vx), vy).item())
+                    monitored = float(criterion(network(vx), vy).item())
                 history["val"].append(monitored)
             else:
                 monitored = history["train"][-1]
             if monitored < best_loss:
                 best_loss, stale = monitored, 0
-                best_state = self._state_copy()
+                best_state = _state_copy(network)
                 history["best_epoch"] = [epoch]
             else:
                 stale += 1
                 if stale >= config.patience:
                     break
-        self.network.load_state_dict(best_state)
-        self.network.eval()
+        network.load_state_dict(best_state)
+        network.eval()
         return history
-
-    def _state_copy(self) -> dict[str, torch.Tensor]:
-        return {name: tensor.detach().clone() for name, tensor in self.network.state_dict().items()}
 
     # --- forecasting ---------------------------------------------------------------
 
