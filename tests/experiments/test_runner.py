@@ -56,8 +56,10 @@ def test_runs_write_complete_folders_and_a_summary(tmp_path):
             "DONE",
             "eval_events.csv",
             "checkpoints/latest.json",
+            "best.json",
         ):
             assert (run / name).is_file(), name
+        assert list(run.glob("best_model*"))
         assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
         meta = json.loads((run / "meta.json").read_text())
         assert meta["shopfloor"] and "finished" in meta
@@ -68,6 +70,11 @@ def test_runs_write_complete_folders_and_a_summary(tmp_path):
         assert result_json["objective_mean"] == pytest.approx(
             float(evaluations[-1]["objective_mean"])
         )
+        scores = [float(r["objective_mean"]) for r in evaluations]
+        best = json.loads((run / "best.json").read_text())
+        assert best["objective_mean"] == pytest.approx(min(scores))
+        assert best["timesteps"] == int(evaluations[scores.index(min(scores))]["timesteps"])
+        assert result_json["best"] == best
     baselines = read_csv(tmp_path / "runs" / "tiny" / "small" / "baselines" / "spt.csv")
     assert [int(r["seed"]) for r in baselines] == [100, 101]
     summary = read_csv(result.summary_csv)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -49,6 +51,18 @@ def test_a_saved_agent_is_benchmarked_greedily(run_dir):
     episode = evaluate_episode(run_dir, "ft06", 0)
     assert episode.value == rollout(SavedAgent(run_dir), deterministic=True)
     assert episode.value >= 55  # ft06's optimum
+
+
+def test_the_best_evaluated_model_is_benchmarked_by_name(run_dir, tmp_path):
+    best = evaluate_episode(f"{run_dir}:best", "ft06", 0)
+    agent = SavedAgent(f"{run_dir}:best")
+    assert agent.run_dir == SavedAgent(run_dir).run_dir
+    assert best.value == rollout(agent, deterministic=True)
+    with pytest.raises(FileNotFoundError, match=r"best_model\.zip"):
+        empty = tmp_path / "run"
+        empty.mkdir()
+        (empty / "config.yaml").write_text((Path(run_dir) / "config.yaml").read_text())
+        SavedAgent(f"{empty}:best")
 
 
 def test_best_of_n_keeps_the_best_sampled_schedule(run_dir):

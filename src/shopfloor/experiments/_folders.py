@@ -10,6 +10,7 @@
     tensorboard/    TensorBoard events
     checkpoints/    periodic checkpoints and latest.json (the one to resume from)
     model.*         the final model
+    best_model.*    the model of the best evaluation so far (best.json: its step and score)
     eval_events.csv event log of the final policy's last evaluation episode
     result.json     final evaluation
     DONE            written last: the run is complete and is never redone
@@ -36,6 +37,7 @@ from typing import Any
 from shopfloor import __version__
 
 DONE = "DONE"
+BEST_MODEL = "best_model"
 
 
 def write_atomic(path: Path, text: str) -> Path:

@@ -10,13 +10,15 @@ import numpy as np
 import yaml
 
 SOURCE_KEYS = ("scenario", "instance", "spec", "generator")
+BEST_SUFFIX = ":best"
 
 
 class SavedAgent:
     """The final model of a run folder behind the shared ``predict`` protocol.
 
     Args:
-        run_dir: A run folder (``config.yaml`` and ``model.*`` inside).
+        run_dir: A run folder (``config.yaml`` and ``model.*`` inside); ``<folder>:best``
+            names the model of its best evaluation (``best_model.*``) instead.
 
     Attributes:
         algorithm: The agent's algorithm.
@@ -28,6 +30,9 @@ class SavedAgent:
     """
 
     def __init__(self, run_dir: str | os.PathLike[str]):
+        model_name = "model"
+        if str(run_dir).endswith(BEST_SUFFIX):
+            run_dir, model_name = str(run_dir)[: -len(BEST_SUFFIX)], "best_model"
         self.run_dir = Path(run_dir)
         config_path = self.run_dir / "config.yaml"
         if not config_path.is_file():
@@ -41,7 +46,7 @@ class SavedAgent:
         env_kwargs = dict(config.get("env_kwargs") or {})
         self.env_options = {k: v for k, v in env_kwargs.items() if k not in SOURCE_KEYS}
         self.name = f"{self.algorithm}@{self.run_dir.name}"
-        model = self.run_dir / "model"
+        model = self.run_dir / model_name
         if self.algorithm == "qlearning":
             from shopfloor.agents import QLearningAgent
             from shopfloor.experiments._train import make_env_factory
@@ -79,5 +84,8 @@ class SavedAgent:
 
 
 def is_run_folder(name: str | os.PathLike[str]) -> bool:
-    """Whether ``name`` is a path to a run folder."""
+    """Whether ``name`` is a path to a run folder (or ``<run folder>:best``)."""
+    name = str(name)
+    if name.endswith(BEST_SUFFIX):
+        name = name[: -len(BEST_SUFFIX)]
     return (Path(name) / "config.yaml").is_file()

@@ -15,6 +15,7 @@ import numpy as np
 import yaml
 
 from shopfloor.experiments._folders import (
+    BEST_MODEL,
     DONE,
     command_line,
     now_iso,
@@ -245,6 +246,11 @@ def execute_run(config: RunConfig) -> RunOutcome:
         evaluations.append(row)
         if writer is not None:
             writer.add_scalar("eval/objective_mean", row["objective_mean"], agent.num_timesteps)
+        earlier = [float(r["objective_mean"]) for r in evaluations[:-1]]
+        if not earlier or row["objective_mean"] < min(earlier):  # the best model so far
+            agent.save(run_dir / BEST_MODEL)
+            best = {"timesteps": row["timesteps"], "objective_mean": row["objective_mean"]}
+            write_json(run_dir / "best.json", best)
 
     def on_step(info: dict[str, Any]) -> bool:
         if info["episode_reward"] is not None:
@@ -283,6 +289,7 @@ def execute_run(config: RunConfig) -> RunOutcome:
         "objective": eval_env.unwrapped.objective_name,  # type: ignore[attr-defined]
         "eval_seeds": list(config.eval_seeds),
         "wall_time": wall_offset + time.perf_counter() - started,
+        "best": json.loads((run_dir / "best.json").read_text()),
     }
     write_csv(run_dir / "progress.csv", PROGRESS_FIELDS, progress)
     write_csv(run_dir / "eval.csv", EVAL_FIELDS, evaluations)
