@@ -58,7 +58,8 @@ class JobShopEnv(FactoryEnv):
     | 8 | M | jobs queued at the machine / n_jobs |
     | 9 | M | work not yet started on the machine / largest machine total |
 
-    A machine is busy exactly when its block-7 value is positive.
+    A machine is busy exactly when its block-7 value is positive. An operation with
+    alternative machines counts at its first one in blocks 4, 6, 8 and 9.
 
     ## Rewards
 
@@ -185,10 +186,11 @@ class JobShopEnv(FactoryEnv):
                 machine_free_at[machine] = (time + (value + durations[job][operation])) / scale
                 observation[job] = 0.0  # no longer startable
                 observation[work_block + job] = work_feature[job][operation + 1]
-                waiting[machine] -= 1
-                observation[queued_block + machine] = waiting[machine] / n
-                load[machine] -= durations[job][operation]
-                observation[load_block + machine] = load[machine] / load_scale
+                home = next_machine[job]  # counted there (an operation's first machine)
+                waiting[home] -= 1
+                observation[queued_block + home] = waiting[home] / n
+                load[home] -= durations[job][operation]
+                observation[load_block + home] = load[home] / load_scale
                 continue
             only_starts = False
             if kind == "complete":
