@@ -107,6 +107,35 @@ def test_save_and_load_give_the_same_actions(tmp_path):
         SB3Agent.load(tmp_path / "missing", "ppo", small_env, values)
 
 
+def test_schedules_run_over_the_budget_across_learn_calls():
+    values = {
+        **load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"),
+        "n_envs": 2,
+        "n_steps": 64,
+        "batch_size": 64,
+        "n_epochs": 1,
+        "learning_rate": {"linear": [1.0e-3, 0.0]},
+    }
+    agent = SB3Agent("ppo", small_env, values, seed=0, device="cpu")
+    budget = 1024
+    for _ in range(4):  # four calls of a quarter each, as a run with checkpoints trains
+        agent.learn(256, budget=budget)
+        done = agent.num_timesteps / budget
+        # the last update happened with the progress measured after the last rollout
+        expected = 1.0e-3 * (1.0 - done)
+        assert agent.model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
+    assert "_update_current_progress_remaining" not in vars(agent.model)
+    dqn_values = {**load_hyperparameters("dqn", "shopfloor/DynamicJobShop-v0")}
+    dqn = SB3Agent("dqn", small_env, {**dqn_values, "learning_starts": 0}, seed=0, device="cpu")
+    dqn.learn(300, budget=3000)
+    # epsilon decays over exploration_fraction of the budget, not of this call
+    fraction = dqn_values["exploration_fraction"]
+    start, end = 1.0, dqn_values["exploration_final_eps"]
+    progress = min(dqn.num_timesteps / (fraction * 3000), 1.0)
+    assert dqn.model.exploration_rate == pytest.approx(start + (end - start) * progress)
+    assert dqn.model.exploration_rate > 0.5
+
+
 def test_same_seed_same_training():
     values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 2}
     first = SB3Agent("ppo", small_env, values, seed=3, device="cpu").learn(512)

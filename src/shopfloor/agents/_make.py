@@ -21,9 +21,13 @@ class Agent(Protocol):
         """Environment steps trained so far."""
 
     def learn(
-        self, total_timesteps: int, callback: Callable[[dict[str, Any]], bool] | None = None
+        self,
+        total_timesteps: int,
+        callback: Callable[[dict[str, Any]], bool] | None = None,
+        *,
+        budget: int | None = None,
     ) -> Any:
-        """Train ``total_timesteps`` more steps."""
+        """Train ``total_timesteps`` more steps of a run of ``budget`` steps."""
 
     def predict(
         self,

@@ -405,7 +405,13 @@ class QLearningAgent:
             raise mismatch
         self._episode_marker = self._marker()
 
-    def learn(self, total_timesteps: int, callback: Callback | None = None) -> QLearningAgent:
+    def learn(
+        self,
+        total_timesteps: int,
+        callback: Callback | None = None,
+        *,
+        budget: int | None = None,
+    ) -> QLearningAgent:
         """Train for ``total_timesteps`` more env steps (resuming where training stopped).
 
         Args:
@@ -413,6 +419,8 @@ class QLearningAgent:
             callback: Called after every step with ``{"num_timesteps", "episodes",
                 "episode_reward"}`` (the undiscounted return of the episode that just
                 ended, else ``None``); returning ``False`` stops training.
+            budget: The run's steps; unused, the schedules here are set in steps
+                (``schedule_timesteps``).
 
         Returns:
             The agent.

@@ -136,15 +136,38 @@ class SB3Agent:
         total_timesteps: int,
         callback: Callable[[dict[str, Any]], bool] | None = None,
         tb_log_name: str = "run",
+        *,
+        budget: int | None = None,
     ) -> SB3Agent:
-        """Train ``total_timesteps`` more steps (continuing the counters)."""
-        self.model.learn(
-            total_timesteps=total_timesteps,
-            callback=StepCallback(callback) if callback else None,
-            reset_num_timesteps=False,
-            tb_log_name=tb_log_name,
-            progress_bar=False,
-        )
+        """Train ``total_timesteps`` more steps (continuing the counters).
+
+        Args:
+            total_timesteps: Steps to take in this call.
+            callback: Called after every step (see :class:`StepCallback`).
+            tb_log_name: TensorBoard run name.
+            budget: The whole run's steps when it is trained in several calls: SB3's
+                schedules (learning rate, clip range, DQN's exploration) then run over
+                the budget, not over each call.
+        """
+        model = self.model
+        if budget is not None:
+            # SB3 measures progress against the end of the current learn() call; point
+            # it at the run's budget instead, for this call only (nothing is saved meanwhile).
+            update = model._update_current_progress_remaining
+            model._update_current_progress_remaining = (  # type: ignore[method-assign]
+                lambda num_timesteps, _total: update(num_timesteps, budget)
+            )
+        try:
+            model.learn(
+                total_timesteps=total_timesteps,
+                callback=StepCallback(callback) if callback else None,
+                reset_num_timesteps=False,
+                tb_log_name=tb_log_name,
+                progress_bar=False,
+            )
+        finally:
+            if budget is not None:
+                del model._update_current_progress_remaining
         return self
 
     def predict(

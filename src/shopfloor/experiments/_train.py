@@ -272,7 +272,7 @@ def execute_run(config: RunConfig) -> RunOutcome:
         evaluate_now()
     while agent.num_timesteps < config.budget:
         chunk = min(config.eval_every, config.budget - agent.num_timesteps)
-        agent.learn(chunk, callback=on_step)
+        agent.learn(chunk, callback=on_step, budget=config.budget)
         evaluate_now()
         _checkpoint(
             agent, run_dir, progress, evaluations, wall_offset + time.perf_counter() - started
