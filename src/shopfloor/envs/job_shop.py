@@ -227,10 +227,7 @@ class JobShopEnv(FactoryEnv):
         now = factory.now
         reward = (self._objective - now) / self._scale
         self._objective = now
-        info: dict[str, Any] = {"time": now, "decisions": factory.decisions}
-        if factory.done:
-            info["makespan"] = factory.kpis().makespan
-        return self._observation(), reward, factory.done, False, info
+        return self._observation(), reward, factory.done, False, self._info()
 
     def _agent_decides(self) -> bool:
         return True
