@@ -247,8 +247,9 @@ def execute_run(config: RunConfig) -> RunOutcome:
         if writer is not None:
             writer.add_scalar("eval/objective_mean", row["objective_mean"], agent.num_timesteps)
         earlier = [float(r["objective_mean"]) for r in evaluations[:-1]]
-        if not earlier or row["objective_mean"] < min(earlier):  # the best model so far
-            agent.save(run_dir / BEST_MODEL)
+        tracked = (run_dir / "best.json").is_file()  # not in folders from older versions
+        if not tracked or not earlier or row["objective_mean"] < min(earlier):
+            agent.save(run_dir / BEST_MODEL)  # the best model so far
             best = {"timesteps": row["timesteps"], "objective_mean": row["objective_mean"]}
             write_json(run_dir / "best.json", best)
 
