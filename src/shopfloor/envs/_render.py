@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from shopfloor.sim import Factory
-
-START, COMPLETE, BREAKDOWN, REPAIR = "start", "complete", "breakdown", "repair"
+from shopfloor.sim.events import BREAKDOWN, COMPLETE, REPAIR, START
 
 
 def schedule_bars(factory: Factory) -> list[tuple[int, int, float, float, float]]:

@@ -13,6 +13,7 @@ from shopfloor.envs._base import FactoryEnv
 from shopfloor.envs._source import GeneratorSpec
 from shopfloor.envs._spaces import MaskedDiscrete
 from shopfloor.sim import Factory, FactorySpec
+from shopfloor.sim.events import COMPLETE, START
 
 JOB_FEATURES = 7
 MACHINE_FEATURES = 3
@@ -178,7 +179,7 @@ class JobShopEnv(FactoryEnv):
         scale = self._time_scale
         only_starts = True
         for time, kind, machine, job, operation, value in log[self._log_seen :]:
-            if kind == "start":
+            if kind == START:
                 started.append((job, machine))
                 touched.add(machine)
                 idle[machine] = False
@@ -193,7 +194,7 @@ class JobShopEnv(FactoryEnv):
                 observation[load_block + home] = load[home] / load_scale
                 continue
             only_starts = False
-            if kind == "complete":
+            if kind == COMPLETE:
                 touched.add(machine)
                 idle[machine] = True
                 done = completed[job] = operation + 1

@@ -33,21 +33,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-# Event kinds as Factory.write_event_log writes them.
-RELEASE = "release"
-START = "start"
-COMPLETE = "complete"
-FINISH = "finish"
-BREAKDOWN = "breakdown"
-REPAIR = "repair"
-DEMAND = "demand"
-SHIP = "ship"
-BACKORDER = "backorder"
-LOST = "lost"
-PRODUCE = "produce"
-IDLE = "idle"
+from shopfloor.sim import LoggedEvent
+from shopfloor.sim.events import (
+    BACKORDER,
+    BREAKDOWN,
+    COMPLETE,
+    DEMAND,
+    FINISH,
+    LOST,
+    PRODUCE,
+    RELEASE,
+    REPAIR,
+    SHIP,
+    START,
+)
 
-COLUMNS = ("time", "kind", "machine", "job", "operation", "value")
+COLUMNS = LoggedEvent._fields  # as Factory.write_event_log writes them
 
 
 class EventRow(NamedTuple):

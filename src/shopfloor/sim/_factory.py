@@ -37,25 +37,25 @@ import simpy
 
 from shopfloor.sim._demand import sample_demand
 from shopfloor.sim._spec import FactorySpec, OperationSpec, Routing
+from shopfloor.sim.events import (
+    BACKORDER,
+    BREAKDOWN,
+    COMPLETE,
+    DEFER,
+    DEMAND,
+    FINISH,
+    IDLE,
+    LOST,
+    ORDER,
+    PRODUCE,
+    RECEIVE,
+    RELEASE,
+    REPAIR,
+    SHIP,
+    START,
+)
 
 NO_FAMILY = -1
-
-# Event kinds of the log.
-RELEASE = "release"
-START = "start"
-COMPLETE = "complete"
-FINISH = "finish"
-BREAKDOWN = "breakdown"
-REPAIR = "repair"
-ORDER = "order"
-RECEIVE = "receive"
-DEMAND = "demand"
-SHIP = "ship"
-BACKORDER = "backorder"
-LOST = "lost"
-PRODUCE = "produce"
-IDLE = "idle"
-DEFER = "defer"
 
 
 class DecisionError(ValueError):
