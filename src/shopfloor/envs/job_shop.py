@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from gymnasium import spaces
@@ -121,96 +121,14 @@ class JobShopEnv(FactoryEnv):
         if tables is None or tables.spec is not spec:
             tables = self._tables_cache = _InstanceTables.build(factory)
         self._tables = tables
-        n, n_machines = self.n_jobs, self.n_machines
         self._live_factory = factory  # the hot paths skip the ``factory`` property
-        self._time_scale = tables.time_scale
         self._mean_load = tables.mean_load
-        self._completed = [0] * n  # operations done, per job
-        self._machine_idle = [True] * n_machines
-        self._started: list[tuple[int, int]] = []  # (job, machine) since the last observation
-        self._touched: set[int] = set()  # machines whose queue or state changed since then
-        self._waiting = list(tables.first_queues)  # jobs queued per machine
-        self._next_machine = tables.first_machines.copy()
-        self._load = list(tables.first_loads)  # work not yet started, per machine
-        self._log_seen = 0
-        self._clock_time = -np.inf  # when blocks 5-7 were last computed in full
-        # The observation is updated event by event; only the clock-relative blocks 5-7
-        # are recomputed at each observation, from times kept divided by the time scale.
+        self._completed = [0] * self.n_jobs  # operations done, per job
         observation = tables.first_observation.copy()
-        self._buffer = observation
-        self._queued_at = np.zeros(n)  # when each job joined its queue; +inf unless waiting
-        # [end of each job's next machine | end of each machine], and -inf last: the
-        # "machine" of jobs that are done.
-        self._free_with_none = np.zeros(n + n_machines + 1)
-        self._free_with_none[-1] = -np.inf
-        self._free_at = self._free_with_none[:-1]
-        self._job_free_at = self._free_with_none[:n]
-        self._machine_free_at = self._free_with_none[n:]
-        self._clock = np.empty(2 * n + n_machines)  # blocks 5-7 before clipping
-        self._clock_waited, self._clock_free = self._clock[:n], self._clock[n:]
-        self._startable = observation[:n]
-        self._clock_block = observation[WAITED * n : JOB_FEATURES * n + n_machines]
-
-    def _advance_state(self) -> bool:
-        """Apply the log entries written since the last observation.
-
-        Records the operations started (``self._started``) and the machines whose
-        queue or state changed (``self._touched``).
-
-        Returns:
-            Whether nothing but operation starts happened.
-        """
-        log = self._live_factory.log
-        tables = self._tables
-        durations, operations = tables.duration_table, tables.operations
-        work_feature, duration_feature = tables.work_feature, tables.duration_feature
-        machine_table, next_machine = tables.machine_table, self._next_machine
-        observation, n, n_machines = self._buffer, self.n_jobs, self.n_machines
-        done_block, duration_block, work_block = DONE * n, DURATION * n, WORK * n
-        next_block = NEXT_MACHINE * n
-        queued_block = JOB_FEATURES * n + QUEUED * n_machines
-        load_block = JOB_FEATURES * n + LOAD * n_machines
-        load, load_scale = self._load, tables.load_scale
-        completed, waiting, idle = self._completed, self._waiting, self._machine_idle
-        queued_at, machine_free_at = self._queued_at, self._machine_free_at
-        started, touched = self._started, self._touched
-        started.clear()
-        touched.clear()
-        scale = self._time_scale
-        only_starts = True
-        for time, kind, machine, job, operation, value in log[self._log_seen :]:
-            if kind == START:
-                started.append((job, machine))
-                touched.add(machine)
-                idle[machine] = False
-                queued_at[job] = np.inf
-                machine_free_at[machine] = (time + (value + durations[job][operation])) / scale
-                observation[job] = 0.0  # no longer startable
-                observation[work_block + job] = work_feature[job][operation + 1]
-                home = next_machine[job]  # counted there (an operation's first machine)
-                waiting[home] -= 1
-                observation[queued_block + home] = waiting[home] / n
-                load[home] -= durations[job][operation]
-                observation[load_block + home] = load[home] / load_scale
-                continue
-            only_starts = False
-            if kind == COMPLETE:
-                touched.add(machine)
-                idle[machine] = True
-                done = completed[job] = operation + 1
-                observation[done_block + job] = done / operations[job]
-                observation[duration_block + job] = duration_feature[job][done]
-                following = next_machine[job] = machine_table[job][done]
-                if following < n_machines:
-                    observation[next_block + job] = (following + 1) / (n_machines + 1)
-                    touched.add(following)
-                    queued_at[job] = time / scale
-                    waiting[following] += 1
-                    observation[queued_block + following] = waiting[following] / n
-                else:
-                    observation[next_block + job] = 0.0
-        self._log_seen = len(log)
-        return only_starts
+        self._startable = observation[: self.n_jobs]
+        # Scalar reads go through a memoryview: about twice as fast as numpy's.
+        self._view = cast("memoryview[float]", observation.data)
+        self._observe = _observer(factory, tables, observation, self._completed)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Start ``action``'s next operation, run to the next choice (see the class doc)."""
@@ -218,7 +136,10 @@ class JobShopEnv(FactoryEnv):
         if factory is None or factory.done:
             return super().step(action)  # raises the matching error
         # FactoryEnv.step in one frame: the per-step overhead is the env's main cost.
-        job = self._validated(action)
+        if type(action) is int and 0 <= action < self.n_jobs and self._view[action] > 0.0:
+            job = action  # the common case, checked inline
+        else:
+            job = self._validated(action)
         tables = self._tables
         if tables.single_machine:
             factory.start(job, tables.machine_table[job][self._completed[job]])
@@ -228,7 +149,12 @@ class JobShopEnv(FactoryEnv):
         now = factory.now
         reward = (self._objective - now) / self._scale
         self._objective = now
-        return self._observation(), reward, factory.done, False, self._info()
+        observation = self._observe()
+        info: dict[str, Any] = {"time": now, "decisions": factory.decisions}
+        if factory.done:
+            info["makespan"] = factory.kpis().makespan
+            return observation, reward, True, False, info
+        return observation, reward, False, False, info
 
     def _agent_decides(self) -> bool:
         return True
@@ -245,8 +171,11 @@ class JobShopEnv(FactoryEnv):
             raise RuntimeError("call reset() before using the environment")
         return self._startable.astype(bool)
 
+    def _observation(self) -> np.ndarray:
+        return self._observe()
+
     def _is_valid(self, action: int) -> bool:
-        return bool(self._startable[action] > 0.0)
+        return self._view[action] > 0.0
 
     def _apply(self, action: int) -> None:
         factory = self._live_factory
@@ -254,54 +183,6 @@ class JobShopEnv(FactoryEnv):
             if action in factory.queue(machine):
                 factory.start(action, machine)
                 return
-
-    def _observation(self) -> np.ndarray:
-        first = self._log_seen == 0
-        only_starts = self._advance_state()
-        factory = self._live_factory
-        startable = self._startable
-        single_machine = self._tables.single_machine
-        if first or not single_machine:
-            startable.fill(0.0)
-            for job in factory.ready_jobs():
-                startable[job] = 1.0
-        else:  # a job can start when it waits at an idle machine
-            idle = self._machine_idle
-            for machine in self._touched:
-                value = 1.0 if idle[machine] else 0.0
-                for job in factory.queue(machine):
-                    startable[job] = value
-        now = factory.now / self._time_scale
-        if only_starts and now == self._clock_time and single_machine:
-            self._clock_after_starts(self._started, now)
-        else:
-            self._clock_time = now
-            clock = self._clock
-            self._machine_free_at.take(self._next_machine, out=self._job_free_at, mode="clip")
-            np.subtract(now, self._queued_at, out=self._clock_waited)
-            np.subtract(self._free_at, now, out=self._clock_free)
-            np.maximum(clock, 0.0, out=clock)
-            np.minimum(clock, 1.0, out=clock)
-            self._clock_block[:] = clock
-        return self._buffer.copy()
-
-    def _clock_after_starts(self, starts: list[tuple[int, int]], now: float) -> None:
-        """Blocks 5-7 after operations started with the clock standing still.
-
-        Only the started job (no longer waiting), its machine (now busy) and the jobs
-        queued for that machine (their machine's free time) change.
-        """
-        observation, n = self._buffer, self.n_jobs
-        waited, free = WAITED * n, FREE * n
-        remaining_block = JOB_FEATURES * n + REMAINING * self.n_machines
-        factory = self._live_factory
-        for job, machine in starts:
-            remaining = min(max(self._machine_free_at[machine] - now, 0.0), 1.0)
-            observation[waited + job] = 0.0
-            observation[free + job] = remaining
-            for queued in factory.queue(machine):
-                observation[free + queued] = remaining
-            observation[remaining_block + machine] = remaining
 
     objective_name = "makespan"
 
@@ -321,6 +202,136 @@ class JobShopEnv(FactoryEnv):
         if factory.done:
             info["makespan"] = factory.kpis().makespan
         return info
+
+
+def _observer(
+    factory: Factory, tables: _InstanceTables, observation: np.ndarray, completed: list[int]
+) -> Callable[[], np.ndarray]:
+    """The observation function of one episode.
+
+    The observation is updated event by event from the factory's log; only the
+    clock-relative blocks 5-7 are recomputed, from times kept divided by the time
+    scale, and only when the clock moved. The state lives in this closure so the hot
+    path reads no attributes: the env's step costs about twice the factory's.
+
+    Args:
+        factory: The episode's factory, at t=0.
+        tables: Its instance tables.
+        observation: The buffer, holding ``tables.first_observation``; updated in place.
+        completed: Operations done per job (all 0); updated in place.
+
+    Returns:
+        A function returning a copy of the observation after the events logged since
+        its last call.
+    """
+    n, n_machines = len(completed), len(tables.first_loads)
+    log, queue = factory.log, factory.queue
+    durations, operations = tables.duration_table, tables.operations
+    work_feature, duration_feature = tables.work_feature, tables.duration_feature
+    machine_table, single_machine = tables.machine_table, tables.single_machine
+    scale, load_scale = tables.time_scale, tables.load_scale
+    done_block, duration_block, work_block = DONE * n, DURATION * n, WORK * n
+    next_block, waited_block, free_block = NEXT_MACHINE * n, WAITED * n, FREE * n
+    remaining_block = JOB_FEATURES * n + REMAINING * n_machines
+    queued_block = JOB_FEATURES * n + QUEUED * n_machines
+    load_block = JOB_FEATURES * n + LOAD * n_machines
+    view = cast("memoryview[float]", observation.data)  # twice as fast as numpy items
+    startable = observation[:n]
+    clock_block = observation[WAITED * n : JOB_FEATURES * n + n_machines]
+
+    idle = [True] * n_machines
+    waiting = list(tables.first_queues)  # jobs queued per machine
+    load = list(tables.first_loads)  # work not yet started, per machine
+    next_machine = tables.first_machines.copy()  # n_machines once done
+    queued_at = np.zeros(n)  # when each job joined its queue; +inf unless waiting
+    # [end of each job's next machine | end of each machine | -inf, the "machine" of
+    # jobs that are done]
+    free_with_none = np.zeros(n + n_machines + 1)
+    free_with_none[-1] = -np.inf
+    free_at, job_free_at = free_with_none[:-1], free_with_none[:n]
+    machine_free_at = free_with_none[n:]
+    clock = np.empty(2 * n + n_machines)  # blocks 5-7 before clipping, in float64
+    clock_waited, clock_free = clock[:n], clock[n:]
+    started: list[tuple[int, int]] = []  # (job, machine) since the last observation
+    touched: set[int] = set()  # machines whose queue or state changed since then
+    seen = 0  # log entries applied
+    clock_time = -np.inf  # when blocks 5-7 were last computed in full
+
+    def replay() -> bool:
+        """Apply the new log entries; True when they were all operation starts."""
+        nonlocal seen
+        started.clear()
+        touched.clear()
+        only_starts = True
+        for time, kind, machine, job, operation, value in log[seen:]:
+            if kind == START:
+                started.append((job, machine))
+                touched.add(machine)
+                idle[machine] = False
+                queued_at[job] = np.inf
+                machine_free_at[machine] = (time + (value + durations[job][operation])) / scale
+                view[job] = 0.0  # no longer startable
+                view[work_block + job] = work_feature[job][operation + 1]
+                home = next_machine[job]  # counted there (an operation's first machine)
+                waiting[home] -= 1
+                view[queued_block + home] = waiting[home] / n
+                load[home] -= durations[job][operation]
+                view[load_block + home] = load[home] / load_scale
+                continue
+            only_starts = False
+            if kind == COMPLETE:
+                touched.add(machine)
+                idle[machine] = True
+                done = completed[job] = operation + 1
+                view[done_block + job] = done / operations[job]
+                view[duration_block + job] = duration_feature[job][done]
+                following = next_machine[job] = machine_table[job][done]
+                if following < n_machines:
+                    view[next_block + job] = (following + 1) / (n_machines + 1)
+                    touched.add(following)
+                    queued_at[job] = time / scale
+                    waiting[following] += 1
+                    view[queued_block + following] = waiting[following] / n
+                else:
+                    view[next_block + job] = 0.0
+        seen = len(log)
+        return only_starts
+
+    def observe() -> np.ndarray:
+        nonlocal clock_time
+        first = seen == 0
+        only_starts = replay()
+        if first or not single_machine:
+            startable.fill(0.0)
+            for job in factory.ready_jobs():
+                view[job] = 1.0
+        else:  # a job can start when it waits at an idle machine
+            for machine in touched:
+                value = 1.0 if idle[machine] else 0.0
+                for job in queue(machine):
+                    view[job] = value
+        now = factory.now / scale
+        if only_starts and now == clock_time and single_machine:
+            # Only the started jobs (no longer waiting), their machines (now busy) and
+            # the jobs queued there (their machine's free time) change.
+            for job, machine in started:
+                remaining = min(max(float(machine_free_at[machine]) - now, 0.0), 1.0)
+                view[waited_block + job] = 0.0
+                view[free_block + job] = remaining
+                for queued in queue(machine):
+                    view[free_block + queued] = remaining
+                view[remaining_block + machine] = remaining
+        else:  # in float64, then copied: faster than ufuncs casting to float32
+            clock_time = now
+            machine_free_at.take(next_machine, out=job_free_at, mode="clip")
+            np.subtract(now, queued_at, out=clock_waited)
+            np.subtract(free_at, now, out=clock_free)
+            np.maximum(clock, 0.0, out=clock)
+            np.minimum(clock, 1.0, out=clock)
+            clock_block[:] = clock
+        return observation.copy()
+
+    return observe
 
 
 @dataclass(frozen=True)
