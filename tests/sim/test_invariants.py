@@ -157,3 +157,16 @@ def test_material_shortage_ends_in_a_deadlock_or_completes(spec, policy, seed):
     else:
         assert factory.kpis().jobs_completed == factory.n_jobs
     check_schedule(factory)
+
+
+def test_queue_is_one_list_all_episode_without_materials() -> None:
+    from shopfloor.scenario import resolve_target
+
+    factory = Factory(resolve_target("ft06")[1], seed=0)
+    queues = [factory.queue(machine) for machine in range(factory.n_machines)]
+    rng = np.random.default_rng(0)
+    while factory.next_decision():
+        assert all(factory.queue(m) is queue for m, queue in enumerate(queues))
+        pairs = factory.ready_operations()
+        factory.start(*pairs[int(rng.integers(len(pairs)))])
+    assert all(not queue for queue in queues)

@@ -226,7 +226,9 @@ def _observer(
         next operation, run to the next choice, return the observation and the time.
     """
     n, n_machines = len(completed), len(tables.first_loads)
-    log, queue = factory.log, factory.queue
+    log = factory.log
+    # A static factory models no raw materials: each queue is one list all episode.
+    queues = [factory.queue(machine) for machine in range(n_machines)]
     durations, operations = tables.duration_table, tables.operations
     work_feature, duration_feature = tables.work_feature, tables.duration_feature
     machine_table, single_machine = tables.machine_table, tables.single_machine
@@ -317,7 +319,7 @@ def _observer(
         else:  # a job can start when it waits at an idle machine
             for machine in touched:
                 value = 1.0 if idle[machine] else 0.0
-                for job in queue(machine):
+                for job in queues[machine]:
                     view[job] = value
         now = time / scale
         if only_starts and now == clock_time and single_machine:
@@ -327,7 +329,7 @@ def _observer(
                 remaining = min(max(machine_free_at[machine] - now, 0.0), 1.0)
                 view[waited_block + job] = 0.0
                 view[free_block + job] = remaining
-                for queued in queue(machine):
+                for queued in queues[machine]:
                     view[free_block + queued] = remaining
                 view[remaining_block + machine] = remaining
         else:

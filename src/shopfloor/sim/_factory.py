@@ -404,8 +404,8 @@ class Factory:
     def queue(self, machine: int) -> list[int]:
         """Jobs that can start on ``machine`` now, in order of arrival at its queue.
 
-        The list is the factory's own when no raw materials are modelled: read it,
-        don't change it.
+        The list is the factory's own when no raw materials are modelled, the same
+        object for the whole episode: read it, don't change it.
         """
         if not self._uses_materials:
             return self._queues[machine]
