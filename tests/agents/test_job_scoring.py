@@ -9,12 +9,13 @@ from sb3_contrib import MaskablePPO
 
 from shopfloor.agents._job_scoring import JobScoringNetwork, JobScoringPolicy
 from shopfloor.envs import JobShopEnv
+from shopfloor.envs.job_shop import JOB_FEATURES, MACHINE_FEATURES
 
 
 def permuted(observation: np.ndarray, n_jobs: int, order: np.ndarray) -> np.ndarray:
     """The observation with the jobs reordered (job blocks are feature-major)."""
-    jobs = observation[: 7 * n_jobs].reshape(7, n_jobs)[:, order]
-    return np.concatenate([jobs.ravel(), observation[7 * n_jobs :]])
+    jobs = observation[: JOB_FEATURES * n_jobs].reshape(JOB_FEATURES, n_jobs)[:, order]
+    return np.concatenate([jobs.ravel(), observation[JOB_FEATURES * n_jobs :]])
 
 
 def test_swapping_jobs_swaps_their_scores():
@@ -34,22 +35,38 @@ def test_swapping_jobs_swaps_their_scores():
     assert np.ptp(scores) > 0, "an untrained network should still tell jobs apart"
 
 
-def test_each_job_reads_its_next_machine():
+def test_each_job_reads_its_next_two_machines():
     env = JobShopEnv(instance="ft06")
     observation, _ = env.reset(seed=0)
     rng = np.random.default_rng(1)
-    for _ in range(12):
+    for _ in range(26):  # of 36 operations
         observation, *_ = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
     n, m = env.n_jobs, env.n_machines
     network = JobScoringNetwork(observation.size, n)
     inputs = network.job_inputs(torch.as_tensor(observation)[None])[0].numpy()
-    machine_blocks = observation[7 * n :].reshape(3, m)
+    j, k = JOB_FEATURES, MACHINE_FEATURES
+    machine_blocks = observation[j * n :].reshape(k, m)
+    factory = env.factory
+    seen = {"done": 0, "on its last operation": 0, "with two to go": 0}
     for job in range(n):
-        np.testing.assert_array_equal(inputs[job, :7], observation[: 7 * n].reshape(7, n)[:, job])
-        factory = env.factory
-        assert factory.operation_index(job) < factory.n_operations(job)
-        machine = factory.next_operation(job)[0][0]
-        np.testing.assert_array_equal(inputs[job, 7:10], machine_blocks[:, machine])
+        np.testing.assert_array_equal(inputs[job, :j], observation[: j * n].reshape(j, n)[:, job])
+        next_machine, following = inputs[job, j : j + k], inputs[job, j + k : j + 2 * k]
+        step, routing = factory.operation_index(job), factory.spec.jobs[job].routing
+        if step == len(routing):
+            seen["done"] += 1
+            np.testing.assert_array_equal(next_machine, np.zeros(k))
+            np.testing.assert_array_equal(following, np.zeros(k))
+            continue
+        np.testing.assert_array_equal(next_machine, machine_blocks[:, routing[step].machines[0]])
+        if step + 1 == len(routing):
+            seen["on its last operation"] += 1
+            np.testing.assert_array_equal(following, np.zeros(k))
+        else:
+            seen["with two to go"] += 1
+            np.testing.assert_array_equal(
+                following, machine_blocks[:, routing[step + 1].machines[0]]
+            )
+    assert all(seen.values()), seen
 
 
 def test_a_wrong_layout_is_refused():

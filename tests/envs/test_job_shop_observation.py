@@ -17,7 +17,7 @@ def reference_observation(env: JobShopEnv) -> np.ndarray:
     longest = max(max(factory.routing_times(j)) for j in range(env.n_jobs))
     largest = max(sum(factory.routing_times(j)) for j in range(env.n_jobs))
     startable = {job for job, _ in factory.ready_operations()}
-    jobs = np.zeros((env.n_jobs, 7))
+    jobs = np.zeros((env.n_jobs, 8))
     unstarted = np.zeros(n_machines)
     total_load = np.zeros(n_machines)
     for job in range(env.n_jobs):
@@ -36,11 +36,13 @@ def reference_observation(env: JobShopEnv) -> np.ndarray:
             machines, times = factory.next_operation(job)
             jobs[job, 2] = min(times) / longest
             jobs[job, 4] = (machines[0] + 1) / (n_machines + 1)
+            if step + 1 < total:
+                jobs[job, 5] = (routing[step + 1].machines[0] + 1) / (n_machines + 1)
             free = factory.machine_free_at(machines[0])
-            jobs[job, 6] = min(max(free - now, 0.0) / longest, 1.0)
+            jobs[job, 7] = min(max(free - now, 0.0) / longest, 1.0)
             queued = factory.queued_since(job)
             if not busy and not math.isnan(queued):
-                jobs[job, 5] = min((now - queued) / longest, 1.0)
+                jobs[job, 6] = min((now - queued) / longest, 1.0)
         jobs[job, 3] = factory.work_remaining(job) / largest
     machines = np.zeros((n_machines, 3))
     for machine in range(n_machines):

@@ -2,9 +2,9 @@
 
 A flat MLP must learn the same job-ranking rule once per job slot; this policy learns
 it once. Each job's score comes from one small network applied to that job's features,
-the features of the machine its next operation needs, and a summary of the whole shop
-(the mean of every job's and every machine's features); the scores, masked, are the
-logits of the action distribution. The value
+the features of the machine its next operation needs and of the machine after that,
+and a summary of the whole shop (the mean of every job's and every machine's
+features); the scores, masked, are the logits of the action distribution. The value
 network reads the whole observation. The policy is the same for any number of jobs
 and machines, and swapping two jobs swaps their scores (permutation equivariance),
 as in the job-shop policies of Zhang et al. (2020, L2D) and Park et al. (2021,
@@ -24,14 +24,19 @@ from gymnasium import spaces
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from torch import nn
 
-from shopfloor.envs.job_shop import JOB_FEATURES, MACHINE_FEATURES, NEXT_MACHINE
+from shopfloor.envs.job_shop import (
+    FOLLOWING_MACHINE,
+    JOB_FEATURES,
+    MACHINE_FEATURES,
+    NEXT_MACHINE,
+)
 
 
 class JobScoringNetwork(nn.Module):
     """Actor latent = one score per job; critic latent = an MLP of the observation.
 
     Args:
-        feature_dim: Observation length (``7 * n_jobs + 3 * n_machines``).
+        feature_dim: Observation length (``8 * n_jobs + 3 * n_machines``).
         n_jobs: Jobs (the action space's size).
         hidden: Width of both networks' hidden layers.
 
@@ -51,7 +56,7 @@ class JobScoringNetwork(nn.Module):
         self.n_machines = machine_part // MACHINE_FEATURES
         context = JOB_FEATURES + MACHINE_FEATURES
         self.score = nn.Sequential(
-            nn.Linear(JOB_FEATURES + MACHINE_FEATURES + context, hidden),
+            nn.Linear(JOB_FEATURES + 2 * MACHINE_FEATURES + context, hidden),
             nn.Tanh(),
             nn.Linear(hidden, hidden),
             nn.Tanh(),
@@ -70,19 +75,30 @@ class JobScoringNetwork(nn.Module):
         return self.score(self.job_inputs(features)).squeeze(-1)  # type: ignore[no-any-return]
 
     def job_inputs(self, features: torch.Tensor) -> torch.Tensor:
-        """Per job: its features, its next machine's features, then the shop's means."""
+        """Per job: its features, its next two machines' features, the shop's means."""
         batch, n, m = features.shape[0], self.n_jobs, self.n_machines
         jobs = features[:, : JOB_FEATURES * n].reshape(batch, JOB_FEATURES, n).transpose(1, 2)
         machines = features[:, JOB_FEATURES * n :].reshape(batch, MACHINE_FEATURES, m)
         context = torch.cat([jobs.mean(dim=1), machines.mean(dim=2)], dim=1)
-        # Each job's next machine (block NEXT_MACHINE holds (index + 1) / (m + 1), 0 when
-        # done); a done job reads a row of zeros.
+        # Blocks NEXT_MACHINE and FOLLOWING_MACHINE hold (index + 1) / (m + 1), 0 when
+        # there is none; that reads a row of zeros.
         padded = torch.cat([machines.new_zeros(batch, MACHINE_FEATURES, 1), machines], dim=2)
-        index = torch.round(jobs[:, :, NEXT_MACHINE] * (m + 1)).long().clamp(0, m)
-        own_machine = torch.gather(
-            padded, 2, index.unsqueeze(1).expand(batch, MACHINE_FEATURES, n)
-        ).transpose(1, 2)
-        return torch.cat([jobs, own_machine, context.unsqueeze(1).expand(batch, n, -1)], dim=2)
+
+        def machine_of(block: int) -> torch.Tensor:
+            index = torch.round(jobs[:, :, block] * (m + 1)).long().clamp(0, m)
+            return torch.gather(
+                padded, 2, index.unsqueeze(1).expand(batch, MACHINE_FEATURES, n)
+            ).transpose(1, 2)
+
+        return torch.cat(
+            [
+                jobs,
+                machine_of(NEXT_MACHINE),
+                machine_of(FOLLOWING_MACHINE),
+                context.unsqueeze(1).expand(batch, n, -1),
+            ],
+            dim=2,
+        )
 
     def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
         return self.value(features)  # type: ignore[no-any-return]

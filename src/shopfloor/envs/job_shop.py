@@ -15,10 +15,10 @@ from shopfloor.envs._spaces import MaskedDiscrete
 from shopfloor.sim import Factory, FactorySpec
 from shopfloor.sim.events import COMPLETE, START
 
-JOB_FEATURES = 7
+JOB_FEATURES = 8
 MACHINE_FEATURES = 3
 # Where each block starts, in blocks of n_jobs (J) then n_machines (M) values.
-STARTABLE, DONE, DURATION, WORK, NEXT_MACHINE, WAITED, FREE = range(JOB_FEATURES)
+STARTABLE, DONE, DURATION, WORK, NEXT_MACHINE, FOLLOWING_MACHINE, WAITED, FREE = range(JOB_FEATURES)
 REMAINING, QUEUED, LOAD = range(MACHINE_FEATURES)
 
 
@@ -40,7 +40,7 @@ class JobShopEnv(FactoryEnv):
 
     ## Observation Space
 
-    `Box(0, 1, (n_jobs * 7 + n_machines * 3,), float32)`, feature by feature: each
+    `Box(0, 1, (n_jobs * 8 + n_machines * 3,), float32)`, feature by feature: each
     row below is a block of `n_jobs` (J) or `n_machines` (M) values, in job or machine
     order. Times are divided by the longest operation of the instance, work by the
     largest job total (per machine: the largest machine total), so one network works
@@ -53,14 +53,17 @@ class JobShopEnv(FactoryEnv):
     | 2 | J | processing time of its next operation / longest operation (0 when done) |
     | 3 | J | work remaining / largest job total |
     | 4 | J | its next machine: (index + 1) / (n_machines + 1); 0 when done |
-    | 5 | J | time it has waited in its queue / longest operation (clipped to 1; 0 unless waiting) |
-    | 6 | J | time until its next machine is free / longest operation (clipped to 1) |
-    | 7 | M | remaining time of the machine's operation / longest operation (clipped to 1) |
-    | 8 | M | jobs queued at the machine / n_jobs |
-    | 9 | M | work not yet started on the machine / largest machine total |
+    | 5 | J | the machine of the operation after that, the same way; 0 when none |
+    | 6 | J | time it has waited in its queue / longest operation (clipped to 1; 0 unless waiting) |
+    | 7 | J | time until its next machine is free / longest operation (clipped to 1) |
+    | 8 | M | remaining time of the machine's operation / longest operation (clipped to 1) |
+    | 9 | M | jobs queued at the machine / n_jobs |
+    | 10 | M | work not yet started on the machine / largest machine total |
 
-    A machine is busy exactly when its block-7 value is positive. An operation with
-    alternative machines counts at its first one in blocks 4, 6, 8 and 9.
+    A machine is busy exactly when its block-8 value is positive. An operation with
+    alternative machines counts at its first one in blocks 4, 5, 7, 9 and 10. Jobs
+    queued at one machine differ in blocks 1-3, 5 and 6: where a job goes after this
+    machine is what a policy needs beyond rules such as MWKR.
 
     ## Rewards
 
@@ -209,7 +212,7 @@ def _observer(
     """The observation and step functions of one episode.
 
     The observation is updated event by event from the factory's log; only the
-    clock-relative blocks 5-7 are recomputed, from times kept divided by the time
+    clock-relative blocks 6-8 are recomputed, from times kept divided by the time
     scale, and only when the clock moved. The state lives in this closure so the hot
     path reads no attributes: an env step costs under twice a bare factory decision.
 
@@ -235,6 +238,8 @@ def _observer(
     scale, load_scale = tables.time_scale, tables.load_scale
     done_block, duration_block, work_block = DONE * n, DURATION * n, WORK * n
     next_block, waited_block, free_block = NEXT_MACHINE * n, WAITED * n, FREE * n
+    following_block = FOLLOWING_MACHINE * n
+    following_feature = tables.following_feature
     remaining_block = JOB_FEATURES * n + REMAINING * n_machines
     queued_block = JOB_FEATURES * n + QUEUED * n_machines
     load_block = JOB_FEATURES * n + LOAD * n_machines
@@ -246,10 +251,10 @@ def _observer(
     waiting = list(tables.first_queues)  # jobs queued per machine
     load = list(tables.first_loads)  # work not yet started, per machine
     next_machine = tables.first_machines.tolist()  # n_machines once done
-    # Blocks 5-7 come from one array, [when each job joined its queue (+inf unless
+    # Blocks 6-8 come from one array, [when each job joined its queue (+inf unless
     # waiting) | when each machine is free | -inf]: minus the clock, clipped to [-1, 0]
     # for jobs and [0, 1] for machines, made positive, then gathered into place (job j's
-    # block-6 value is its next machine's, the -inf slot's 0 once done). Five numpy
+    # block-7 value is its next machine's, the -inf slot's 0 once done). Five numpy
     # calls per moving clock.
     clock_source = np.zeros(n + n_machines + 1)
     clock_source[-1] = -np.inf
@@ -265,7 +270,7 @@ def _observer(
     started: list[tuple[int, int]] = []  # (job, machine) since the last observation
     touched: set[int] = set()  # machines whose queue or state changed since then
     seen = 0  # log entries applied
-    clock_time = -np.inf  # when blocks 5-7 were last computed in full
+    clock_time = -np.inf  # when blocks 6-8 were last computed in full
 
     def replay() -> bool:
         """Apply the new log entries; True when they were all operation starts."""
@@ -295,6 +300,7 @@ def _observer(
                 done = completed[job] = operation + 1
                 view[done_block + job] = done / operations[job]
                 view[duration_block + job] = duration_feature[job][done]
+                view[following_block + job] = following_feature[job][done]
                 following = next_machine[job] = machine_table[job][done]
                 free_source[job] = n + following
                 if following < n_machines:
@@ -369,6 +375,7 @@ class _InstanceTables:
     duration_table: list[list[float]]
     duration_feature: list[list[float]]  # duration / time scale
     work_feature: list[list[float]]  # work from this operation on / largest job total
+    following_feature: list[list[float]]  # block 5 when this operation is next
     first_machines: np.ndarray
     first_queues: list[int]  # jobs waiting per machine at t=0
     first_loads: list[float]  # processing time per machine
@@ -395,9 +402,14 @@ class _InstanceTables:
         observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
         observation[DURATION * n : (DURATION + 1) * n] = times[:, 0] / scale
         observation[WORK * n : (WORK + 1) * n] = work_after[:, 0] / work_scale
+        # The machine after the next one, per operation: (index + 1) / (M + 1), 0 if none.
+        after = machines[:, 1:]
+        following = np.zeros((n, width))
+        following[:, :-1] = np.where(after < n_machines, (after + 1) / (n_machines + 1), 0.0)
         observation[NEXT_MACHINE * n : (NEXT_MACHINE + 1) * n] = (machines[:, 0] + 1) / (
             n_machines + 1
         )
+        observation[FOLLOWING_MACHINE * n : (FOLLOWING_MACHINE + 1) * n] = following[:, 0]
         machine_blocks = observation[JOB_FEATURES * n :].reshape(MACHINE_FEATURES, n_machines)
         machine_blocks[QUEUED] = first_queues / n
         machine_blocks[LOAD] = loads / load_scale
@@ -411,6 +423,7 @@ class _InstanceTables:
             duration_table=times.tolist(),
             duration_feature=(times / scale).tolist(),
             work_feature=(work_after / work_scale).tolist(),
+            following_feature=following.tolist(),
             first_machines=machines[:, 0].copy(),
             first_queues=first_queues.tolist(),
             first_loads=loads.tolist(),
