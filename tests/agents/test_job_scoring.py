@@ -9,7 +9,7 @@ from sb3_contrib import MaskablePPO
 
 from shopfloor.agents._job_scoring import JobScoringNetwork, JobScoringPolicy
 from shopfloor.envs import JobShopEnv
-from shopfloor.envs.job_shop import JOB_FEATURES, MACHINE_FEATURES
+from shopfloor.envs.job_shop import JOB_FEATURES, MACHINE_FEATURES, WORK
 
 
 def permuted(observation: np.ndarray, n_jobs: int, order: np.ndarray) -> np.ndarray:
@@ -94,3 +94,37 @@ def test_trains_saves_and_loads_with_maskable_ppo(tmp_path):
         assert action == expected and masks[action]
         observation, *_ = env.step(int(action))
         masks = env.action_masks()
+
+
+def test_work_prior_starts_as_mwkr_and_survives_save_load(tmp_path):
+    env = JobShopEnv(instance="la01")
+    model = MaskablePPO(
+        JobScoringPolicy,
+        env,
+        policy_kwargs={"work_prior": 10.0},
+        n_steps=64,
+        batch_size=64,
+        seed=0,
+        device="cpu",
+    )
+    observation, _ = env.reset(seed=0)
+    n = env.n_jobs
+    checked = 0
+    while True:
+        masks = env.action_masks()
+        action, _ = model.predict(observation, deterministic=True, action_masks=masks)
+        work = observation[WORK * n : (WORK + 1) * n]
+        best = work[masks].max()
+        if np.sum(work[masks] == best) == 1:  # MWKR has a single choice
+            assert work[action] == best
+            checked += 1
+        observation, _, terminated, _, _ = env.step(int(action))
+        if terminated:
+            break
+    assert checked > 20
+    model.save(tmp_path / "model")
+    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
+    assert loaded.policy.mlp_extractor.work_prior == 10.0
+    torch.testing.assert_close(
+        loaded.policy.mlp_extractor.prior.weight, model.policy.mlp_extractor.prior.weight
+    )

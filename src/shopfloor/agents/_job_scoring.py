@@ -29,6 +29,7 @@ from shopfloor.envs.job_shop import (
     JOB_FEATURES,
     MACHINE_FEATURES,
     NEXT_MACHINE,
+    WORK,
 )
 
 
@@ -39,12 +40,18 @@ class JobScoringNetwork(nn.Module):
         feature_dim: Observation length (``8 * n_jobs + 3 * n_machines``).
         n_jobs: Jobs (the action space's size).
         hidden: Width of both networks' hidden layers.
+        work_prior: If given, each score also gets a learned linear term of the job's
+            own features, starting as this weight on its work remaining (block WORK) and
+            0 elsewhere: with the scoring network's near-zero start, the untrained
+            policy is MWKR (most work remaining first), softened by the weight.
 
     Raises:
         ValueError: An observation length that is not the JobShop layout.
     """
 
-    def __init__(self, feature_dim: int, n_jobs: int, hidden: int = 64):
+    def __init__(
+        self, feature_dim: int, n_jobs: int, hidden: int = 64, work_prior: float | None = None
+    ):
         super().__init__()
         machine_part = feature_dim - JOB_FEATURES * n_jobs
         if machine_part <= 0 or machine_part % MACHINE_FEATURES:
@@ -65,14 +72,28 @@ class JobScoringNetwork(nn.Module):
         self.value = nn.Sequential(
             nn.Linear(feature_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
         )
+        self.prior = None if work_prior is None else nn.Linear(JOB_FEATURES, 1, bias=False)
+        self.work_prior = work_prior
+        self.reset_prior()
         self.latent_dim_pi = n_jobs
         self.latent_dim_vf = hidden
+
+    def reset_prior(self) -> None:
+        """Set the linear term to ``work_prior`` on work remaining, 0 elsewhere."""
+        if self.prior is not None and self.work_prior is not None:
+            with torch.no_grad():
+                self.prior.weight.zero_()
+                self.prior.weight[0, WORK] = self.work_prior
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.forward_actor(features), self.forward_critic(features)
 
     def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
-        return self.score(self.job_inputs(features)).squeeze(-1)  # type: ignore[no-any-return]
+        inputs = self.job_inputs(features)
+        scores = self.score(inputs)
+        if self.prior is not None:
+            scores = scores + self.prior(inputs[:, :, :JOB_FEATURES])
+        return scores.squeeze(-1)
 
     def job_inputs(self, features: torch.Tensor) -> torch.Tensor:
         """Per job: its features, its next two machines' features, the shop's means."""
@@ -107,29 +128,34 @@ class JobScoringNetwork(nn.Module):
 class JobScoringPolicy(MaskableActorCriticPolicy):
     """MaskablePPO policy whose logits are the job scores of :class:`JobScoringNetwork`.
 
-    Extra keyword ``hidden`` (default 64) sets the networks' width; ``net_arch`` and
-    ``activation_fn`` do not apply.
+    Extra keywords: ``hidden`` (default 64) sets the networks' width; ``work_prior``
+    (default none) starts the policy as MWKR (see :class:`JobScoringNetwork`).
+    ``net_arch`` and ``activation_fn`` do not apply.
     """
 
-    def __init__(self, *args: Any, hidden: int = 64, **kwargs: Any):
+    def __init__(
+        self, *args: Any, hidden: int = 64, work_prior: float | None = None, **kwargs: Any
+    ):
         self._hidden = hidden
+        self._work_prior = work_prior
         super().__init__(*args, **kwargs)
 
     def _build_mlp_extractor(self) -> None:
         assert isinstance(self.action_space, spaces.Discrete)
         self.mlp_extractor = JobScoringNetwork(  # type: ignore[assignment]
-            self.features_dim, int(self.action_space.n), self._hidden
+            self.features_dim, int(self.action_space.n), self._hidden, self._work_prior
         )
 
     def _build(self, lr_schedule: Any) -> None:
         super()._build(lr_schedule)
         self.action_net = nn.Identity()  # the scores are the logits
+        assert isinstance(self.mlp_extractor, JobScoringNetwork)
         if self.ortho_init:  # near-uniform first policy, as SB3 does for its action net
-            assert isinstance(self.mlp_extractor, JobScoringNetwork)
             last = self.mlp_extractor.score[-1]
             assert isinstance(last, nn.Linear)
             nn.init.orthogonal_(last.weight, gain=0.01)
             nn.init.zeros_(last.bias)
+        self.mlp_extractor.reset_prior()  # SB3's initialisation overwrote it
         self.optimizer = self.optimizer_class(  # type: ignore[call-arg]
             self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )
@@ -137,6 +163,7 @@ class JobScoringPolicy(MaskableActorCriticPolicy):
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data["hidden"] = self._hidden
+        data["work_prior"] = self._work_prior
         return data
 
 
