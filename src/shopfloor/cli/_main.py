@@ -134,6 +134,50 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _versus(value: float, reference: float) -> str:
+    """``value`` relative to ``reference`` in percent, ``-`` when the reference is 0."""
+    return f"{(value / reference - 1) * 100:+.1f}%" if reference else "-"
+
+
+def _headroom(args: argparse.Namespace) -> int:
+    from shopfloor.experiments import rule_choice_headroom
+
+    seeds = _seeds(args.seeds)
+    rows = rule_choice_headroom(seeds, args.base, {"scenario": args.scenario}, args.workers)
+    table = Table(
+        title=f"{args.scenario}: rule choice in hindsight (lower is better), base {args.base}"
+    )
+    for column in ("seed", args.base, "best rule", "rollout", "rollout vs base", "deviations"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            str(row.seed),
+            f"{row.base:.4g}",
+            f"{row.rules[row.best_rule]:.4g} ({row.best_rule})",
+            f"{row.rollout:.4g}",
+            _versus(row.rollout, row.base),
+            f"{row.deviations}/{row.choices}",
+        )
+    console.print(table)
+    n = len(rows)
+    means = {name: sum(row.rules[name] for row in rows) / n for name in rows[0].rules}
+    best_single = min(means, key=means.__getitem__)
+    hindsight = sum(row.rules[row.best_rule] for row in rows) / n
+    rollout = sum(row.rollout for row in rows) / n
+    reference = means[best_single]
+    console.print(
+        "means over seeds: "
+        + ", ".join(f"{name} {value:.4g}" for name, value in sorted(means.items()))
+        + f"\nbest single rule: {best_single} {reference:.4g}"
+        + f"\nbest rule per seed, in hindsight: {hindsight:.4g} "
+        f"({_versus(hindsight, reference)} vs {best_single})"
+        + f"\none-step rollout, clairvoyant: {rollout:.4g} "
+        f"({_versus(rollout, reference)} vs {best_single})",
+        highlight=False,
+    )
+    return 0
+
+
 def _seeds(text: str) -> list[int]:
     """``1000-1009`` or ``1,2,5``."""
     seeds: list[int] = []
@@ -334,6 +378,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--env", action="store_true", help="also time the JobShop env on the instance targets"
     )
     speed.set_defaults(handler=_bench_speed)
+
+    room = commands.add_parser(
+        "headroom",
+        help="what switching dispatching rules could gain on a dynamic scenario, in hindsight",
+    )
+    room.add_argument("scenario", nargs="?", default="dynamic_job_shop")
+    room.add_argument("--seeds", default="2000-2009", help="e.g. 2000-2009 (default)")
+    room.add_argument("--base", default="atc", help="base rule of the rollout (default atc)")
+    room.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    room.set_defaults(handler=_headroom)
 
     bench = commands.add_parser(
         "bench",

@@ -13,6 +13,7 @@ from shopfloor.experiments._bench import (
     results_dir,
     run_bench,
 )
+from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
 from shopfloor.experiments._runner import ExperimentResult, run_experiment, summarise, train
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._speed import SpeedResult, measure, measure_all, plain_simpy_job_shop
@@ -25,6 +26,7 @@ __all__ = [
     "ExperimentError",
     "ExperimentResult",
     "ExperimentSpec",
+    "Headroom",
     "PolicySummary",
     "RunConfig",
     "RunOutcome",
@@ -35,12 +37,14 @@ __all__ = [
     "evaluate_episode",
     "execute_run",
     "expand_targets",
+    "headroom",
     "load_experiment",
     "measure",
     "measure_all",
     "plain_simpy_job_shop",
     "resolve_bench_target",
     "results_dir",
+    "rule_choice_headroom",
     "run_bench",
     "run_experiment",
     "summarise",

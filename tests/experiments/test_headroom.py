@@ -1,0 +1,60 @@
+"""Rule-choice headroom: the clairvoyant yardsticks are what they claim."""
+
+from __future__ import annotations
+
+import pytest
+
+from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.experiments import headroom, rule_choice_headroom
+
+SMALL = {"scenario": "dynamic_job_shop_small"}
+
+
+def play(seed: int, actions: list[int] | tuple[int, ...]) -> tuple[float, int]:
+    """Objective and choices of an episode with these choices, then the last one repeated."""
+    env = DynamicJobShopEnv(**SMALL, action_mode="rule")
+    env.reset(seed=seed)
+    steps, done = 0, False
+    while not done:
+        action = actions[min(steps, len(actions) - 1)]
+        _, _, terminated, truncated, _ = env.step(action)
+        steps, done = steps + 1, terminated or truncated
+    return env.episode_objective(), steps
+
+
+@pytest.fixture(scope="module")
+def results():
+    return {row.seed: row for row in rule_choice_headroom([2, 3], "atc", SMALL, workers=1)}
+
+
+@pytest.mark.parametrize("seed", [2, 3])
+def test_rollout_replays_and_never_loses_to_its_base(results, seed):
+    result = results[seed]
+    names = [rule.value for rule in DynamicJobShopEnv(**SMALL).rules]
+    for index, name in enumerate(names):  # each rule all episode, replayed by hand
+        assert result.rules[name] == play(seed, [index])[0]
+    assert result.base == result.rules["atc"]
+    objective, steps = play(seed, result.actions)
+    assert objective == result.rollout and steps == result.choices == len(result.actions)
+    assert result.rollout <= result.base  # rollout improves on its base (deterministic)
+    assert result.deviations == sum(a != names.index("atc") for a in result.actions)
+    assert result.rules[result.best_rule] == min(result.rules.values())
+
+
+def test_seed_3_gains_from_switching(results):
+    """A seed where ATC is not the best rule in hindsight and switching pays."""
+    result = results[3]
+    assert result.best_rule != "atc"
+    assert 0 < result.deviations < result.choices
+    assert result.rollout < result.rules[result.best_rule] < result.base
+
+
+def test_pool_matches_in_process_and_is_deterministic(results):
+    pooled = rule_choice_headroom([2, 3], "atc", SMALL, workers=2)
+    assert pooled == [results[2], results[3]]
+    assert headroom(2, "atc", SMALL) == results[2]
+
+
+def test_base_must_be_a_rule_of_the_env():
+    with pytest.raises(ValueError, match="base rule 'mwkr' is not in the env's rules"):
+        headroom(0, "mwkr", SMALL)
