@@ -58,3 +58,10 @@ def test_pool_matches_in_process_and_is_deterministic(results):
 def test_base_must_be_a_rule_of_the_env():
     with pytest.raises(ValueError, match="base rule 'mwkr' is not in the env's rules"):
         headroom(0, "mwkr", SMALL)
+
+
+def test_cli_names_a_malformed_seed_list(capsys):
+    from shopfloor.cli import main
+
+    assert main(["headroom", "dynamic_job_shop_small", "--seeds", "1-x"]) == 2
+    assert "seeds '1-x': give a range or a list" in capsys.readouterr().out

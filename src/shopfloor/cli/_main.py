@@ -181,12 +181,17 @@ def _headroom(args: argparse.Namespace) -> int:
 def _seeds(text: str) -> list[int]:
     """``1000-1009`` or ``1,2,5``."""
     seeds: list[int] = []
-    for part in text.split(","):
-        if "-" in part.strip()[1:]:
-            low, high = part.split("-", 1)
-            seeds.extend(range(int(low), int(high) + 1))
-        else:
-            seeds.append(int(part))
+    try:
+        for part in text.split(","):
+            if "-" in part.strip()[1:]:
+                low, high = part.split("-", 1)
+                seeds.extend(range(int(low), int(high) + 1))
+            else:
+                seeds.append(int(part))
+    except ValueError:
+        raise ValueError(
+            f"seeds {text!r}: give a range or a list, e.g. 1000-1009 or 1,2,5"
+        ) from None
     return seeds
 
 

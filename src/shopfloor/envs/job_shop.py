@@ -126,14 +126,11 @@ class JobShopEnv(FactoryEnv):
         self._tables = tables
         self._live_factory = factory  # the hot paths skip the ``factory`` property
         self._mean_load = tables.mean_load
-        self._completed = [0] * self.n_jobs  # operations done, per job
         observation = tables.first_observation.copy()
         self._startable = observation[: self.n_jobs]
         # Scalar reads go through a memoryview: about twice as fast as numpy's.
         self._view = cast("memoryview[float]", observation.data)
-        self._observe, self._advance_with = _observer(
-            factory, tables, observation, self._completed, self._apply
-        )
+        self._observe, self._advance_with = _observer(factory, tables, observation, self._apply)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Start ``action``'s next operation, run to the next choice (see the class doc)."""
@@ -206,7 +203,6 @@ def _observer(
     factory: Factory,
     tables: _InstanceTables,
     observation: np.ndarray,
-    completed: list[int],
     apply: Callable[[int], None],
 ) -> tuple[Callable[[float], np.ndarray], Callable[[int], tuple[np.ndarray, float]]]:
     """The observation and step functions of one episode.
@@ -220,7 +216,6 @@ def _observer(
         factory: The episode's factory, at t=0.
         tables: Its instance tables.
         observation: The buffer, holding ``tables.first_observation``; updated in place.
-        completed: Operations done per job (all 0); updated in place.
         apply: Starts a job's next operation when it has alternative machines.
 
     Returns:
@@ -228,7 +223,8 @@ def _observer(
         last call, ``now`` being the factory's time. ``advance(job)``: start the job's
         next operation, run to the next choice, return the observation and the time.
     """
-    n, n_machines = len(completed), len(tables.first_loads)
+    n, n_machines = len(tables.operations), len(tables.first_loads)
+    completed = [0] * n  # operations done, per job
     log = factory.log
     # A static factory models no raw materials: each queue is one list all episode.
     queues = [factory.queue(machine) for machine in range(n_machines)]
