@@ -128,3 +128,41 @@ def test_work_prior_starts_as_mwkr_and_survives_save_load(tmp_path):
     torch.testing.assert_close(
         loaded.policy.mlp_extractor.prior.weight, model.policy.mlp_extractor.prior.weight
     )
+
+
+def test_pooled_critic_values_a_shop_the_same_whatever_the_job_order(tmp_path):
+    env = JobShopEnv(instance="la01")
+    observation, _ = env.reset(seed=0)
+    for action in (1, 4, 2):
+        if env.action_masks()[action]:
+            observation, *_ = env.step(action)
+    order = np.random.default_rng(2).permutation(env.n_jobs)
+    shuffled = permuted(observation, env.n_jobs, order)
+    pooled = JobScoringNetwork(observation.size, env.n_jobs, pooled_critic=True)
+    flat = JobScoringNetwork(observation.size, env.n_jobs)
+    with torch.no_grad():
+        values = [
+            network.forward_critic(torch.as_tensor(np.stack([observation, shuffled])))
+            for network in (pooled, flat)
+        ]
+    torch.testing.assert_close(values[0][0], values[0][1])
+    assert not torch.allclose(values[1][0], values[1][1]), "the flat critic is order-sensitive"
+    model = MaskablePPO(
+        JobScoringPolicy,
+        env,
+        policy_kwargs={"pooled_critic": True},
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+        seed=0,
+        device="cpu",
+    )
+    model.learn(64)
+    model.save(tmp_path / "model")
+    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
+    tensor = torch.as_tensor(observation)[None]
+    with torch.no_grad():
+        torch.testing.assert_close(
+            loaded.policy.predict_values(tensor), model.policy.predict_values(tensor)
+        )
+    assert loaded.policy.mlp_extractor.embed is not None

@@ -44,13 +44,21 @@ class JobScoringNetwork(nn.Module):
             own features, starting as this weight on its work remaining (block WORK) and
             0 elsewhere: with the scoring network's near-zero start, the untrained
             policy is MWKR (most work remaining first), softened by the weight.
+        pooled_critic: Value from the mean and max over jobs of a per-job embedding of
+            the same inputs the scores read (permutation invariant, as L2D's critic)
+            instead of an MLP of the flat observation.
 
     Raises:
         ValueError: An observation length that is not the JobShop layout.
     """
 
     def __init__(
-        self, feature_dim: int, n_jobs: int, hidden: int = 64, work_prior: float | None = None
+        self,
+        feature_dim: int,
+        n_jobs: int,
+        hidden: int = 64,
+        work_prior: float | None = None,
+        pooled_critic: bool = False,
     ):
         super().__init__()
         machine_part = feature_dim - JOB_FEATURES * n_jobs
@@ -69,9 +77,16 @@ class JobScoringNetwork(nn.Module):
             nn.Tanh(),
             nn.Linear(hidden, 1),
         )
-        self.value = nn.Sequential(
-            nn.Linear(feature_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
-        )
+        self.embed: nn.Module | None = None
+        if pooled_critic:
+            self.embed = nn.Sequential(
+                nn.Linear(JOB_FEATURES + 2 * MACHINE_FEATURES + context, hidden), nn.Tanh()
+            )
+            self.value = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.Tanh())
+        else:
+            self.value = nn.Sequential(
+                nn.Linear(feature_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
+            )
         self.prior = None if work_prior is None else nn.Linear(JOB_FEATURES, 1, bias=False)
         self.work_prior = work_prior
         self.reset_prior()
@@ -122,28 +137,43 @@ class JobScoringNetwork(nn.Module):
         )
 
     def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
-        return self.value(features)  # type: ignore[no-any-return]
+        if self.embed is None:
+            return self.value(features)  # type: ignore[no-any-return]
+        embedded = self.embed(self.job_inputs(features))
+        pooled = torch.cat([embedded.mean(dim=1), embedded.amax(dim=1)], dim=1)
+        return self.value(pooled)  # type: ignore[no-any-return]
 
 
 class JobScoringPolicy(MaskableActorCriticPolicy):
     """MaskablePPO policy whose logits are the job scores of :class:`JobScoringNetwork`.
 
     Extra keywords: ``hidden`` (default 64) sets the networks' width; ``work_prior``
-    (default none) starts the policy as MWKR (see :class:`JobScoringNetwork`).
+    (default none) starts the policy as MWKR; ``pooled_critic`` (default false) makes
+    the value permutation invariant (see :class:`JobScoringNetwork`).
     ``net_arch`` and ``activation_fn`` do not apply.
     """
 
     def __init__(
-        self, *args: Any, hidden: int = 64, work_prior: float | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        hidden: int = 64,
+        work_prior: float | None = None,
+        pooled_critic: bool = False,
+        **kwargs: Any,
     ):
         self._hidden = hidden
         self._work_prior = work_prior
+        self._pooled_critic = pooled_critic
         super().__init__(*args, **kwargs)
 
     def _build_mlp_extractor(self) -> None:
         assert isinstance(self.action_space, spaces.Discrete)
         self.mlp_extractor = JobScoringNetwork(  # type: ignore[assignment]
-            self.features_dim, int(self.action_space.n), self._hidden, self._work_prior
+            self.features_dim,
+            int(self.action_space.n),
+            self._hidden,
+            self._work_prior,
+            self._pooled_critic,
         )
 
     def _build(self, lr_schedule: Any) -> None:
@@ -164,6 +194,7 @@ class JobScoringPolicy(MaskableActorCriticPolicy):
         data = super()._get_constructor_parameters()
         data["hidden"] = self._hidden
         data["work_prior"] = self._work_prior
+        data["pooled_critic"] = self._pooled_critic
         return data
 
 
