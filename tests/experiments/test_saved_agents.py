@@ -93,3 +93,13 @@ def test_best_of_n_needs_a_static_target(run_dir):
     with pytest.raises(ValueError, match="samples must be >= 1"):
         evaluate_episode("random", "ft06", 0, samples=0)
     assert np.isfinite(evaluate_episode("random", "ft06", 0, samples=2).value)
+
+
+def test_a_loaded_network_runs_on_one_cpu_thread(run_dir):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        SavedAgent(run_dir)
+        assert torch.get_num_threads() == 1  # bench workers each run one, as training does
+    finally:
+        torch.set_num_threads(threads)

@@ -55,11 +55,15 @@ class SavedAgent:
                 model, make_env_factory(self.env_id, env_kwargs)()
             )
         else:
+            import torch
+
+            from shopfloor.agents import configure_threads
             from shopfloor.agents._config import algorithm_class
 
             path = model.with_suffix(".zip")
             if not path.is_file():
                 raise FileNotFoundError(f"no saved {self.algorithm} model at {path}")
+            configure_threads(torch.device("cpu"))  # as in training: small nets, one thread
             self._agent = algorithm_class(self.algorithm).load(path, device="cpu")
 
     def __repr__(self) -> str:
@@ -72,11 +76,7 @@ class SavedAgent:
         action_masks: np.ndarray | None = None,
     ) -> tuple[Any, Any]:
         """The shared protocol."""
-        if self.algorithm == "qlearning":
-            return self._agent.predict(  # type: ignore[no-any-return]
-                observation, deterministic=deterministic, action_masks=action_masks
-            )
-        if self.algorithm == "maskable_ppo":
+        if self.algorithm in ("qlearning", "maskable_ppo"):
             return self._agent.predict(  # type: ignore[no-any-return]
                 observation, deterministic=deterministic, action_masks=action_masks
             )
