@@ -178,7 +178,7 @@ def learning_curves(
         axes.legend(fontsize=8)
     for index in range(len(envs), rows * columns):
         grid[index // columns][index % columns].set_visible(False)
-    figure.suptitle(f"{root.name}: evaluation objective, mean over seeds (lower is better)")
+    figure.suptitle(f"{root.name}: evaluation objective, mean over seeds")
     paths = save_figure(figure, out)
     return LearningCurvesPlot(paths, tuple(curves), tuple(baselines), objectives)
 
