@@ -101,14 +101,27 @@ class JobScoringNetwork(nn.Module):
                 self.prior.weight[0, WORK] = self.work_prior
 
     def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.forward_actor(features), self.forward_critic(features)
+        inputs = self.job_inputs(features)  # once for both heads
+        return self._scores(inputs), self._value(features, inputs)
 
     def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
-        inputs = self.job_inputs(features)
+        return self._scores(self.job_inputs(features))
+
+    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
+        return self._value(features, None if self.embed is None else self.job_inputs(features))
+
+    def _scores(self, inputs: torch.Tensor) -> torch.Tensor:
         scores = self.score(inputs)
         if self.prior is not None:
             scores = scores + self.prior(inputs[:, :, :JOB_FEATURES])
         return scores.squeeze(-1)
+
+    def _value(self, features: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
+        if self.embed is None or inputs is None:
+            return self.value(features)  # type: ignore[no-any-return]
+        embedded = self.embed(inputs)
+        pooled = torch.cat([embedded.mean(dim=1), embedded.amax(dim=1)], dim=1)
+        return self.value(pooled)  # type: ignore[no-any-return]
 
     def job_inputs(self, features: torch.Tensor) -> torch.Tensor:
         """Per job: its features, its next two machines' features, the shop's means."""
@@ -135,13 +148,6 @@ class JobScoringNetwork(nn.Module):
             ],
             dim=2,
         )
-
-    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
-        if self.embed is None:
-            return self.value(features)  # type: ignore[no-any-return]
-        embedded = self.embed(self.job_inputs(features))
-        pooled = torch.cat([embedded.mean(dim=1), embedded.amax(dim=1)], dim=1)
-        return self.value(pooled)  # type: ignore[no-any-return]
 
 
 class JobScoringPolicy(MaskableActorCriticPolicy):
