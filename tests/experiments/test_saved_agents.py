@@ -12,6 +12,7 @@ from shopfloor.experiments import evaluate_episode, run_bench
 from shopfloor.experiments._bench import policy_seed
 from shopfloor.experiments._saved import SavedAgent
 from shopfloor.experiments._train import RunConfig, execute_run, make_env_factory
+from shopfloor.sim import check_schedule
 
 JOB_SHOP = "shopfloor/JobShop-v0"
 
@@ -29,6 +30,34 @@ def run_dir(tmp_path_factory):
         eval_every=512,
         eval_seeds=(0,),
         hyperparameters={"n_envs": 2, "n_steps": 128, "batch_size": 128, "n_epochs": 2},
+        device="cpu",
+        root=str(tmp_path_factory.mktemp("runs")),
+    )
+    execute_run(config)
+    return str(config.run_dir)
+
+
+@pytest.fixture(scope="module")
+def scoring_run_dir(tmp_path_factory):
+    """MaskablePPO with the job-scoring policy, trained on ft06 (6 jobs x 6 machines)."""
+    config = RunConfig(
+        experiment="scoring",
+        env_id=JOB_SHOP,
+        env_name="ft06",
+        env_kwargs={"instance": "ft06"},
+        agent="maskable_ppo",
+        seed=0,
+        budget=256,
+        eval_every=256,
+        eval_seeds=(0,),
+        hyperparameters={
+            "policy": "JobScoringPolicy",
+            "policy_kwargs": {"work_prior": 10.0, "pooled_critic": True},
+            "n_envs": 2,
+            "n_steps": 64,
+            "batch_size": 64,
+            "n_epochs": 1,
+        },
         device="cpu",
         root=str(tmp_path_factory.mktemp("runs")),
     )
@@ -103,3 +132,41 @@ def test_a_loaded_network_runs_on_one_cpu_thread(run_dir):
         assert torch.get_num_threads() == 1  # bench workers each run one, as training does
     finally:
         torch.set_num_threads(threads)
+
+
+def test_the_any_size_path_is_the_same_policy_at_the_trained_size(scoring_run_dir):
+    agent = SavedAgent(scoring_run_dir)
+    policy = agent._agent.policy
+    env = make_env_factory(JOB_SHOP, {"instance": "ft06"})()
+    observation, _ = env.reset(seed=0)
+    terminated = False
+    while not terminated:
+        masks = env.unwrapped.action_masks()
+        action, _ = agent.predict(observation, deterministic=True, action_masks=masks)
+        assert policy.predict_any_size(observation, masks) == action
+        observation, _, terminated, _, _ = env.step(action)
+
+
+def test_a_job_scoring_agent_schedules_shops_of_other_sizes(scoring_run_dir):
+    agent = SavedAgent(scoring_run_dir)  # trained on ft06, 6 jobs x 6 machines
+    for target, optimum in (("la01", 666), ("ft10", 930)):  # 10x5 and 10x10
+        episode = evaluate_episode(scoring_run_dir, target, 0)
+        assert episode.value >= optimum
+        env = make_env_factory(JOB_SHOP, {"instance": target})()
+        observation, _ = env.reset(seed=0)
+        terminated = False
+        while not terminated:
+            masks = env.unwrapped.action_masks()
+            action, _ = agent.predict(observation, deterministic=True, action_masks=masks)
+            assert masks[action]
+            observation, _, terminated, _, _ = env.step(action)
+        assert env.unwrapped.factory.kpis().makespan == episode.value
+        check_schedule(env.unwrapped.factory)
+
+
+def test_a_flat_policy_on_another_size_names_the_run(run_dir):
+    env = make_env_factory(JOB_SHOP, {"instance": "la01"})()
+    observation, _ = env.reset(seed=0)
+    masks = env.unwrapped.action_masks()
+    with pytest.raises(ValueError, match=r"seed_0: the agent reads observations of shape"):
+        SavedAgent(run_dir).predict(observation, action_masks=masks)

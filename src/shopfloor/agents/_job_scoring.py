@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 from gymnasium import spaces
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
@@ -61,14 +62,8 @@ class JobScoringNetwork(nn.Module):
         pooled_critic: bool = False,
     ):
         super().__init__()
-        machine_part = feature_dim - JOB_FEATURES * n_jobs
-        if machine_part <= 0 or machine_part % MACHINE_FEATURES:
-            raise ValueError(
-                f"an observation of {feature_dim} values is not the JobShop layout for "
-                f"{n_jobs} jobs ({JOB_FEATURES} per job, then {MACHINE_FEATURES} per machine)"
-            )
         self.n_jobs = n_jobs
-        self.n_machines = machine_part // MACHINE_FEATURES
+        self.n_machines = _machines(feature_dim, n_jobs)
         context = JOB_FEATURES + MACHINE_FEATURES
         self.score = nn.Sequential(
             nn.Linear(JOB_FEATURES + 2 * MACHINE_FEATURES + context, hidden),
@@ -104,8 +99,9 @@ class JobScoringNetwork(nn.Module):
         inputs = self.job_inputs(features)  # once for both heads
         return self._scores(inputs), self._value(features, inputs)
 
-    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
-        return self._scores(self.job_inputs(features))
+    def forward_actor(self, features: torch.Tensor, n_jobs: int | None = None) -> torch.Tensor:
+        """Job scores; ``n_jobs`` other than the trained one scores a shop of that size."""
+        return self._scores(self.job_inputs(features, n_jobs))
 
     def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
         return self._value(features, None if self.embed is None else self.job_inputs(features))
@@ -123,9 +119,17 @@ class JobScoringNetwork(nn.Module):
         pooled = torch.cat([embedded.mean(dim=1), embedded.amax(dim=1)], dim=1)
         return self.value(pooled)  # type: ignore[no-any-return]
 
-    def job_inputs(self, features: torch.Tensor) -> torch.Tensor:
-        """Per job: its features, its next two machines' features, the shop's means."""
+    def job_inputs(self, features: torch.Tensor, n_jobs: int | None = None) -> torch.Tensor:
+        """Per job: its features, its next two machines' features, the shop's means.
+
+        Args:
+            features: Observations, one per row.
+            n_jobs: Jobs in those observations (default: the size trained on); the
+                machines follow from the observation's length.
+        """
         batch, n, m = features.shape[0], self.n_jobs, self.n_machines
+        if n_jobs is not None and n_jobs != n:
+            n, m = n_jobs, _machines(features.shape[1], n_jobs)
         jobs = features[:, : JOB_FEATURES * n].reshape(batch, JOB_FEATURES, n).transpose(1, 2)
         machines = features[:, JOB_FEATURES * n :].reshape(batch, MACHINE_FEATURES, m)
         context = torch.cat([jobs.mean(dim=1), machines.mean(dim=2)], dim=1)
@@ -196,12 +200,42 @@ class JobScoringPolicy(MaskableActorCriticPolicy):
             self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
         )
 
+    def predict_any_size(
+        self, observation: np.ndarray, action_masks: np.ndarray, deterministic: bool = True
+    ) -> int:
+        """The job to start in a JobShop of any size (the jobs are ``len(action_masks)``).
+
+        The scoring network is the same for every job and machine, so a policy trained
+        on one shop size acts on others. Greedy: the best-scored valid job; otherwise a
+        sample from the masked scores (torch's generator).
+        """
+        masks = torch.as_tensor(np.asarray(action_masks, dtype=bool), device=self.device)
+        features = torch.as_tensor(observation, dtype=torch.float32, device=self.device)
+        assert isinstance(self.mlp_extractor, JobScoringNetwork)
+        with torch.no_grad():
+            scores = self.mlp_extractor.forward_actor(features.reshape(1, -1), len(masks))[0]
+            scores = scores.masked_fill(~masks, -torch.inf)
+            if deterministic:
+                return int(torch.argmax(scores))
+            return int(torch.distributions.Categorical(logits=scores).sample())
+
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data["hidden"] = self._hidden
         data["work_prior"] = self._work_prior
         data["pooled_critic"] = self._pooled_critic
         return data
+
+
+def _machines(feature_dim: int, n_jobs: int) -> int:
+    """Machines of a JobShop observation of ``feature_dim`` values with ``n_jobs`` jobs."""
+    machine_part = feature_dim - JOB_FEATURES * n_jobs
+    if machine_part <= 0 or machine_part % MACHINE_FEATURES:
+        raise ValueError(
+            f"an observation of {feature_dim} values is not the JobShop layout for "
+            f"{n_jobs} jobs ({JOB_FEATURES} per job, then {MACHINE_FEATURES} per machine)"
+        )
+    return machine_part // MACHINE_FEATURES
 
 
 POLICIES = {"JobScoringPolicy": JobScoringPolicy}

@@ -75,7 +75,26 @@ class SavedAgent:
         deterministic: bool = True,
         action_masks: np.ndarray | None = None,
     ) -> tuple[Any, Any]:
-        """The shared protocol."""
+        """The shared protocol.
+
+        A MaskablePPO agent with ``JobScoringPolicy`` also acts in JobShops of other
+        sizes than it was trained on; any other agent needs its training size.
+
+        Raises:
+            ValueError: An observation of another size than the agent's, which only a
+                ``JobScoringPolicy`` agent can read (the message names the run).
+        """
+        shape = None if self.algorithm == "qlearning" else self._agent.observation_space.shape
+        if shape is not None and np.shape(observation) != shape:
+            policy = self._agent.policy
+            if action_masks is None or not hasattr(policy, "predict_any_size"):
+                raise ValueError(
+                    f"{self.run_dir}: the agent reads observations of shape {shape}, got "
+                    f"{np.shape(observation)}; only JobScoringPolicy agents act on other "
+                    "shop sizes"
+                )
+            action = policy.predict_any_size(observation, action_masks, deterministic)
+            return np.int64(action), None
         if self.algorithm in ("qlearning", "maskable_ppo"):
             return self._agent.predict(  # type: ignore[no-any-return]
                 observation, deterministic=deterministic, action_masks=action_masks
