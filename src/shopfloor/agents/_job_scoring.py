@@ -5,10 +5,11 @@ it once. Each job's score comes from one small network applied to that job's fea
 the features of the machine its next operation needs and of the machine after that,
 and a summary of the whole shop (the mean of every job's and every machine's
 features); the scores, masked, are the logits of the action distribution. The value
-network reads the whole observation. The policy is the same for any number of jobs
-and machines, and swapping two jobs swaps their scores (permutation equivariance),
-as in the job-shop policies of Zhang et al. (2020, L2D) and Park et al. (2021,
-ScheduleNet), here without a graph.
+network reads the whole observation, or (``pooled_critic``) the jobs as a set. The
+policy is the same for any number of jobs and machines, so a model trained on one shop
+size schedules others (:meth:`JobScoringPolicy.predict_any_size`), and swapping two
+jobs swaps their scores (permutation equivariance), as in the job-shop policies of
+Zhang et al. (2020, L2D) and Park et al. (2021, ScheduleNet), here without a graph.
 
 It reads the feature-major layout of :class:`~shopfloor.envs.JobShopEnv`: blocks of
 ``n_jobs`` job features, then blocks of ``n_machines`` machine features, with
