@@ -17,52 +17,46 @@ from shopfloor.sim import check_schedule
 JOB_SHOP = "shopfloor/JobShop-v0"
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
+def train_on_ft06(root: Path, experiment: str, budget: int, **hyperparameters) -> str:
+    """A MaskablePPO run folder trained on ft06 (6 jobs x 6 machines)."""
     config = RunConfig(
-        experiment="saved",
+        experiment=experiment,
         env_id=JOB_SHOP,
         env_name="ft06",
         env_kwargs={"instance": "ft06"},
         agent="maskable_ppo",
         seed=0,
-        budget=512,
-        eval_every=512,
+        budget=budget,
+        eval_every=budget,
         eval_seeds=(0,),
-        hyperparameters={"n_envs": 2, "n_steps": 128, "batch_size": 128, "n_epochs": 2},
+        hyperparameters={"n_envs": 2, **hyperparameters},
         device="cpu",
-        root=str(tmp_path_factory.mktemp("runs")),
+        root=str(root),
     )
     execute_run(config)
     return str(config.run_dir)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A flat-MLP policy."""
+    runs = tmp_path_factory.mktemp("runs")
+    return train_on_ft06(runs, "saved", 512, n_steps=128, batch_size=128, n_epochs=2)
 
 
 @pytest.fixture(scope="module")
 def scoring_run_dir(tmp_path_factory):
-    """MaskablePPO with the job-scoring policy, trained on ft06 (6 jobs x 6 machines)."""
-    config = RunConfig(
-        experiment="scoring",
-        env_id=JOB_SHOP,
-        env_name="ft06",
-        env_kwargs={"instance": "ft06"},
-        agent="maskable_ppo",
-        seed=0,
-        budget=256,
-        eval_every=256,
-        eval_seeds=(0,),
-        hyperparameters={
-            "policy": "JobScoringPolicy",
-            "policy_kwargs": {"work_prior": 10.0, "pooled_critic": True},
-            "n_envs": 2,
-            "n_steps": 64,
-            "batch_size": 64,
-            "n_epochs": 1,
-        },
-        device="cpu",
-        root=str(tmp_path_factory.mktemp("runs")),
+    """The job-scoring policy, as agents/maskable_ppo.yaml sets it for JobShop."""
+    return train_on_ft06(
+        tmp_path_factory.mktemp("runs"),
+        "scoring",
+        256,
+        policy="JobScoringPolicy",
+        policy_kwargs={"work_prior": 10.0, "pooled_critic": True},
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
     )
-    execute_run(config)
-    return str(config.run_dir)
 
 
 def rollout(agent: SavedAgent, deterministic: bool) -> float:
