@@ -18,6 +18,7 @@ from shopfloor.agents import (
     select_device,
 )
 from shopfloor.agents._config import resolve_values
+from shopfloor.envs import JobShopEnv
 from shopfloor.experiments import evaluate
 from shopfloor.policies import RandomPolicy
 
@@ -152,3 +153,16 @@ def test_ppo_beats_random_rule_choice():
     random, _ = evaluate(RandomPolicy(seed=0), small_env(), seeds)
     print(f"PPO {np.mean(learned):.3f} vs random {np.mean(random):.3f}")
     assert np.mean(learned) < np.mean(random)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"learning_rte": 1e-3},  # a misspelt hyperparameter
+        {"policy": "JobScoringPolicy", "policy_kwargs": {"pooled_critc": True}},  # keyword
+    ],
+)
+def test_a_misspelt_keyword_names_the_agent_file_and_the_key(values):
+    key = next(iter(values.get("policy_kwargs", values)))
+    with pytest.raises(AgentConfigError, match=rf"agents/maskable_ppo\.yaml: .*'{key}'"):
+        SB3Agent("maskable_ppo", lambda: JobShopEnv(instance="ft06"), values, device="cpu")

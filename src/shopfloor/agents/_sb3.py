@@ -13,7 +13,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from shopfloor.agents._config import algorithm_class, resolve_values
+from shopfloor.agents._config import AgentConfigError, algorithm_class, resolve_values
 from shopfloor.agents._device import configure_threads, select_device
 
 EnvFactory = Callable[[], gym.Env]
@@ -116,15 +116,23 @@ class SB3Agent:
                 from shopfloor.agents._job_scoring import POLICIES
 
                 policy = POLICIES.get(policy, policy)
-            self.model = cls(
-                policy,
-                self.env,
-                seed=seed,
-                device=self.device,
-                verbose=0,
-                tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
-                **resolve_values(self.hyperparameters),
-            )
+            try:
+                self.model = cls(
+                    policy,
+                    self.env,
+                    seed=seed,
+                    device=self.device,
+                    verbose=0,
+                    tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+                    **resolve_values(self.hyperparameters),
+                )
+            except TypeError as error:  # a misspelt hyperparameter or policy keyword
+                if "unexpected keyword argument" not in str(error):
+                    raise
+                raise AgentConfigError(
+                    f"agents/{algorithm}.yaml: {error} (hyperparameters: "
+                    f"{sorted(self.hyperparameters)})"
+                ) from None
 
     @property
     def num_timesteps(self) -> int:
