@@ -51,7 +51,7 @@ def test_quantile_edges_are_increasing_and_deterministic():
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"features": [99]}, "features must be indices"),
+        ({"features": [999]}, "features must be indices"),
         ({"bins": 0}, "bins must be >= 1"),
         ({"features": [0], "edges": [[0.5, 0.1]]}, "strictly increasing"),
     ],

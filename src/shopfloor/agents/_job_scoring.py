@@ -18,14 +18,12 @@ It reads the feature-major layout of :class:`~shopfloor.envs.JobShopEnv`: blocks
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 from gymnasium import spaces
-from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from torch import nn
 
+from shopfloor.agents._scoring import ScoringNetwork, ScoringPolicy
 from shopfloor.envs.job_shop import (
     FOLLOWING_MACHINE,
     JOB_FEATURES,
@@ -35,7 +33,7 @@ from shopfloor.envs.job_shop import (
 )
 
 
-class JobScoringNetwork(nn.Module):
+class JobScoringNetwork(ScoringNetwork):
     """Actor latent = one score per job; critic latent = an MLP of the observation.
 
     Args:
@@ -155,7 +153,7 @@ class JobScoringNetwork(nn.Module):
         )
 
 
-class JobScoringPolicy(MaskableActorCriticPolicy):
+class JobScoringPolicy(ScoringPolicy):
     """MaskablePPO policy whose logits are the job scores of :class:`JobScoringNetwork`.
 
     Extra keywords: ``hidden`` (default 64) sets the networks' width; ``work_prior``
@@ -164,42 +162,11 @@ class JobScoringPolicy(MaskableActorCriticPolicy):
     ``net_arch`` and ``activation_fn`` do not apply.
     """
 
-    def __init__(
-        self,
-        *args: Any,
-        hidden: int = 64,
-        work_prior: float | None = None,
-        pooled_critic: bool = False,
-        **kwargs: Any,
-    ):
-        self._hidden = hidden
-        self._work_prior = work_prior
-        self._pooled_critic = pooled_critic
-        super().__init__(*args, **kwargs)
+    network_keywords = ("hidden", "work_prior", "pooled_critic")
 
-    def _build_mlp_extractor(self) -> None:
+    def make_network(self) -> JobScoringNetwork:
         assert isinstance(self.action_space, spaces.Discrete)
-        self.mlp_extractor = JobScoringNetwork(  # type: ignore[assignment]
-            self.features_dim,
-            int(self.action_space.n),
-            self._hidden,
-            self._work_prior,
-            self._pooled_critic,
-        )
-
-    def _build(self, lr_schedule: Any) -> None:
-        super()._build(lr_schedule)
-        self.action_net = nn.Identity()  # the scores are the logits
-        assert isinstance(self.mlp_extractor, JobScoringNetwork)
-        if self.ortho_init:  # near-uniform first policy, as SB3 does for its action net
-            last = self.mlp_extractor.score[-1]
-            assert isinstance(last, nn.Linear)
-            nn.init.orthogonal_(last.weight, gain=0.01)
-            nn.init.zeros_(last.bias)
-        self.mlp_extractor.reset_prior()  # SB3's initialisation overwrote it
-        self.optimizer = self.optimizer_class(  # type: ignore[call-arg]
-            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
-        )
+        return JobScoringNetwork(self.features_dim, int(self.action_space.n), **self.network_kwargs)
 
     def predict_any_size(
         self, observation: np.ndarray, action_masks: np.ndarray, deterministic: bool = True
@@ -220,13 +187,6 @@ class JobScoringPolicy(MaskableActorCriticPolicy):
                 return int(torch.argmax(scores))
             return int(torch.distributions.Categorical(logits=scores).sample())
 
-    def _get_constructor_parameters(self) -> dict[str, Any]:
-        data = super()._get_constructor_parameters()
-        data["hidden"] = self._hidden
-        data["work_prior"] = self._work_prior
-        data["pooled_critic"] = self._pooled_critic
-        return data
-
 
 def _machines(feature_dim: int, n_jobs: int) -> int:
     """Machines of a JobShop observation of ``feature_dim`` values with ``n_jobs`` jobs."""
@@ -237,7 +197,3 @@ def _machines(feature_dim: int, n_jobs: int) -> int:
             f"{n_jobs} jobs ({JOB_FEATURES} per job, then {MACHINE_FEATURES} per machine)"
         )
     return machine_part // MACHINE_FEATURES
-
-
-POLICIES = {"JobScoringPolicy": JobScoringPolicy}
-"""Custom policies by the name an agent config may give as ``policy``."""

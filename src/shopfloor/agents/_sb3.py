@@ -113,9 +113,7 @@ class SB3Agent:
         else:
             policy = self.hyperparameters.get("policy", "MlpPolicy")
             if algorithm == "maskable_ppo":
-                from shopfloor.agents._job_scoring import POLICIES
-
-                policy = POLICIES.get(policy, policy)
+                policy = _scoring_policies().get(policy, policy)
             try:
                 self.model = cls(
                     policy,
@@ -233,3 +231,11 @@ class SB3Agent:
             tensorboard_log=tensorboard_log,
             _model=model,
         )
+
+
+def _scoring_policies() -> dict[str, Any]:
+    """Custom MaskablePPO policies by the name an agent config may give as ``policy``."""
+    from shopfloor.agents._job_scoring import JobScoringPolicy
+    from shopfloor.agents._slot_scoring import SlotScoringPolicy
+
+    return {"JobScoringPolicy": JobScoringPolicy, "SlotScoringPolicy": SlotScoringPolicy}

@@ -12,7 +12,14 @@ from gymnasium import spaces
 from shopfloor.envs._base import FactoryEnv
 from shopfloor.envs._source import GeneratorSpec
 from shopfloor.envs._spaces import MaskedDiscrete
-from shopfloor.sim import DispatchingRule, FactorySpec, choose_job, mean_duration
+from shopfloor.sim import (
+    DispatchingRule,
+    Factory,
+    FactorySpec,
+    atc_log_indices,
+    choose_job,
+    mean_duration,
+)
 
 DEFAULT_RULES = (
     DispatchingRule.FIFO,
@@ -24,7 +31,9 @@ DEFAULT_RULES = (
     DispatchingRule.SLACK,
 )
 GLOBAL_FEATURES = 8
-SLOT_FEATURES = 7
+SLOT_FEATURES = 12
+ATC = 7
+"""Slot feature: the job's ATC index over the queue's highest (1 for ATC's pick)."""
 OBJECTIVES = ("weighted_tardiness", "weighted_flow_time")
 
 
@@ -48,8 +57,9 @@ class DynamicJobShopEnv(FactoryEnv):
 
     ## Observation Space
 
-    `Box(-1, 1, (8 + n_machines + 7 * slots,), float32)`. Times are divided by the mean
+    `Box(-1, 1, (8 + n_machines + 12 * slots,), float32)`. Times are divided by the mean
     operation time `p` of the scenario, then squashed with `tanh(x / 10)` where noted.
+    Slack is `d - now - work left` unless said otherwise.
 
     | index | feature |
     |---|---|
@@ -62,9 +72,13 @@ class DynamicJobShopEnv(FactoryEnv):
     | 6 | tanh(min slack of the waiting jobs / 10p) |
     | 7 | mean processing time here of the waiting jobs / (4p), clipped to 1 |
     | 8 .. 8+n_machines-1 | one-hot of the machine choosing |
-    | per slot s, from 8+n_machines: 7 features | present (1/0); op time / 4p; tanh(slack / 10p) |
-    | | weight / max weight; tanh(work remaining / 10p); operations remaining / max |
-    | | tanh(time waiting / 10p) |
+    | per slot s, from 8+n_machines: 12 features | 0 present (1/0); 1 op time / 4p; |
+    | | 2 tanh(slack / 10p); 3 weight / max weight; 4 tanh(work remaining / 10p); |
+    | | 5 operations remaining / max; 6 tanh(time waiting / 10p); |
+    | | 7 ATC index / the queue's highest (ATC's pick has 1); 8 tanh(ATC's slack |
+    | | d - now - op time / 10p); 9 setup time here / 4p; 10 tanh(work waiting at |
+    | | and left on the machine of the following operation / 10p), 0 if none; |
+    | | 11 that machine is up, idle and has no queue (1/0) |
 
     ## Rewards
 
@@ -193,6 +207,9 @@ class DynamicJobShopEnv(FactoryEnv):
         observation[7] = min(sum(times) / len(times) / (4 * scale), 1.0)
         observation[GLOBAL_FEATURES + machine] = 1.0
         offset = GLOBAL_FEATURES + n
+        atc = atc_log_indices(factory, machine, queue)
+        best_atc = max(atc)
+        loads: dict[int, float] = {}
         for slot, job in enumerate(queue[: self.slots]):
             row = observation[offset + slot * SLOT_FEATURES : offset + (slot + 1) * SLOT_FEATURES]
             slack = slacks[slot]
@@ -203,6 +220,18 @@ class DynamicJobShopEnv(FactoryEnv):
             row[4] = math.tanh(factory.work_remaining(job) / (10 * scale))
             row[5] = min(factory.operations_remaining(job) / self._max_operations, 1.0)
             row[6] = math.tanh((now - factory.queued_since(job)) / (10 * scale))
+            row[ATC] = math.exp(atc[slot] - best_atc) if math.isfinite(best_atc) else 1.0
+            local_slack = factory.due_date(job) - now - times[slot]
+            row[8] = math.tanh(local_slack / (10 * scale)) if math.isfinite(local_slack) else 1.0
+            row[9] = min(factory.setup_time(job, machine) / (4 * scale), 1.0)
+            following, _ = factory.following_operation(job)
+            if following:
+                for other in following:
+                    if other not in loads:
+                        loads[other] = _machine_load(factory, other)
+                target = min(following, key=loads.__getitem__)
+                row[10] = math.tanh(loads[target] / (10 * scale))
+                row[11] = float(_starving(factory, target))
         return observation
 
     @property
@@ -230,6 +259,22 @@ class DynamicJobShopEnv(FactoryEnv):
             info["total_weighted_tardiness"] = kpis.total_weighted_tardiness
             info["mean_flow_time"] = kpis.mean_flow_time
         return info
+
+
+def _machine_load(factory: Factory, machine: int) -> float:
+    """Work queued at ``machine`` plus what is left of its current operation."""
+    queued = sum(factory.operation_time(job, machine) for job in factory.waiting_jobs(machine))
+    left = factory.machine_free_at(machine) - factory.now if factory.machine_busy(machine) else 0.0
+    return queued + (left if math.isfinite(left) else 0.0)
+
+
+def _starving(factory: Factory, machine: int) -> bool:
+    """``machine`` is up and idle with nothing waiting."""
+    return (
+        factory.machine_up(machine)
+        and not factory.machine_busy(machine)
+        and not factory.waiting_jobs(machine)
+    )
 
 
 def _operations(spec: FactorySpec) -> list[Any]:

@@ -15,7 +15,7 @@ from shopfloor.sim._distributions import (
     Weibull,
 )
 from shopfloor.sim._factory import DeadlockError, DecisionError, Factory, KPIs, LoggedEvent
-from shopfloor.sim._rules import DispatchingRule, choose_job
+from shopfloor.sim._rules import DispatchingRule, atc_log_indices, choose_job
 from shopfloor.sim._spec import (
     ArrivalSpec,
     BreakdownSpec,
@@ -70,6 +70,7 @@ __all__ = [
     "Triangular",
     "Uniform",
     "Weibull",
+    "atc_log_indices",
     "check_schedule",
     "choose_job",
     "demand_level",

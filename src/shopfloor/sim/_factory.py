@@ -895,6 +895,13 @@ class Factory:
         step = self._job_next[job]
         return self._job_machines[job][step], self._job_times[job][step]
 
+    def following_operation(self, job: int) -> tuple[tuple[int, ...], tuple[float, ...]]:
+        """Machines and times of the operation after ``job``'s next one (empty if none)."""
+        step = self._job_next[job] + 1
+        if step >= len(self._job_machines[job]):
+            return (), ()
+        return self._job_machines[job][step], self._job_times[job][step]
+
     def routing_times(self, job: int) -> list[float]:
         """Processing time of each operation of ``job`` (the fastest alternative)."""
         return [min(times) for times in self._job_times[job]]

@@ -120,22 +120,29 @@ PRIORITIES: dict[DispatchingRule, Priority] = {
 }
 
 
-def _atc_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
-    """ATC index (w / p) exp(-max(d - p - t, 0) / (k * p_mean)).
+def atc_log_indices(factory: Factory, machine: int, candidates: Sequence[int]) -> list[float]:
+    """Log of each candidate's ATC index (w / p) exp(-max(d - p - t, 0) / (k * p_mean)).
 
-    A job without a due date has no urgency discount, so with no due dates ATC is WSPT.
+    ``k`` is :data:`ATC_LOOKAHEAD`, ``p_mean`` the candidates' mean processing time.
+    Logs, because the index of a job with ample slack underflows to 0. A job without a
+    due date has no urgency discount, so with no due dates ATC is WSPT.
     """
     times = [factory.operation_time(job, machine) for job in candidates]
     scale = ATC_LOOKAHEAD * max(sum(times) / len(times), 1e-9)
     now = factory.now
-    best, best_index = candidates[0], -math.inf
+    indices = []
     for job, p in zip(candidates, times, strict=True):
         slack = factory.due_date(job) - p - now
         exponent = -max(slack, 0.0) / scale if math.isfinite(slack) else 0.0
-        index = factory.weight(job) / max(p, 1e-9) * math.exp(exponent)
-        if index > best_index:
-            best, best_index = job, index
-    return best
+        weight = factory.weight(job)
+        log_ratio = math.log(weight / max(p, 1e-9)) if weight > 0 else -math.inf
+        indices.append(log_ratio + exponent)
+    return indices
+
+
+def _atc_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    indices = atc_log_indices(factory, machine, candidates)
+    return candidates[max(range(len(candidates)), key=indices.__getitem__)]
 
 
 def choose_job(

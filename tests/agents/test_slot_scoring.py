@@ -1,0 +1,115 @@
+"""The shared slot-scoring policy for MaskablePPO on DynamicJobShop (job choice)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sb3_contrib import MaskablePPO
+
+from shopfloor.agents import AgentConfigError, SB3Agent
+from shopfloor.agents._slot_scoring import SlotScoringNetwork, SlotScoringPolicy
+from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
+from shopfloor.experiments import evaluate
+from shopfloor.policies import make_policy
+
+SLOTS = 32  # the small scenario's queues never outgrow them
+
+
+def job_choice() -> DynamicJobShopEnv:
+    return DynamicJobShopEnv(scenario="dynamic_job_shop_small", action_mode="job", slots=SLOTS)
+
+
+def busy_observation(env: DynamicJobShopEnv, least_waiting: int = 3) -> np.ndarray:
+    """An observation with at least ``least_waiting`` jobs in the queue (ATC choices)."""
+    observation, _ = env.reset(seed=0)
+    for _ in range(10_000):
+        if env.action_masks().sum() >= least_waiting:
+            return observation
+        observation, *_ = env.step(int(np.argmax(env.action_masks())))
+    raise AssertionError("no queue that long")
+
+
+def permuted(observation: np.ndarray, n_shared: int, order: np.ndarray) -> np.ndarray:
+    """The observation with the slots reordered (slot-major rows after the shared part)."""
+    rows = observation[n_shared:].reshape(-1, SLOT_FEATURES)[order]
+    return np.concatenate([observation[:n_shared], rows.ravel()])
+
+
+def make_agent(**policy_kwargs: object) -> SB3Agent:
+    values = {
+        "policy": "SlotScoringPolicy",
+        "policy_kwargs": policy_kwargs,
+        "n_steps": 64,
+        "batch_size": 64,
+        "n_epochs": 1,
+    }
+    return SB3Agent("maskable_ppo", job_choice, values, seed=0, device="cpu")
+
+
+def test_untrained_policy_with_atc_prior_is_the_atc_rule():
+    seeds = range(100, 103)
+    learned, _ = evaluate(make_agent(atc_prior=10.0), job_choice(), seeds)
+    rule_choice = DynamicJobShopEnv(scenario="dynamic_job_shop_small")
+    atc, _ = evaluate(make_policy("atc"), rule_choice, seeds)
+    np.testing.assert_allclose(learned, atc)
+    without_prior, _ = evaluate(make_agent(), job_choice(), seeds)
+    assert not np.allclose(without_prior, atc), "without the prior it is not ATC"
+
+
+def test_swapping_slots_swaps_scores_and_pooled_value_ignores_the_order(tmp_path):
+    env = job_choice()
+    observation = busy_observation(env)
+    n_shared = GLOBAL_FEATURES + env.n_machines
+    waiting = int(env.action_masks().sum())
+    order = np.arange(SLOTS)
+    order[:waiting] = np.random.default_rng(0).permutation(waiting)
+    shuffled = permuted(observation, n_shared, order)
+    pooled = SlotScoringNetwork(observation.size, SLOTS, pooled_critic=True)
+    flat = SlotScoringNetwork(observation.size, SLOTS)
+    batch = torch.as_tensor(np.stack([observation, shuffled]))
+    with torch.no_grad():
+        scores = pooled.forward_actor(batch).numpy()
+        values = [network.forward_critic(batch) for network in (pooled, flat)]
+    np.testing.assert_allclose(scores[1], scores[0][order], rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(values[0][0], values[0][1])
+    assert not torch.allclose(values[1][0], values[1][1]), "the flat critic is order-sensitive"
+
+
+def test_trains_saves_and_loads(tmp_path):
+    env = job_choice()
+    model = make_agent(atc_prior=10.0, pooled_critic=True, hidden=32).model
+    assert isinstance(model.policy, SlotScoringPolicy)
+    before = [p.detach().clone() for p in model.policy.mlp_extractor.score.parameters()]
+    model.learn(128)
+    after = list(model.policy.mlp_extractor.score.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    model.save(tmp_path / "model")
+    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
+    network = loaded.policy.mlp_extractor
+    assert (network.atc_prior, network.embed is not None, network.score[0].out_features) == (
+        10.0,
+        True,
+        32,
+    )
+    observation = torch.as_tensor(busy_observation(env))[None]
+    with torch.no_grad():
+        torch.testing.assert_close(
+            loaded.policy.predict_values(observation), model.policy.predict_values(observation)
+        )
+        torch.testing.assert_close(
+            network.forward_actor(observation),
+            model.policy.mlp_extractor.forward_actor(observation),
+        )
+
+
+def test_a_wrong_layout_is_refused():
+    with pytest.raises(ValueError, match="not the DynamicJobShop layout for 8 slots"):
+        SlotScoringNetwork(GLOBAL_FEATURES + SLOT_FEATURES * 8, 8)
+
+
+def test_a_misspelt_keyword_names_the_agent_file():
+    values = {"policy": "SlotScoringPolicy", "policy_kwargs": {"atc_prio": 10.0}}
+    with pytest.raises(AgentConfigError, match="atc_prio"):
+        SB3Agent("maskable_ppo", job_choice, values, seed=0, device="cpu")
