@@ -17,6 +17,7 @@ from shopfloor.agents._tabular_math import (
     q_update,
 )
 from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.envs.dynamic_job_shop import DEFAULT_RULES
 from shopfloor.envs.wrappers import DYNAMIC_JOB_SHOP_FEATURES, DiscretiseObservation
 
 SCENARIO = "dynamic_job_shop_small"
@@ -209,7 +210,7 @@ FAST = QLearningConfig(
 def test_agent_discretises_the_dynamic_job_shop_features_by_default():
     agent = QLearningAgent(make_env(), QLearningConfig(edges="uniform"), seed=0)
     assert agent.features == DYNAMIC_JOB_SHOP_FEATURES
-    assert agent.table_shape == (3 ** len(DYNAMIC_JOB_SHOP_FEATURES), 7)
+    assert agent.table_shape == (3 ** len(DYNAMIC_JOB_SHOP_FEATURES), len(DEFAULT_RULES))
     assert agent.q_table.shape == agent.table_shape
     assert agent.q_table_b is None
 
@@ -218,7 +219,7 @@ def test_agent_takes_an_env_with_a_discrete_observation_as_it_is():
     env = DiscretiseObservation(make_env(), features=[3], bins=2)
     agent = QLearningAgent(env, FAST, seed=0)
     assert agent.discretiser is None
-    assert agent.table_shape == (2, 7)
+    assert agent.table_shape == (2, len(DEFAULT_RULES))
     agent.learn(200)
     action, state = agent.predict(np.int64(1))
     assert 0 <= action < 7
@@ -285,7 +286,7 @@ def test_predict_takes_the_raw_observation_and_honours_the_mask():
     action, recurrent = agent.predict(observation)
     assert recurrent is None
     assert action == int(np.argmax(agent.q_table[state])) or np.ptp(agent.q_table[state]) == 0
-    mask = np.zeros(7, dtype=bool)
+    mask = np.zeros(len(DEFAULT_RULES), dtype=bool)
     mask[5] = True
     assert agent.predict(observation, action_masks=mask)[0] == 5
     assert agent.predict(observation, deterministic=False, action_masks=mask)[0] == 5

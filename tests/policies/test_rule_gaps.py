@@ -138,7 +138,8 @@ def test_native_ties_change_the_schedule():
 
 def test_atc_has_no_global_mode_and_names_are_checked():
     factory = Factory(load_instance("ft06").to_factory_spec(), seed=0)
-    with pytest.raises(ValueError, match="ATC"):
-        dispatch_earliest(factory, "atc")
+    for rule in ("atc", "atcjs"):
+        with pytest.raises(ValueError, match=rf"{rule.upper()} ranks one machine's queue"):
+            dispatch_earliest(factory, rule)
     with pytest.raises(ValueError, match="tie-break"):
         dispatch_earliest(factory, "spt", tie_break="oldest")

@@ -36,7 +36,7 @@ import numpy as np
 
 from shopfloor.policies._inventory import BaseStockPolicy
 from shopfloor.sim import Factory
-from shopfloor.sim._rules import PRIORITIES, DispatchingRule, choose_job
+from shopfloor.sim._rules import PRIORITIES, QUEUE_RULES, DispatchingRule, choose_job
 
 
 class TieBreak(str, Enum):
@@ -109,12 +109,12 @@ def dispatch_earliest(
 
     At each decision instant the candidates are all ``(job, machine)`` pairs of
     :meth:`~shopfloor.sim.Factory.ready_operations`; the rule's priority is evaluated
-    per pair and the best pair starts. ATC is not offered: its look-ahead scale is
+    per pair and the best pair starts. ATC and ATCJS are not offered: their look-ahead scale is
     the mean processing time of one machine's queue.
 
     Args:
         factory: A factory, usually freshly reset.
-        rule: The dispatching rule (any but ATC).
+        rule: The dispatching rule (any but ATC and ATCJS).
         tie_break: Who wins a tie; the default follows job-shop-lib.
         rule_seed: Seed of the random rule's generator (defaults to the factory's seed).
         production: Policy for make-to-stock production choices.
@@ -123,11 +123,13 @@ def dispatch_earliest(
         The same factory, finished.
 
     Raises:
-        ValueError: ``rule`` is ATC.
+        ValueError: ``rule`` is ATC or ATCJS.
     """
     rule = DispatchingRule.parse(rule)
-    if rule is DispatchingRule.ATC:
-        raise ValueError("ATC ranks one machine's queue; use dispatch_by_machine for it")
+    if rule in QUEUE_RULES:
+        raise ValueError(
+            f"{rule.value.upper()} ranks one machine's queue; use dispatch_by_machine for it"
+        )
     tie_break = TieBreak.parse(tie_break)
     production = production or BaseStockPolicy()
     rng = np.random.default_rng(factory.seed if rule_seed is None else rule_seed)
@@ -157,7 +159,7 @@ def choose_operation(
 
     Args:
         factory: The factory, at a dispatch decision.
-        rule: The dispatching rule (any but ATC, which ranks one machine's queue).
+        rule: The dispatching rule (any but ATC and ATCJS, which rank one machine's queue).
         candidates: Pairs that can start now (non-empty), in
             :meth:`~shopfloor.sim.Factory.ready_operations` order.
         tie_break: Who wins a tie.
@@ -167,11 +169,13 @@ def choose_operation(
         The chosen pair.
 
     Raises:
-        ValueError: ``rule`` is ATC, or the random rule has no generator.
+        ValueError: ``rule`` is ATC or ATCJS, or the random rule has no generator.
     """
     rule = DispatchingRule.parse(rule)
-    if rule is DispatchingRule.ATC:
-        raise ValueError("ATC ranks one machine's queue; choose among one machine's jobs")
+    if rule in QUEUE_RULES:
+        raise ValueError(
+            f"{rule.value.upper()} ranks one machine's queue; choose among one machine's jobs"
+        )
     if TieBreak.parse(tie_break) is TieBreak.JOB:
         ordered = sorted(candidates)
     else:  # stable: equal arrival times keep machine, then queue order

@@ -19,9 +19,9 @@ How a rule's choice becomes an action, per environment family:
   dispatching solver), ties to the lowest job index by default, so the schedules
   equal job-shop-lib's (see :func:`~shopfloor.policies.dispatch_earliest`). In a
   flexible shop a job waiting at several free machines is ranked at the lowest-index
-  one, where the environment starts it. ATC ranks
-  one machine's queue (its look-ahead scale is that queue's mean processing time), so
-  it chooses among the jobs of the lowest-index free machine.
+  one, where the environment starts it. ATC and ATCJS rank
+  one machine's queue (the look-ahead scale is that queue's mean processing time), so
+  they choose among the jobs of the lowest-index free machine.
 * ``DynamicJobShop``: in rule mode the action is the rule's index in ``env.rules``;
   in job mode it is the slot of the job the rule picks from the choosing machine's
   visible slots (the first ``env.slots`` jobs of its queue; with a longer queue the
@@ -49,6 +49,7 @@ from shopfloor.policies._cpsat import CpSatPolicy
 from shopfloor.policies._inventory import BaseStockPolicy
 from shopfloor.policies._modes import TieBreak, choose_operation
 from shopfloor.sim import DispatchingRule, Factory, choose_job
+from shopfloor.sim._rules import QUEUE_RULES
 
 
 class PolicyNotApplicableError(ValueError):
@@ -185,7 +186,7 @@ class RulePolicy(_FactoryPolicy):
 
     def _job_shop_action(self, factory: Factory) -> int:
         tie_break = self.tie_break or TieBreak.JOB
-        if self.rule is DispatchingRule.ATC:
+        if self.rule in QUEUE_RULES:
             machine = factory.decision_machine()
             jobs = factory.queue(machine)
             ordered = sorted(jobs) if tie_break is TieBreak.JOB else list(jobs)

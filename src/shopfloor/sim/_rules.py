@@ -42,7 +42,11 @@ class DispatchingRule(str, Enum):
     CR = "cr"
     """Smallest critical ratio (d - t) / W (Berry & Rao 1975)."""
     ATC = "atc"
-    """Apparent tardiness cost (Vepsalainen & Morton 1987), look-ahead k = 2."""
+    """Apparent tardiness cost (Vepsalainen & Morton 1987), look-ahead k = 2, with the
+    single-machine slack d - p - t."""
+    ATCJS = "atcjs"
+    """ATC with Vepsalainen & Morton's job-shop slack d - t - W (W: the work left,
+    this operation's included; no waiting-time estimates), look-ahead k = 2."""
     WSPT = "wspt"
     """Weighted shortest processing time, largest w / p (Smith 1956)."""
     SLACK = "slack"
@@ -63,6 +67,8 @@ class DispatchingRule(str, Enum):
 
 
 ATC_LOOKAHEAD = 2.0
+QUEUE_RULES = frozenset({DispatchingRule.ATC, DispatchingRule.ATCJS})
+"""Rules that rank one machine's queue (their index needs the queue's mean time)."""
 
 
 def _fifo(factory: Factory, job: int, machine: int) -> float:
@@ -120,10 +126,13 @@ PRIORITIES: dict[DispatchingRule, Priority] = {
 }
 
 
-def atc_log_indices(factory: Factory, machine: int, candidates: Sequence[int]) -> list[float]:
-    """Log of each candidate's ATC index (w / p) exp(-max(d - p - t, 0) / (k * p_mean)).
+def atc_log_indices(
+    factory: Factory, machine: int, candidates: Sequence[int], job_shop_slack: bool = False
+) -> list[float]:
+    """Log of each candidate's ATC index (w / p) exp(-max(slack, 0) / (k * p_mean)).
 
-    ``k`` is :data:`ATC_LOOKAHEAD`, ``p_mean`` the candidates' mean processing time.
+    ``k`` is :data:`ATC_LOOKAHEAD`, ``p_mean`` the candidates' mean processing time, the
+    slack ``d - p - t`` or, with ``job_shop_slack``, ``d - t - W`` (W: work left).
     Logs, because the index of a job with ample slack underflows to 0. A job without a
     due date has no urgency discount, so with no due dates ATC is WSPT.
     """
@@ -132,7 +141,8 @@ def atc_log_indices(factory: Factory, machine: int, candidates: Sequence[int]) -
     now = factory.now
     indices = []
     for job, p in zip(candidates, times, strict=True):
-        slack = factory.due_date(job) - p - now
+        work = factory.work_remaining(job) if job_shop_slack else p
+        slack = factory.due_date(job) - work - now
         exponent = -max(slack, 0.0) / scale if math.isfinite(slack) else 0.0
         weight = factory.weight(job)
         log_ratio = math.log(weight / max(p, 1e-9)) if weight > 0 else -math.inf
@@ -140,8 +150,10 @@ def atc_log_indices(factory: Factory, machine: int, candidates: Sequence[int]) -
     return indices
 
 
-def _atc_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
-    indices = atc_log_indices(factory, machine, candidates)
+def _atc_choice(
+    factory: Factory, machine: int, candidates: Sequence[int], job_shop_slack: bool = False
+) -> int:
+    indices = atc_log_indices(factory, machine, candidates, job_shop_slack)
     return candidates[max(range(len(candidates)), key=indices.__getitem__)]
 
 
@@ -170,7 +182,7 @@ def choose_job(
         if rng is None:
             raise ValueError("the random rule needs a seeded numpy Generator")
         return candidates[int(rng.integers(len(candidates)))]
-    if rule is DispatchingRule.ATC:
-        return _atc_choice(factory, machine, candidates)
+    if rule in QUEUE_RULES:
+        return _atc_choice(factory, machine, candidates, rule is DispatchingRule.ATCJS)
     priority = PRIORITIES[rule]
     return max(candidates, key=lambda job: priority(factory, job, machine))
