@@ -21,7 +21,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 from gymnasium import spaces
-from torch import nn
 
 from shopfloor.agents._scoring import ScoringNetwork, ScoringPolicy
 from shopfloor.envs.job_shop import (
@@ -60,63 +59,20 @@ class JobScoringNetwork(ScoringNetwork):
         work_prior: float | None = None,
         pooled_critic: bool = False,
     ):
-        super().__init__()
         self.n_jobs = n_jobs
         self.n_machines = _machines(feature_dim, n_jobs)
-        context = JOB_FEATURES + MACHINE_FEATURES
-        self.score = nn.Sequential(
-            nn.Linear(JOB_FEATURES + 2 * MACHINE_FEATURES + context, hidden),
-            nn.Tanh(),
-            nn.Linear(hidden, hidden),
-            nn.Tanh(),
-            nn.Linear(hidden, 1),
+        inputs = 2 * JOB_FEATURES + 3 * MACHINE_FEATURES  # own, two machines, the means
+        super().__init__(
+            feature_dim, n_jobs, inputs, JOB_FEATURES, hidden, WORK, work_prior, pooled_critic
         )
-        self.embed: nn.Module | None = None
-        if pooled_critic:
-            self.embed = nn.Sequential(
-                nn.Linear(JOB_FEATURES + 2 * MACHINE_FEATURES + context, hidden), nn.Tanh()
-            )
-            self.value = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.Tanh())
-        else:
-            self.value = nn.Sequential(
-                nn.Linear(feature_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
-            )
-        self.prior = None if work_prior is None else nn.Linear(JOB_FEATURES, 1, bias=False)
         self.work_prior = work_prior
-        self.reset_prior()
-        self.latent_dim_pi = n_jobs
-        self.latent_dim_vf = hidden
 
-    def reset_prior(self) -> None:
-        """Set the linear term to ``work_prior`` on work remaining, 0 elsewhere."""
-        if self.prior is not None and self.work_prior is not None:
-            with torch.no_grad():
-                self.prior.weight.zero_()
-                self.prior.weight[0, WORK] = self.work_prior
-
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs = self.job_inputs(features)  # once for both heads
-        return self._scores(inputs), self._value(features, inputs)
+    def item_inputs(self, features: torch.Tensor) -> torch.Tensor:
+        return self.job_inputs(features)
 
     def forward_actor(self, features: torch.Tensor, n_jobs: int | None = None) -> torch.Tensor:
         """Job scores; ``n_jobs`` other than the trained one scores a shop of that size."""
-        return self._scores(self.job_inputs(features, n_jobs))
-
-    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
-        return self._value(features, None if self.embed is None else self.job_inputs(features))
-
-    def _scores(self, inputs: torch.Tensor) -> torch.Tensor:
-        scores = self.score(inputs)
-        if self.prior is not None:
-            scores = scores + self.prior(inputs[:, :, :JOB_FEATURES])
-        return scores.squeeze(-1)
-
-    def _value(self, features: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
-        if self.embed is None or inputs is None:
-            return self.value(features)  # type: ignore[no-any-return]
-        embedded = self.embed(inputs)
-        pooled = torch.cat([embedded.mean(dim=1), embedded.amax(dim=1)], dim=1)
-        return self.value(pooled)  # type: ignore[no-any-return]
+        return self.scores(self.job_inputs(features, n_jobs))
 
     def job_inputs(self, features: torch.Tensor, n_jobs: int | None = None) -> torch.Tensor:
         """Per job: its features, its next two machines' features, the shop's means.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import torch
 from gymnasium import spaces
-from torch import nn
 
 from shopfloor.agents._scoring import ScoringNetwork, ScoringPolicy
 from shopfloor.envs.dynamic_job_shop import ATC, GLOBAL_FEATURES, SLOT_FEATURES
@@ -44,7 +43,6 @@ class SlotScoringNetwork(ScoringNetwork):
         atc_prior: float | None = None,
         pooled_critic: bool = False,
     ):
-        super().__init__()
         self.slots = slots
         self.shared = feature_dim - SLOT_FEATURES * slots  # global features + machine one-hot
         if self.shared <= GLOBAL_FEATURES:
@@ -54,63 +52,24 @@ class SlotScoringNetwork(ScoringNetwork):
                 f"then {SLOT_FEATURES} per slot)"
             )
         inputs = SLOT_FEATURES + self.shared
-        self.score = nn.Sequential(
-            nn.Linear(inputs, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(),
-            nn.Linear(hidden, 1),
+        super().__init__(
+            feature_dim, slots, inputs, SLOT_FEATURES, hidden, ATC, atc_prior, pooled_critic,
+            context_size=self.shared,
         )  # fmt: skip
-        self.embed: nn.Module | None = None
-        if pooled_critic:
-            self.embed = nn.Sequential(nn.Linear(inputs, hidden), nn.Tanh())
-            self.value = nn.Sequential(nn.Linear(2 * hidden + self.shared, hidden), nn.Tanh())
-        else:
-            self.value = nn.Sequential(
-                nn.Linear(feature_dim, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh()
-            )
-        self.prior = None if atc_prior is None else nn.Linear(SLOT_FEATURES, 1, bias=False)
         self.atc_prior = atc_prior
-        self.reset_prior()
-        self.latent_dim_pi = slots
-        self.latent_dim_vf = hidden
 
-    def reset_prior(self) -> None:
-        """Set the linear term to ``atc_prior`` on the ATC index, 0 elsewhere."""
-        if self.prior is not None and self.atc_prior is not None:
-            with torch.no_grad():
-                self.prior.weight.zero_()
-                self.prior.weight[0, ATC] = self.atc_prior
-
-    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        inputs = self.slot_inputs(features)  # once for both heads
-        return self._scores(inputs), self._value(features, inputs)
-
-    def forward_actor(self, features: torch.Tensor) -> torch.Tensor:
-        return self._scores(self.slot_inputs(features))
-
-    def forward_critic(self, features: torch.Tensor) -> torch.Tensor:
-        return self._value(features, None if self.embed is None else self.slot_inputs(features))
-
-    def slot_inputs(self, features: torch.Tensor) -> torch.Tensor:
+    def item_inputs(self, features: torch.Tensor) -> torch.Tensor:
         """Per slot: its features, then the global features and the machine one-hot."""
         batch = features.shape[0]
         shared = features[:, : self.shared]
         slot_rows = features[:, self.shared :].reshape(batch, self.slots, SLOT_FEATURES)
         return torch.cat([slot_rows, shared.unsqueeze(1).expand(-1, self.slots, -1)], dim=2)
 
-    def _scores(self, inputs: torch.Tensor) -> torch.Tensor:
-        scores = self.score(inputs)
-        if self.prior is not None:
-            scores = scores + self.prior(inputs[:, :, :SLOT_FEATURES])
-        return scores.squeeze(-1)
+    def present(self, inputs: torch.Tensor) -> torch.Tensor:
+        return inputs[:, :, :1] > 0.5  # slot feature 0: a job is there
 
-    def _value(self, features: torch.Tensor, inputs: torch.Tensor | None) -> torch.Tensor:
-        if self.embed is None or inputs is None:
-            return self.value(features)  # type: ignore[no-any-return]
-        present = inputs[:, :, :1] > 0.5  # slot feature 0: a job is there
-        embedded = self.embed(inputs)
-        count = present.sum(dim=1).clamp(min=1)
-        mean = (embedded * present).sum(dim=1) / count
-        top = embedded.masked_fill(~present, -1.0).amax(dim=1)  # tanh >= -1: empty -> -1
-        return self.value(torch.cat([mean, top, features[:, : self.shared]], dim=1))  # type: ignore[no-any-return]
+    def value_context(self, features: torch.Tensor) -> torch.Tensor:
+        return features[:, : self.shared]
 
 
 class SlotScoringPolicy(ScoringPolicy):
