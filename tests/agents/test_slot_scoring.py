@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -113,3 +115,21 @@ def test_a_misspelt_keyword_names_the_agent_file():
     values = {"policy": "SlotScoringPolicy", "policy_kwargs": {"atc_prio": 10.0}}
     with pytest.raises(AgentConfigError, match="atc_prio"):
         SB3Agent("maskable_ppo", job_choice, values, seed=0, device="cpu")
+
+
+def test_committed_config_scores_slots_in_job_choice_only():
+    """agents/maskable_ppo.yaml: the dynamic_job_choice entry (experiments/
+    dynamic_job_choice.yaml) scores slots from an ATC start; rule choice keeps the MLP."""
+    from shopfloor.experiments import load_experiment
+    from shopfloor.experiments._runner import resolved_hyperparameters
+
+    spec = load_experiment(Path(__file__).parents[2] / "experiments" / "dynamic_job_choice.yaml")
+    (env,) = spec.envs
+    values = resolved_hyperparameters("maskable_ppo", env.id, env.name)
+    assert values["policy"] == "SlotScoringPolicy"
+    assert values["policy_kwargs"]["atc_prior"] > 0 and values["policy_kwargs"]["pooled_critic"]
+    rule_values = resolved_hyperparameters("maskable_ppo", env.id, "dynamic_job_shop")
+    assert rule_values.get("policy", "MlpPolicy") == "MlpPolicy"
+    agent = SB3Agent("maskable_ppo", lambda: DynamicJobShopEnv(**env.kwargs), values, device="cpu")
+    assert isinstance(agent.model.policy, SlotScoringPolicy)
+    assert agent.model.policy.mlp_extractor.slots == env.kwargs["slots"]
