@@ -24,7 +24,7 @@ def job_choice() -> DynamicJobShopEnv:
 
 
 def busy_observation(env: DynamicJobShopEnv, least_waiting: int = 3) -> np.ndarray:
-    """An observation with at least ``least_waiting`` jobs in the queue (ATC choices)."""
+    """An observation with at least ``least_waiting`` jobs in the queue (FIFO choices)."""
     observation, _ = env.reset(seed=0)
     for _ in range(10_000):
         if env.action_masks().sum() >= least_waiting:
@@ -50,14 +50,22 @@ def make_agent(**policy_kwargs: object) -> SB3Agent:
     return SB3Agent("maskable_ppo", job_choice, values, seed=0, device="cpu")
 
 
-def test_untrained_policy_with_atc_prior_is_the_atc_rule():
+@pytest.mark.parametrize("rule", ["atc", "atcjs"])
+def test_untrained_policy_with_a_prior_is_that_rule(rule):
     seeds = range(100, 103)
-    learned, _ = evaluate(make_agent(atc_prior=10.0), job_choice(), seeds)
-    rule_choice = DynamicJobShopEnv(scenario="dynamic_job_shop_small")
-    atc, _ = evaluate(make_policy("atc"), rule_choice, seeds)
-    np.testing.assert_allclose(learned, atc)
+    learned, _ = evaluate(make_agent(prior_weight=10.0, prior_rule=rule), job_choice(), seeds)
+    rule_choice = DynamicJobShopEnv(scenario="dynamic_job_shop_small", rules=[rule])
+    expected, _ = evaluate(make_policy(rule), rule_choice, seeds)
+    np.testing.assert_allclose(learned, expected)
     without_prior, _ = evaluate(make_agent(), job_choice(), seeds)
-    assert not np.allclose(without_prior, atc), "without the prior it is not ATC"
+    assert not np.allclose(without_prior, expected), f"without the prior it is not {rule}"
+
+
+def test_an_unknown_prior_rule_is_named():
+    with pytest.raises(
+        ValueError, match="prior_rule must be one of \\['atc', 'atcjs'\\], got 'edd'"
+    ):
+        SlotScoringNetwork(GLOBAL_FEATURES + 6 + SLOT_FEATURES * 8, 8, prior_rule="edd")
 
 
 def test_swapping_slots_swaps_scores_and_pooled_value_ignores_the_order(tmp_path):
@@ -81,7 +89,7 @@ def test_swapping_slots_swaps_scores_and_pooled_value_ignores_the_order(tmp_path
 
 def test_trains_saves_and_loads(tmp_path):
     env = job_choice()
-    model = make_agent(atc_prior=10.0, pooled_critic=True, hidden=32).model
+    model = make_agent(prior_weight=10.0, prior_rule="atcjs", pooled_critic=True, hidden=32).model
     assert isinstance(model.policy, SlotScoringPolicy)
     before = [p.detach().clone() for p in model.policy.mlp_extractor.score.parameters()]
     model.learn(128)
@@ -90,11 +98,8 @@ def test_trains_saves_and_loads(tmp_path):
     model.save(tmp_path / "model")
     loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
     network = loaded.policy.mlp_extractor
-    assert (network.atc_prior, network.embed is not None, network.score[0].out_features) == (
-        10.0,
-        True,
-        32,
-    )
+    assert network.prior_rule == "atcjs" and network.prior_weight == 10.0
+    assert network.embed is not None and network.score[0].out_features == 32
     observation = torch.as_tensor(busy_observation(env))[None]
     with torch.no_grad():
         torch.testing.assert_close(
@@ -119,7 +124,7 @@ def test_a_misspelt_keyword_names_the_agent_file():
 
 def test_committed_config_scores_slots_in_job_choice_only():
     """agents/maskable_ppo.yaml: the dynamic_job_choice entry (experiments/
-    dynamic_job_choice.yaml) scores slots from an ATC start; rule choice keeps the MLP."""
+    dynamic_job_choice.yaml) scores slots from an ATCJS start; rule choice keeps the MLP."""
     from shopfloor.experiments import load_experiment
     from shopfloor.experiments._runner import resolved_hyperparameters
 
@@ -127,7 +132,10 @@ def test_committed_config_scores_slots_in_job_choice_only():
     (env,) = spec.envs
     values = resolved_hyperparameters("maskable_ppo", env.id, env.name)
     assert values["policy"] == "SlotScoringPolicy"
-    assert values["policy_kwargs"]["atc_prior"] > 0 and values["policy_kwargs"]["pooled_critic"]
+    kwargs = values["policy_kwargs"]
+    assert (
+        kwargs["prior_rule"] == "atcjs" and kwargs["prior_weight"] > 0 and kwargs["pooled_critic"]
+    )
     rule_values = resolved_hyperparameters("maskable_ppo", env.id, "dynamic_job_shop")
     assert rule_values.get("policy", "MlpPolicy") == "MlpPolicy"
     agent = SB3Agent("maskable_ppo", lambda: DynamicJobShopEnv(**env.kwargs), values, device="cpu")

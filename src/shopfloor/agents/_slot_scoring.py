@@ -4,9 +4,10 @@ For ``action_mode="job"`` of :class:`~shopfloor.envs.DynamicJobShopEnv`: each wa
 job's score comes from one small network applied to that slot's features, the shop's
 global features and the one-hot of the machine choosing. A flat MLP over the slots
 must learn its ranking once per slot and, measured, ends worse than a random rule;
-this one learns it once. With ``atc_prior`` the score also gets a fixed-start linear
-term on the slot's ATC index (slot feature ``ATC``), so the untrained greedy policy is
-ATC and training improves on it.
+this one learns it once. With ``prior_weight`` the score also gets a fixed-start linear
+term on the slot's index under a rule (``prior_rule``: ATC or ATCJS, slot features
+``ATC`` and ``ATCJS``), so the untrained greedy policy is that rule and training
+improves on it.
 """
 
 from __future__ import annotations
@@ -15,24 +16,30 @@ import torch
 from gymnasium import spaces
 
 from shopfloor.agents._scoring import ScoringNetwork, ScoringPolicy
-from shopfloor.envs.dynamic_job_shop import ATC, GLOBAL_FEATURES, SLOT_FEATURES
+from shopfloor.envs.dynamic_job_shop import ATC, ATCJS, GLOBAL_FEATURES, SLOT_FEATURES
+
+PRIOR_FEATURES = {"atc": ATC, "atcjs": ATCJS}
+"""Rules a policy can start as, and the slot feature holding their index."""
 
 
 class SlotScoringNetwork(ScoringNetwork):
     """Actor latent = one score per slot; critic latent from the slots as a set.
 
     Args:
-        feature_dim: Observation length (``8 + n_machines + 12 * slots``).
+        feature_dim: Observation length (``8 + n_machines + 13 * slots``).
         slots: Queue slots (the action space's size).
         hidden: Width of the networks' hidden layers.
-        atc_prior: If given, each score also gets a learned linear term of the slot's
-            features, starting as this weight on its ATC index and 0 elsewhere.
+        prior_weight: If given, each score also gets a learned linear term of the
+            slot's features, starting as this weight on its ``prior_rule`` index (over
+            the queue's highest) and 0 elsewhere.
+        prior_rule: ``"atc"`` or ``"atcjs"``.
         pooled_critic: Value from the mean and max over occupied slots of a per-slot
             embedding, with the global features (invariant to the slots' order),
             instead of an MLP of the flat observation.
 
     Raises:
-        ValueError: An observation length that is not the DynamicJobShop layout.
+        ValueError: An observation length that is not the DynamicJobShop layout, or
+            an unknown ``prior_rule``.
     """
 
     def __init__(
@@ -40,9 +47,14 @@ class SlotScoringNetwork(ScoringNetwork):
         feature_dim: int,
         slots: int,
         hidden: int = 64,
-        atc_prior: float | None = None,
+        prior_weight: float | None = None,
+        prior_rule: str = "atc",
         pooled_critic: bool = False,
     ):
+        if prior_rule not in PRIOR_FEATURES:
+            raise ValueError(
+                f"prior_rule must be one of {sorted(PRIOR_FEATURES)}, got {prior_rule!r}"
+            )
         self.slots = slots
         self.shared = feature_dim - SLOT_FEATURES * slots  # global features + machine one-hot
         if self.shared <= GLOBAL_FEATURES:
@@ -53,10 +65,11 @@ class SlotScoringNetwork(ScoringNetwork):
             )
         inputs = SLOT_FEATURES + self.shared
         super().__init__(
-            feature_dim, slots, inputs, SLOT_FEATURES, hidden, ATC, atc_prior, pooled_critic,
+            feature_dim, slots, inputs, SLOT_FEATURES, hidden, PRIOR_FEATURES[prior_rule],
+            prior_weight, pooled_critic,
             context_size=self.shared,
         )  # fmt: skip
-        self.atc_prior = atc_prior
+        self.prior_rule = prior_rule
 
     def item_inputs(self, features: torch.Tensor) -> torch.Tensor:
         """Per slot: its features, then the global features and the machine one-hot."""
@@ -75,11 +88,12 @@ class SlotScoringNetwork(ScoringNetwork):
 class SlotScoringPolicy(ScoringPolicy):
     """MaskablePPO policy whose logits are the slot scores of :class:`SlotScoringNetwork`.
 
-    Extra keywords: ``hidden`` (default 64); ``atc_prior`` (default none) starts the
-    policy as ATC; ``pooled_critic`` (default false) reads the slots as a set.
+    Extra keywords: ``hidden`` (default 64); ``prior_weight`` (default none) and
+    ``prior_rule`` (default ``"atc"``) start the policy as that rule; ``pooled_critic``
+    (default false) reads the slots as a set.
     """
 
-    network_keywords = ("hidden", "atc_prior", "pooled_critic")
+    network_keywords = ("hidden", "prior_weight", "prior_rule", "pooled_critic")
 
     def make_network(self) -> SlotScoringNetwork:
         assert isinstance(self.action_space, spaces.Discrete)

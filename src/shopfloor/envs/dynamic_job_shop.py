@@ -31,9 +31,11 @@ DEFAULT_RULES = (
     DispatchingRule.SLACK,
 )
 GLOBAL_FEATURES = 8
-SLOT_FEATURES = 12
+SLOT_FEATURES = 13
 ATC = 7
 """Slot feature: the job's ATC index over the queue's highest (1 for ATC's pick)."""
+ATCJS = 12
+"""Slot feature: the same for ATCJS (ATC with the job-shop slack d - t - work left)."""
 OBJECTIVES = ("weighted_tardiness", "weighted_flow_time")
 
 
@@ -57,7 +59,7 @@ class DynamicJobShopEnv(FactoryEnv):
 
     ## Observation Space
 
-    `Box(-1, 1, (8 + n_machines + 12 * slots,), float32)`. Times are divided by the mean
+    `Box(-1, 1, (8 + n_machines + 13 * slots,), float32)`. Times are divided by the mean
     operation time `p` of the scenario, then squashed with `tanh(x / 10)` where noted.
     Slack is `d - now - work left` unless said otherwise.
 
@@ -72,13 +74,14 @@ class DynamicJobShopEnv(FactoryEnv):
     | 6 | tanh(min slack of the waiting jobs / 10p) |
     | 7 | mean processing time here of the waiting jobs / (4p), clipped to 1 |
     | 8 .. 8+n_machines-1 | one-hot of the machine choosing |
-    | per slot s, from 8+n_machines: 12 features | 0 present (1/0); 1 op time / 4p; |
+    | per slot s, from 8+n_machines: 13 features | 0 present (1/0); 1 op time / 4p; |
     | | 2 tanh(slack / 10p); 3 weight / max weight; 4 tanh(work remaining / 10p); |
     | | 5 operations remaining / max; 6 tanh(time waiting / 10p); |
     | | 7 ATC index / the queue's highest (ATC's pick has 1); 8 tanh(ATC's slack |
     | | d - now - op time / 10p); 9 setup time here / 4p; 10 tanh(work waiting at |
     | | and left on the machine of the following operation / 10p), 0 if none; |
-    | | 11 that machine is up, idle and has no queue (1/0) |
+    | | 11 that machine is up, idle and has no queue (1/0); 12 ATCJS index / the |
+    | | queue's highest |
 
     ## Rewards
 
@@ -207,8 +210,8 @@ class DynamicJobShopEnv(FactoryEnv):
         observation[7] = min(sum(times) / len(times) / (4 * scale), 1.0)
         observation[GLOBAL_FEATURES + machine] = 1.0
         offset = GLOBAL_FEATURES + n
-        atc = atc_log_indices(factory, machine, queue)
-        best_atc = max(atc)
+        atc = _relative(atc_log_indices(factory, machine, queue))
+        atcjs = _relative(atc_log_indices(factory, machine, queue, job_shop_slack=True))
         loads: dict[int, float] = {}
         for slot, job in enumerate(queue[: self.slots]):
             row = observation[offset + slot * SLOT_FEATURES : offset + (slot + 1) * SLOT_FEATURES]
@@ -220,7 +223,7 @@ class DynamicJobShopEnv(FactoryEnv):
             row[4] = math.tanh(factory.work_remaining(job) / (10 * scale))
             row[5] = min(factory.operations_remaining(job) / self._max_operations, 1.0)
             row[6] = math.tanh((now - factory.queued_since(job)) / (10 * scale))
-            row[ATC] = math.exp(atc[slot] - best_atc) if math.isfinite(best_atc) else 1.0
+            row[ATC] = atc[slot]
             local_slack = factory.due_date(job) - now - times[slot]
             row[8] = math.tanh(local_slack / (10 * scale)) if math.isfinite(local_slack) else 1.0
             row[9] = min(factory.setup_time(job, machine) / (4 * scale), 1.0)
@@ -232,6 +235,7 @@ class DynamicJobShopEnv(FactoryEnv):
                 target = min(following, key=loads.__getitem__)
                 row[10] = math.tanh(loads[target] / (10 * scale))
                 row[11] = float(_starving(factory, target))
+            row[ATCJS] = atcjs[slot]
         return observation
 
     @property
@@ -259,6 +263,14 @@ class DynamicJobShopEnv(FactoryEnv):
             info["total_weighted_tardiness"] = kpis.total_weighted_tardiness
             info["mean_flow_time"] = kpis.mean_flow_time
         return info
+
+
+def _relative(log_indices: list[float]) -> list[float]:
+    """Priority indices, given as logs, over the highest (1 for the rule's pick)."""
+    best = max(log_indices)
+    if not math.isfinite(best):  # every index is 0 (weights of 0)
+        return [1.0] * len(log_indices)
+    return [math.exp(value - best) for value in log_indices]
 
 
 def _machine_load(factory: Factory, machine: int) -> float:
