@@ -74,14 +74,24 @@ class DynamicJobShopEnv(FactoryEnv):
     | 6 | tanh(min slack of the waiting jobs / 10p) |
     | 7 | mean processing time here of the waiting jobs / (4p), clipped to 1 |
     | 8 .. 8+n_machines-1 | one-hot of the machine choosing |
-    | per slot s, from 8+n_machines: 13 features | 0 present (1/0); 1 op time / 4p; |
-    | | 2 tanh(slack / 10p); 3 weight / max weight; 4 tanh(work remaining / 10p); |
-    | | 5 operations remaining / max; 6 tanh(time waiting / 10p); |
-    | | 7 ATC index / the queue's highest (ATC's pick has 1); 8 tanh(ATC's slack |
-    | | d - now - op time / 10p); 9 setup time here / 4p; 10 tanh(work waiting at |
-    | | and left on the machine of the following operation / 10p), 0 if none; |
-    | | 11 that machine is up, idle and has no queue (1/0); 12 ATCJS index / the |
-    | | queue's highest |
+
+    Then 13 values per slot, from index 8 + n_machines (zeros for an empty slot):
+
+    | slot feature | value |
+    |---|---|
+    | 0 | 1: a job is there |
+    | 1 | its operation time here / 4p, clipped to 1 |
+    | 2 | tanh(slack / 10p) |
+    | 3 | weight / the largest weight |
+    | 4 | tanh(work remaining / 10p) |
+    | 5 | operations remaining / the most any routing has |
+    | 6 | tanh(time waiting / 10p) |
+    | 7 (`ATC`) | ATC index / the queue's highest (1 for ATC's pick) |
+    | 8 | tanh(ATC's slack d - now - operation time / 10p) |
+    | 9 | setup time here / 4p, clipped to 1 |
+    | 10 | tanh(work at and left on its following operation's machine / 10p); 0 if none |
+    | 11 | 1 if that machine is up, idle and has nothing waiting |
+    | 12 (`ATCJS`) | ATCJS index / the queue's highest |
 
     ## Rewards
 
