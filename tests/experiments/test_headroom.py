@@ -65,3 +65,16 @@ def test_cli_names_a_malformed_seed_list(capsys):
 
     assert main(["headroom", "dynamic_job_shop_small", "--seeds", "1-x"]) == 2
     assert "seeds '1-x': give a range or a list" in capsys.readouterr().out
+
+
+def test_cli_takes_the_rules_to_choose_from(capsys):
+    from shopfloor.cli import main
+
+    assert main(["headroom", "dynamic_job_shop_small", "--seeds", "3", "--workers", "1",
+                 "--rules", "atc,atcjs", "--base", "atcjs"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    expected = headroom(3, "atcjs", {**SMALL, "rules": ["atc", "atcjs"]})
+    assert f"best single rule: {min(expected.rules, key=expected.rules.get)}" in out
+    assert f"{expected.rollout:.4g}" in out and "edd" not in out
+    assert main(["headroom", "dynamic_job_shop_small", "--seeds", "3", "--rules", "atc,atx"]) == 2
+    assert "unknown dispatching rule 'atx'" in capsys.readouterr().out

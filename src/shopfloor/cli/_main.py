@@ -143,7 +143,10 @@ def _headroom(args: argparse.Namespace) -> int:
     from shopfloor.experiments import rule_choice_headroom
 
     seeds = _seeds(args.seeds)
-    rows = rule_choice_headroom(seeds, args.base, {"scenario": args.scenario}, args.workers)
+    env_kwargs: dict[str, object] = {"scenario": args.scenario}
+    if args.rules:
+        env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
+    rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers)
     table = Table(
         title=f"{args.scenario}: rule choice in hindsight (lower is better), base {args.base}"
     )
@@ -391,6 +394,11 @@ def build_parser() -> argparse.ArgumentParser:
     room.add_argument("scenario", nargs="?", default="dynamic_job_shop")
     room.add_argument("--seeds", default="2000-2009", help="e.g. 2000-2009 (default)")
     room.add_argument("--base", default="atc", help="base rule of the rollout (default atc)")
+    room.add_argument(
+        "--rules",
+        default=None,
+        help="rules to choose from, e.g. atc,atcjs,edd (default: the env's)",
+    )
     room.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     room.set_defaults(handler=_headroom)
 
