@@ -11,7 +11,7 @@ from sb3_contrib import MaskablePPO
 
 from shopfloor.agents import AgentConfigError, SB3Agent
 from shopfloor.agents._slot_scoring import SlotScoringNetwork, SlotScoringPolicy
-from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.envs import DynamicJobShopEnv, JobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
 from shopfloor.experiments import evaluate
 from shopfloor.policies import make_policy
@@ -141,3 +141,23 @@ def test_committed_config_scores_slots_in_job_choice_only():
     agent = SB3Agent("maskable_ppo", lambda: DynamicJobShopEnv(**env.kwargs), values, device="cpu")
     assert isinstance(agent.model.policy, SlotScoringPolicy)
     assert agent.model.policy.mlp_extractor.slots == env.kwargs["slots"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "env_factory", "message"),
+    [
+        (
+            "SlotScoringPolicy",
+            lambda: DynamicJobShopEnv(scenario="dynamic_job_shop_small"),
+            "needs DynamicJobShop with action_mode='job', got DynamicJobShopEnv with "
+            "action_mode='rule'",
+        ),
+        ("SlotScoringPolicy", lambda: JobShopEnv(instance="ft06"), "got JobShopEnv"),
+        ("JobScoringPolicy", job_choice, "reads the JobShop layout, got DynamicJobShopEnv"),
+    ],
+)
+def test_a_scoring_policy_on_an_env_it_cannot_read_is_named(policy, env_factory, message):
+    """Rule mode's observation has the same shape family as job mode's: only the env
+    tells them apart, so the agent checks it before building the network."""
+    with pytest.raises(AgentConfigError, match=rf"maskable_ppo\.yaml: policy {policy} .*{message}"):
+        SB3Agent("maskable_ppo", env_factory, {"policy": policy}, seed=0, device="cpu")

@@ -18,6 +18,7 @@ It reads the feature-major layout of :class:`~shopfloor.envs.JobShopEnv`: blocks
 
 from __future__ import annotations
 
+import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium import spaces
@@ -29,6 +30,7 @@ from shopfloor.envs.job_shop import (
     MACHINE_FEATURES,
     NEXT_MACHINE,
     WORK,
+    JobShopEnv,
 )
 
 
@@ -123,6 +125,12 @@ class JobScoringPolicy(ScoringPolicy):
     def make_network(self) -> JobScoringNetwork:
         assert isinstance(self.action_space, spaces.Discrete)
         return JobScoringNetwork(self.features_dim, int(self.action_space.n), **self.network_kwargs)
+
+    @classmethod
+    def unsuitable(cls, env: gym.Env) -> str | None:
+        if isinstance(env.unwrapped, JobShopEnv):
+            return None
+        return f"JobScoringPolicy reads the JobShop layout, got {type(env.unwrapped).__name__}"
 
     def predict_any_size(
         self, observation: np.ndarray, action_masks: np.ndarray, deterministic: bool = True

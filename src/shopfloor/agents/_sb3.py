@@ -114,6 +114,9 @@ class SB3Agent:
             policy = self.hyperparameters.get("policy", "MlpPolicy")
             if algorithm == "maskable_ppo":
                 policy = _scoring_policies().get(policy, policy)
+                problem = None if isinstance(policy, str) else policy.unsuitable(env_factory())
+                if problem:
+                    raise AgentConfigError(f"agents/{algorithm}.yaml: policy {problem}")
             try:
                 self.model = cls(
                     policy,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import torch
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
 from torch import nn
@@ -140,6 +141,11 @@ class ScoringPolicy(MaskableActorCriticPolicy):
     def make_network(self) -> ScoringNetwork:
         """The network for this policy's observation and action spaces."""
         raise NotImplementedError
+
+    @classmethod
+    def unsuitable(cls, env: gym.Env) -> str | None:
+        """Why this policy cannot read ``env``'s observations, or None if it can."""
+        return None
 
     def _build_mlp_extractor(self) -> None:
         self.mlp_extractor = self.make_network()  # type: ignore[assignment]

@@ -12,11 +12,18 @@ improves on it.
 
 from __future__ import annotations
 
+import gymnasium as gym
 import torch
 from gymnasium import spaces
 
 from shopfloor.agents._scoring import ScoringNetwork, ScoringPolicy
-from shopfloor.envs.dynamic_job_shop import ATC, ATCJS, GLOBAL_FEATURES, SLOT_FEATURES
+from shopfloor.envs.dynamic_job_shop import (
+    ATC,
+    ATCJS,
+    GLOBAL_FEATURES,
+    SLOT_FEATURES,
+    DynamicJobShopEnv,
+)
 
 PRIOR_FEATURES = {"atc": ATC, "atcjs": ATCJS}
 """Rules a policy can start as, and the slot feature holding their index."""
@@ -99,4 +106,16 @@ class SlotScoringPolicy(ScoringPolicy):
         assert isinstance(self.action_space, spaces.Discrete)
         return SlotScoringNetwork(
             self.features_dim, int(self.action_space.n), **self.network_kwargs
+        )
+
+    @classmethod
+    def unsuitable(cls, env: gym.Env) -> str | None:
+        base = env.unwrapped
+        if isinstance(base, DynamicJobShopEnv) and base.action_mode == "job":
+            return None
+        mode = getattr(base, "action_mode", None)
+        return (
+            "SlotScoringPolicy scores queue slots: it needs DynamicJobShop with "
+            f"action_mode='job', got {type(base).__name__}"
+            + (f" with action_mode={mode!r}" if mode else "")
         )
