@@ -109,3 +109,26 @@ def test_unknown_env_and_missing_folder_are_errors(experiment, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match=r"no eval\.csv and no baselines"):
         learning_curves(tmp_path / "empty", tmp_path / "x")
+
+
+def test_a_far_off_baseline_is_named_but_not_drawn(experiment, tmp_path):
+    """A baseline 100x worse would flatten the curves: it is listed off scale. The best
+    baseline is drawn however far below the agents it lies."""
+    folder, _ = experiment
+    copy = tmp_path / "tiny"
+    shutil.copytree(folder, copy)
+    spt = copy / ENV / "baselines" / "spt.csv"
+    spt_rows = rows(spt)
+    for name, factor in (("far", 100.0), ("best", 0.001)):
+        with (spt.parent / f"{name}.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(spt_rows[0]))
+            writer.writeheader()
+            for row in spt_rows:
+                writer.writerow(
+                    {**row, "policy": name, "objective": float(row["objective"]) * factor}
+                )
+    plot = learning_curves(copy, tmp_path / "curves")
+    assert [level.policy for level in plot.off_scale] == ["far"]
+    assert plot.baseline(ENV, "far").mean == pytest.approx(100 * plot.baseline(ENV, "spt").mean)
+    before = learning_curves(folder, tmp_path / "before")
+    assert before.off_scale == ()  # SPT within reach of the Q-learning curve

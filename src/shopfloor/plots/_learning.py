@@ -66,12 +66,16 @@ class LearningCurvesPlot:
         curves: One per env and agent.
         baselines: One per env and baseline policy.
         objectives: The objective name per env (``None`` when no run has finished).
+        off_scale: Baselines named in the legend, with their value, but not drawn:
+            beyond the agents' range by more than that range (see
+            :func:`learning_curves`).
     """
 
     paths: tuple[Path, Path]
     curves: tuple[Curve, ...]
     baselines: tuple[BaselineLevel, ...]
     objectives: dict[str, str | None]
+    off_scale: tuple[BaselineLevel, ...] = ()
 
     def curve(self, env: str, agent: str) -> Curve:
         """The curve of ``agent`` on ``env``."""
@@ -99,7 +103,9 @@ def learning_curves(
     over seeds of ``eval.csv``'s ``objective_mean`` at the steps every seed evaluated,
     with a 95% normal confidence band across seeds; each baseline's mean objective as a
     dashed horizontal line. The y label is the objective named in the runs'
-    ``result.json``.
+    ``result.json``. So that a far-off baseline does not flatten the curves, one more
+    than the agents' range (their bands and the best baseline) above it is only named
+    in the legend with its value.
 
     Args:
         experiment_dir: ``<runs root>/<experiment>``.
@@ -142,6 +148,7 @@ def learning_curves(
     rows = math.ceil(len(envs) / columns)
     figure = new_figure(5.5 * columns + 0.5, 4.0 * rows + 0.6)
     grid = figure.subplots(rows, columns, squeeze=False)
+    off_scale: list[BaselineLevel] = []
     for index, name in enumerate(envs):
         axes = grid[index // columns][index % columns]
         for curve in (c for c in curves if c.env == name):
@@ -155,8 +162,15 @@ def learning_curves(
                 markersize=3,
                 label=f"{curve.agent} ({len(curve.seeds)} seeds, 95% CI)",
             )
-        for level in (b for b in baselines if b.env == name):
+        levels = [b for b in baselines if b.env == name]
+        cutoff = _scale_limit([c for c in curves if c.env == name], levels)
+        for level in levels:
             colour = colours[level.policy]
+            if level.mean > cutoff:
+                off_scale.append(level)
+                label = f"{level.policy}: {level.mean:.4g}, off scale"
+                axes.plot([], [], color=colour, linestyle="--", linewidth=1.2, label=label)
+                continue
             axes.axhline(
                 level.mean, color=colour, linestyle="--", linewidth=1.2, label=level.policy
             )
@@ -180,7 +194,25 @@ def learning_curves(
         grid[index // columns][index % columns].set_visible(False)
     figure.suptitle(f"{root.name}: evaluation objective, mean over seeds")
     paths = save_figure(figure, out)
-    return LearningCurvesPlot(paths, tuple(curves), tuple(baselines), objectives)
+    return LearningCurvesPlot(paths, tuple(curves), tuple(baselines), objectives, tuple(off_scale))
+
+
+def _scale_limit(curves: Sequence[Curve], levels: Sequence[BaselineLevel]) -> float:
+    """Highest baseline drawn: the agents' range (bands and best baseline) above it.
+
+    With no curves every baseline is drawn (infinity).
+    """
+    values = [v for curve in curves for v in (*curve.ci_low, *curve.ci_high)]
+    if not values:
+        return math.inf
+    if levels:
+        values.append(min(level.mean for level in levels))  # the best baseline stays
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return math.inf
+    low, high = min(finite), max(finite)
+    span = max(high - low, 0.05 * abs(high), 1e-9)
+    return high + span
 
 
 def _has_runs(env_dir: Path) -> bool:
