@@ -220,8 +220,8 @@ class DynamicJobShopEnv(FactoryEnv):
         observation[7] = min(sum(times) / len(times) / (4 * scale), 1.0)
         observation[GLOBAL_FEATURES + machine] = 1.0
         offset = GLOBAL_FEATURES + n
-        atc = _relative(atc_log_indices(factory, machine, queue))
-        atcjs = _relative(atc_log_indices(factory, machine, queue, job_shop_slack=True))
+        atc = _relative(atc_log_indices(factory, machine, queue, times=times))
+        atcjs = _relative(atc_log_indices(factory, machine, queue, True, times))
         loads: dict[int, float] = {}
         for slot, job in enumerate(queue[: self.slots]):
             row = observation[offset + slot * SLOT_FEATURES : offset + (slot + 1) * SLOT_FEATURES]

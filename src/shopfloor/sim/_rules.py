@@ -127,16 +127,22 @@ PRIORITIES: dict[DispatchingRule, Priority] = {
 
 
 def atc_log_indices(
-    factory: Factory, machine: int, candidates: Sequence[int], job_shop_slack: bool = False
+    factory: Factory,
+    machine: int,
+    candidates: Sequence[int],
+    job_shop_slack: bool = False,
+    times: Sequence[float] | None = None,
 ) -> list[float]:
     """Log of each candidate's ATC index (w / p) exp(-max(slack, 0) / (k * p_mean)).
 
     ``k`` is :data:`ATC_LOOKAHEAD`, ``p_mean`` the candidates' mean processing time, the
     slack ``d - p - t`` or, with ``job_shop_slack``, ``d - t - W`` (W: work left).
     Logs, because the index of a job with ample slack underflows to 0. A job without a
-    due date has no urgency discount, so with no due dates ATC is WSPT.
+    due date has no urgency discount, so with no due dates ATC is WSPT. ``times``: the
+    candidates' processing times on ``machine``, if the caller has them.
     """
-    times = [factory.operation_time(job, machine) for job in candidates]
+    if times is None:
+        times = [factory.operation_time(job, machine) for job in candidates]
     scale = ATC_LOOKAHEAD * max(sum(times) / len(times), 1e-9)
     now = factory.now
     indices = []
