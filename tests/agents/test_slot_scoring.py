@@ -87,14 +87,11 @@ def test_swapping_slots_swaps_scores_and_pooled_value_ignores_the_order(tmp_path
     assert not torch.allclose(values[1][0], values[1][1]), "the flat critic is order-sensitive"
 
 
-def test_trains_saves_and_loads(tmp_path):
+def test_trains_saves_and_loads(tmp_path, learn_changes_the_scores):
     env = job_choice()
     model = make_agent(prior_weight=10.0, prior_rule="atcjs", pooled_critic=True, hidden=32).model
     assert isinstance(model.policy, SlotScoringPolicy)
-    before = [p.detach().clone() for p in model.policy.mlp_extractor.score.parameters()]
-    model.learn(128)
-    after = list(model.policy.mlp_extractor.score.parameters())
-    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+    learn_changes_the_scores(model)
     model.save(tmp_path / "model")
     loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
     network = loaded.policy.mlp_extractor
