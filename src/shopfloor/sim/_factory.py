@@ -188,15 +188,13 @@ class Factory:
     def reset(self, seed: int | None = None) -> None:
         """Start a new episode from t=0; all randomness is drawn from ``seed``."""
         spec = self.spec
-        streams = np.random.SeedSequence(seed).spawn(6 + self._n_machines)
         self.seed = seed
-        self._rng_jobs = np.random.default_rng(streams[0])
-        self._rng_arrivals = np.random.default_rng(streams[1])
-        self._rng_materials = np.random.default_rng(streams[2])
-        self._rng_demand = np.random.default_rng(streams[3])
-        self._rng_lots = np.random.default_rng(streams[4])
-        self._rng_routing = np.random.default_rng(streams[5])
-        self._rng_breakdowns = [np.random.default_rng(s) for s in streams[6:]]
+        self._draw_streams(seed)
+        # A process that finds its token replaced was superseded by resample_future.
+        self._arrival_token = object()
+        self._breakdown_tokens = [object() for _ in range(self._n_machines)]
+        self._arrived = 0
+        self._arrivals_over = False
 
         self.env = simpy.Environment()
         self._decision: simpy.Event | None = None
@@ -273,10 +271,10 @@ class Factory:
                 event.callbacks.append(self._on_release)
         if spec.arrivals is not None:
             self._releases_pending += 1
-            self.env.process(self._arrival_process())
+            self.env.process(self._arrival_process(self._arrival_token))
         for index, machine in enumerate(spec.machines):
             if machine.breakdown is not None:
-                self.env.process(self._breakdown_process(index))
+                self.env.process(self._breakdown_process(index, self._breakdown_tokens[index]))
         for index in range(len(spec.materials)):
             self._reorder(index)
         for index, product in enumerate(spec.products):
@@ -638,6 +636,41 @@ class Factory:
     def _on_horizon(self, event: simpy.Event) -> None:
         self._finish_episode()
 
+    def _draw_streams(self, seed: int | None) -> None:
+        streams = np.random.SeedSequence(seed).spawn(6 + self._n_machines)
+        self._rng_jobs = np.random.default_rng(streams[0])
+        self._rng_arrivals = np.random.default_rng(streams[1])
+        self._rng_materials = np.random.default_rng(streams[2])
+        self._rng_demand = np.random.default_rng(streams[3])
+        self._rng_lots = np.random.default_rng(streams[4])
+        self._rng_routing = np.random.default_rng(streams[5])
+        self._rng_breakdowns = [np.random.default_rng(s) for s in streams[6:]]
+
+    def resample_future(self, seed: int | None) -> None:
+        """Draw everything not yet known at the current time afresh from ``seed``.
+
+        A sampled future for lookahead without clairvoyance: replay an episode to a
+        choice with its own seed, call this, and what follows is one possible future
+        given what the controller knows. Known and kept: the jobs in the shop with
+        their times, due dates and weights, jobs listed in the spec, repairs and
+        material orders under way. Drawn afresh from now: the next arrival and all
+        later ones, the next failure of every machine that is up, later lead times,
+        demand and lot times. Redrawing the time to the next arrival or failure from
+        now is exact for exponential times; for others it forgets the time elapsed.
+
+        Args:
+            seed: Seed of the new streams; ``None`` draws fresh entropy.
+        """
+        self._check_open()
+        self._draw_streams(seed)
+        if self.spec.arrivals is not None and not self._arrivals_over:
+            self._arrival_token = token = object()
+            self.env.process(self._arrival_process(token))
+        for machine, spec in enumerate(self.spec.machines):
+            if spec.breakdown is not None and self._machine_up[machine]:
+                self._breakdown_tokens[machine] = token = object()
+                self.env.process(self._breakdown_process(machine, token))
+
     def _update_wip(self, change: int) -> None:
         now = self.env.now
         self._wip_area += self._jobs_open * (now - self._wip_last)
@@ -646,19 +679,20 @@ class Factory:
 
     # ------------------------------------------------------- stochastic parts
 
-    def _arrival_process(self) -> Any:
+    def _arrival_process(self, token: object) -> Any:
         arrivals = self.spec.arrivals
         assert arrivals is not None
         rng = self._rng_arrivals
         products = self.spec.products
         mix = np.asarray(arrivals.product_mix, dtype=float)
         mix = mix / mix.sum() if mix.size else mix
-        count = 0
-        while arrivals.max_jobs is None or count < arrivals.max_jobs:
+        while arrivals.max_jobs is None or self._arrived < arrivals.max_jobs:
             yield self.env.timeout(arrivals.interarrival.sample(rng))
+            if token is not self._arrival_token:
+                return  # resample_future started another arrival process
             if arrivals.until is not None and self.env.now >= arrivals.until:
                 break
-            count += 1
+            self._arrived += 1
             if arrivals.random_routing is not None:
                 routing = self._random_routing()
                 product, family = -1, NO_FAMILY
@@ -671,6 +705,7 @@ class Factory:
             self._job_due[job] = self.env.now + tightness * self._job_work_left[job]
             self._job_weight[job] = arrivals.weight.sample(rng)
             self._release(job)
+        self._arrivals_over = True
         self._releases_pending -= 1
         self._check_finished()
         self._check_stall()
@@ -683,13 +718,15 @@ class Factory:
         machines = rng.choice(self._n_machines, size=count, replace=False)
         return tuple(OperationSpec.on(int(m), spec.duration) for m in machines)
 
-    def _breakdown_process(self, machine: int) -> Any:
+    def _breakdown_process(self, machine: int, token: object) -> Any:
         breakdown = self.spec.machines[machine].breakdown
         assert breakdown is not None
-        rng = self._rng_breakdowns[machine]
         env = self.env
         while True:
+            rng = self._rng_breakdowns[machine]  # new streams after resample_future
             yield env.timeout(breakdown.time_to_failure.sample(rng))
+            if token is not self._breakdown_tokens[machine]:
+                return  # resample_future started another process for this machine
             repair = breakdown.repair_time.sample(rng)
             running = self._running[machine]
             ends = self._machine_started[machine] + running._delay if running else 0.0  # type: ignore[attr-defined]
