@@ -146,21 +146,31 @@ def _headroom(args: argparse.Namespace) -> int:
     env_kwargs: dict[str, object] = {"scenario": args.scenario}
     if args.rules:
         env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
-    rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers)
+    rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers, args.samples)
     table = Table(
         title=f"{args.scenario}: rule choice in hindsight (lower is better), base {args.base}"
     )
-    for column in ("seed", args.base, "best rule", "rollout", "rollout vs base", "deviations"):
+    columns = ["seed", args.base, "best rule", "rollout", "rollout vs base", "deviations"]
+    if args.samples:
+        columns += [f"sampled ({args.samples})", "sampled vs base", "sampled deviations"]
+    for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
-        table.add_row(
+        cells = [
             str(row.seed),
             f"{row.base:.4g}",
             f"{row.rules[row.best_rule]:.4g} ({row.best_rule})",
             f"{row.rollout:.4g}",
             _versus(row.rollout, row.base),
             f"{row.deviations}/{row.choices}",
-        )
+        ]
+        if args.samples:
+            cells += [
+                f"{row.sampled:.4g}" if row.sampled is not None else "-",
+                _versus(row.sampled or 0.0, row.base),
+                f"{row.sampled_deviations}/{len(row.sampled_actions)}",
+            ]
+        table.add_row(*cells)
     console.print(table)
     n = len(rows)
     means = {name: sum(row.rules[name] for row in rows) / n for name in rows[0].rules}
@@ -178,6 +188,13 @@ def _headroom(args: argparse.Namespace) -> int:
         f"({_versus(rollout, reference)} vs {best_single})",
         highlight=False,
     )
+    if args.samples:
+        sampled = sum(row.sampled or 0.0 for row in rows) / n
+        console.print(
+            f"one-step rollout over {args.samples} sampled futures (not clairvoyant): "
+            f"{sampled:.4g} ({_versus(sampled, reference)} vs {best_single})",
+            highlight=False,
+        )
     return 0
 
 
@@ -400,6 +417,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="rules to choose from, e.g. atc,atcjs,edd (default: the env's)",
     )
     room.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    room.add_argument(
+        "--samples",
+        type=int,
+        default=0,
+        help="also run the rollout that does not see the future, scoring each rule over "
+        "this many sampled futures (costs samples x the clairvoyant one; default 0: off)",
+    )
     room.set_defaults(handler=_headroom)
 
     bench = commands.add_parser(

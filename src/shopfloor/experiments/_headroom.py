@@ -9,19 +9,28 @@ per seed (a seed fixes the arrivals, times and breakdowns):
   combinatorial optimization"): at every choice, each rule is tried by simulating the
   rest of the episode with the base rule, and the best is kept. Every simulation is
   exact (same seed), so it sees the future; it is never worse than the base rule.
+* **sampled one-step rollout** (optional): the same, but every simulation redraws what
+  is not yet known at the choice (:meth:`~shopfloor.sim.Factory.resample_future`:
+  later arrivals, failures, lead times) and each rule is scored by its mean over a few
+  sampled futures, common to the rules. It does not see the future: it is a policy a
+  planner could run, at the price of ``rules x samples`` simulations per choice.
 
-Neither is a policy an agent could run. They bound what switching between the rules
-buys on a scenario: if even the rollout gains little, no rule-choice agent will.
+The first two are not policies an agent could run. They bound what switching between
+the rules buys on a scenario: if even the rollout gains little, no rule-choice agent
+will. The sampled rollout says how much of that needs no clairvoyance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.sim import DispatchingRule
@@ -39,6 +48,11 @@ class Headroom:
         choices: Agent choices in the rollout episode.
         deviations: Choices where the rollout picked another rule than the base one.
         actions: The rollout's choices (indices into the env's rules), in order.
+        samples: Sampled futures per rule and choice; 0 when the sampled rollout was
+            not run.
+        sampled: The sampled rollout's objective (``None`` when not run).
+        sampled_deviations: Its choices of another rule than the base one.
+        sampled_actions: Its choices, in order.
     """
 
     seed: int
@@ -48,6 +62,10 @@ class Headroom:
     choices: int
     deviations: int
     actions: tuple[int, ...]
+    samples: int = 0
+    sampled: float | None = None
+    sampled_deviations: int = 0
+    sampled_actions: tuple[int, ...] = ()
 
     @property
     def best_rule(self) -> str:
@@ -56,12 +74,22 @@ class Headroom:
 
 
 def _episode(
-    env: DynamicJobShopEnv, seed: int, prefix: Sequence[int], base: int
+    env: DynamicJobShopEnv,
+    seed: int,
+    prefix: Sequence[int],
+    base: int,
+    future: int | None = None,
 ) -> tuple[float, int]:
-    """The objective and the number of choices with ``prefix`` first, ``base`` after."""
+    """The objective and the number of choices with ``prefix`` first, ``base`` after.
+
+    With ``future``, all that is unknown at the last choice of ``prefix`` is redrawn
+    from that seed just before it is taken.
+    """
     env.reset(seed=seed)
     choices, done = 0, False
     while not done:
+        if future is not None and choices == len(prefix) - 1:
+            env.factory.resample_future(future)
         action = prefix[choices] if choices < len(prefix) else base
         choices += 1
         _, _, terminated, truncated, _ = env.step(action)
@@ -69,17 +97,58 @@ def _episode(
     return env.episode_objective(), choices
 
 
-def headroom(seed: int, base: str = "atc", env_kwargs: dict[str, Any] | None = None) -> Headroom:
-    """Both yardsticks on one seed (about 7 x choices full episodes; minutes, not hours).
+def _rollout(
+    env: DynamicJobShopEnv, seed: int, base: int, samples: int
+) -> tuple[float, int, list[int]]:
+    """One-step rollout on ``seed``: clairvoyant (``samples`` 0) or over sampled futures.
+
+    Returns:
+        The objective, the number of choices and the rules chosen.
+    """
+    actions = range(env.action_space.n)  # type: ignore[attr-defined]
+    prefix: list[int] = []
+    while True:  # extend the prefix one best choice at a time
+        if samples:
+            futures = [_future_seed(seed, len(prefix), k) for k in range(samples)]
+            scores = [
+                sum(_episode(env, seed, [*prefix, a], base, f)[0] for f in futures) / samples
+                for a in actions
+            ]
+        else:
+            outcomes = [_episode(env, seed, [*prefix, a], base) for a in actions]
+            scores = [objective for objective, _ in outcomes]
+        best = min(actions, key=lambda a: (scores[a], a != base))
+        prefix.append(best)
+        objective, choices = _episode(env, seed, prefix, base) if samples else outcomes[best]
+        if len(prefix) >= choices:  # every choice of that episode is in the prefix
+            return objective, choices, prefix
+
+
+def _future_seed(seed: int, choice: int, sample: int) -> int:
+    """Seed of sample ``sample`` of the futures at choice ``choice`` of episode ``seed``."""
+    return int(np.random.SeedSequence([seed, choice, sample]).generate_state(1)[0])
+
+
+def headroom(
+    seed: int,
+    base: str = "atc",
+    env_kwargs: dict[str, Any] | None = None,
+    samples: int = 0,
+) -> Headroom:
+    """The yardsticks on one seed (about 8 x choices full episodes; minutes, not hours).
 
     Args:
         seed: Episode seed.
         base: Base rule; must be in the env's rule set.
         env_kwargs: :class:`DynamicJobShopEnv` arguments (``action_mode`` is "rule").
+        samples: Sampled futures per rule and choice for the sampled rollout (it costs
+            ``samples`` times the clairvoyant one); 0 skips it.
 
     Raises:
-        ValueError: ``base`` is not one of the env's rules.
+        ValueError: ``base`` is not one of the env's rules, or ``samples`` < 0.
     """
+    if samples < 0:
+        raise ValueError(f"samples must be >= 0, got {samples}")
     env = DynamicJobShopEnv(**{**(env_kwargs or {}), "action_mode": "rule"})
     names = [rule.value for rule in env.rules]
     base_rule = DispatchingRule.parse(base).value
@@ -87,21 +156,29 @@ def headroom(seed: int, base: str = "atc", env_kwargs: dict[str, Any] | None = N
         raise ValueError(f"base rule {base!r} is not in the env's rules {names}")
     base_action = names.index(base_rule)
     rules = {name: _episode(env, seed, [], action)[0] for action, name in enumerate(names)}
-    prefix: list[int] = []
-    while True:  # the rollout: extend the prefix one best choice at a time
-        outcomes = [
-            _episode(env, seed, [*prefix, action], base_action) for action in range(len(names))
-        ]
-        best = min(range(len(names)), key=lambda a: (outcomes[a][0], a != base_action))
-        prefix.append(best)
-        rollout, choices = outcomes[best]
-        if len(prefix) >= choices:  # every choice of that episode is in the prefix
-            break
-    deviations = sum(action != base_action for action in prefix)
-    return Headroom(seed, rules[base_rule], rules, rollout, choices, deviations, tuple(prefix))
+    rollout, choices, prefix = _rollout(env, seed, base_action, 0)
+    result = Headroom(
+        seed,
+        rules[base_rule],
+        rules,
+        rollout,
+        choices,
+        sum(action != base_action for action in prefix),
+        tuple(prefix),
+    )
+    if not samples:
+        return result
+    sampled, _, sampled_prefix = _rollout(env, seed, base_action, samples)
+    return dataclasses.replace(
+        result,
+        samples=samples,
+        sampled=sampled,
+        sampled_deviations=sum(action != base_action for action in sampled_prefix),
+        sampled_actions=tuple(sampled_prefix),
+    )
 
 
-def _headroom_task(arguments: tuple[int, str, dict[str, Any] | None]) -> Headroom:
+def _headroom_task(arguments: tuple[int, str, dict[str, Any] | None, int]) -> Headroom:
     return headroom(*arguments)
 
 
@@ -110,9 +187,10 @@ def rule_choice_headroom(
     base: str = "atc",
     env_kwargs: dict[str, Any] | None = None,
     workers: int | None = None,
+    samples: int = 0,
 ) -> list[Headroom]:
     """:func:`headroom` on every seed, one process per seed (all cores by default)."""
-    tasks = [(seed, base, env_kwargs) for seed in seeds]
+    tasks = [(seed, base, env_kwargs, samples) for seed in seeds]
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers <= 1:
         return [_headroom_task(task) for task in tasks]
