@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -156,6 +157,7 @@ def _headroom(args: argparse.Namespace) -> int:
     for column in columns:
         table.add_column(column, justify="right")
     for row in rows:
+        sampled = row.sampled if row.sampled is not None else math.nan
         cells = [
             str(row.seed),
             f"{row.base:.4g}",
@@ -166,8 +168,8 @@ def _headroom(args: argparse.Namespace) -> int:
         ]
         if args.samples:
             cells += [
-                f"{row.sampled:.4g}" if row.sampled is not None else "-",
-                _versus(row.sampled or 0.0, row.base),
+                f"{sampled:.4g}",
+                _versus(sampled, row.base),
                 f"{row.sampled_deviations}/{len(row.sampled_actions)}",
             ]
         table.add_row(*cells)
@@ -189,7 +191,7 @@ def _headroom(args: argparse.Namespace) -> int:
         highlight=False,
     )
     if args.samples:
-        sampled = sum(row.sampled or 0.0 for row in rows) / n
+        sampled = sum(row.sampled if row.sampled is not None else math.nan for row in rows) / n
         console.print(
             f"one-step rollout over {args.samples} sampled futures (not clairvoyant): "
             f"{sampled:.4g} ({_versus(sampled, reference)} vs {best_single})",
