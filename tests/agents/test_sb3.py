@@ -20,7 +20,7 @@ from shopfloor.agents import (
 from shopfloor.agents._config import resolve_values
 from shopfloor.envs import JobShopEnv
 from shopfloor.experiments import evaluate
-from shopfloor.policies import RandomPolicy
+from shopfloor.policies import RandomPolicy, RulePolicy
 
 SMALL = {"scenario": "dynamic_job_shop_small"}
 
@@ -166,3 +166,72 @@ def test_a_misspelt_keyword_names_the_agent_file_and_the_key(values):
     key = next(iter(values.get("policy_kwargs", values)))
     with pytest.raises(AgentConfigError, match=rf"agents/maskable_ppo\.yaml: .*'{key}'"):
         SB3Agent("maskable_ppo", lambda: JobShopEnv(instance="ft06"), values, device="cpu")
+
+
+EIGHT_RULES = ["fifo", "spt", "edd", "wspt", "atc", "cr", "slack", "atcjs"]
+
+
+def eight_rule_env() -> gym.Env:
+    return gym.make("shopfloor/DynamicJobShop-v0", **SMALL, rules=EIGHT_RULES)
+
+
+@pytest.mark.parametrize("algorithm", ["ppo", "a2c"])
+def test_a_prior_rule_makes_the_untrained_policy_that_rule(algorithm):
+    values = {
+        **load_hyperparameters(algorithm, "shopfloor/DynamicJobShop-v0"),
+        "prior_rule": "atcjs",
+        "prior_logit": 3.0,
+    }
+    agent = SB3Agent(algorithm, eight_rule_env, values, seed=0, device="cpu")
+    seeds = [100, 101, 102, 103]
+    learned, _ = evaluate(agent, eight_rule_env(), seeds)
+    atcjs, _ = evaluate(RulePolicy("atcjs"), eight_rule_env(), seeds)
+    atc, _ = evaluate(RulePolicy("atc"), eight_rule_env(), seeds)
+    assert learned == atcjs
+    assert atcjs != atc  # the seeds tell the rules apart
+    # sampling keeps exploring: P(atcjs) = e^3 / (e^3 + 7) for a near-zero action layer
+    observation, _ = eight_rule_env().reset(seed=100)
+    obs = agent.model.policy.obs_to_tensor(observation)[0]
+    probabilities = agent.model.policy.get_distribution(obs).distribution.probs[0]
+    assert float(probabilities[7].detach()) == pytest.approx(np.e**3 / (np.e**3 + 7), abs=0.02)
+    without = SB3Agent(algorithm, eight_rule_env, {**values, "prior_logit": 1e-9}, device="cpu")
+    assert evaluate(without, eight_rule_env(), seeds)[0] != atcjs
+
+
+@pytest.mark.parametrize(
+    ("algorithm", "values", "env", "message"),
+    [
+        ("ppo", {"prior_rule": "mwkr"}, eight_rule_env, r"'mwkr' is not one of the env's rules"),
+        ("ppo", {"prior_rule": "atcjs", "prior_logit": -1}, eight_rule_env, "must be > 0"),
+        ("dqn", {"prior_rule": "atcjs"}, eight_rule_env, "for ppo and a2c, not dqn"),
+        (
+            "ppo",
+            {"prior_rule": "atc"},
+            lambda: gym.make("shopfloor/DynamicJobShop-v0", **SMALL, action_mode="job"),
+            "needs an env that chooses rules",
+        ),
+        ("ppo", {"prior_rule": "spt"}, lambda: JobShopEnv(instance="ft06"), "chooses rules"),
+    ],
+)
+def test_a_bad_prior_rule_names_the_agent_file(algorithm, values, env, message):
+    with pytest.raises(AgentConfigError, match=rf"agents/{algorithm}\.yaml: .*{message}"):
+        SB3Agent(algorithm, env, values, device="cpu")
+
+
+def test_the_bundled_rule_choice_experiment_starts_ppo_from_atcjs():
+    from pathlib import Path
+
+    from shopfloor.experiments import load_experiment
+    from shopfloor.experiments._runner import resolved_hyperparameters
+
+    root = Path(__file__).resolve().parents[2]
+    (entry,) = load_experiment(root / "experiments/dynamic_rule_choice.yaml").envs
+    values = resolved_hyperparameters("ppo", entry.id, entry.name)
+    assert values["prior_rule"] == "atcjs"
+
+    def env() -> gym.Env:  # the experiment's actions on the small shop, to keep it quick
+        return gym.make(entry.id, **{**entry.kwargs, **SMALL})
+
+    agent = SB3Agent("ppo", env, values, seed=0, device="cpu")
+    seeds = [100, 101, 102]
+    assert evaluate(agent, env(), seeds)[0] == evaluate(RulePolicy("atcjs"), env(), seeds)[0]

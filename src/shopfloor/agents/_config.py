@@ -27,7 +27,7 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "gelu": nn.GELU,
 }
 # Keys the runner reads itself (not passed to the algorithm's constructor).
-RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy"})
+RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy", "prior_rule", "prior_logit"})
 
 
 class AgentConfigError(ValueError):

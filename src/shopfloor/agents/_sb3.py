@@ -9,6 +9,7 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+import torch
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
@@ -134,6 +135,33 @@ class SB3Agent:
                     f"agents/{algorithm}.yaml: {error} (hyperparameters: "
                     f"{sorted(self.hyperparameters)})"
                 ) from None
+            if "prior_rule" in self.hyperparameters:
+                self._start_from_rule(env_factory())
+
+    def _start_from_rule(self, env: gym.Env) -> None:
+        """Raise the logit of ``prior_rule`` by ``prior_logit`` in the fresh policy.
+
+        SB3 initialises the action layer's weights small (gain 0.01) and its bias at 0, so
+        the untrained greedy policy then always picks that rule, and sampling picks it
+        with probability ``e^b / (e^b + n - 1)``: training starts from the rule and
+        explores around it.
+        """
+        where = f"agents/{self.algorithm}.yaml"
+        name = str(self.hyperparameters["prior_rule"]).lower()
+        logit = float(self.hyperparameters.get("prior_logit", 3.0))
+        if self.algorithm not in ("ppo", "a2c"):
+            raise AgentConfigError(f"{where}: prior_rule is for ppo and a2c, not {self.algorithm}")
+        rules = [str(getattr(rule, "value", rule)) for rule in getattr(env.unwrapped, "rules", ())]
+        if getattr(env.unwrapped, "action_mode", "rule") != "rule" or not rules:
+            raise AgentConfigError(f"{where}: prior_rule {name!r} needs an env that chooses rules")
+        if name not in rules:
+            raise AgentConfigError(
+                f"{where}: prior_rule {name!r} is not one of the env's rules {rules}"
+            )
+        if not logit > 0:
+            raise AgentConfigError(f"{where}: prior_logit must be > 0, got {logit}")
+        with torch.no_grad():
+            self.model.policy.action_net.bias[rules.index(name)] += logit
 
     @property
     def num_timesteps(self) -> int:
