@@ -149,3 +149,16 @@ def test_a_finished_episode_cannot_be_resampled():
     factory = drive(Factory(dynamic_job_shop(), seed=1))
     with pytest.raises(DecisionError, match="the episode is over"):
         factory.resample_future(2)
+
+
+def test_resampling_twice_at_one_choice_gives_the_last_seeds_future():
+    spec = dynamic_job_shop()
+    last_only = resampled(spec, seed=3, at=40, future=7)
+    factory = to_choice(Factory(spec, seed=3), 40)
+    factory.resample_future(5)
+    factory.resample_future(7)
+    assert drive(factory).log == last_only.log
+    twice = to_choice(Factory(spec, seed=3), 40)
+    twice.resample_future(7)
+    twice.resample_future(7)
+    assert drive(twice).log == last_only.log

@@ -687,6 +687,8 @@ class Factory:
         mix = np.asarray(arrivals.product_mix, dtype=float)
         mix = mix / mix.sum() if mix.size else mix
         while arrivals.max_jobs is None or self._arrived < arrivals.max_jobs:
+            if token is not self._arrival_token:
+                return  # superseded before its first draw (two resamples at one time)
             yield self.env.timeout(arrivals.interarrival.sample(rng))
             if token is not self._arrival_token:
                 return  # resample_future started another arrival process
@@ -723,6 +725,8 @@ class Factory:
         assert breakdown is not None
         env = self.env
         while True:
+            if token is not self._breakdown_tokens[machine]:
+                return  # superseded before its first draw (two resamples at one time)
             rng = self._rng_breakdowns[machine]  # new streams after resample_future
             yield env.timeout(breakdown.time_to_failure.sample(rng))
             if token is not self._breakdown_tokens[machine]:
