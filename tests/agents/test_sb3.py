@@ -204,6 +204,7 @@ def test_a_prior_rule_makes_the_untrained_policy_that_rule(algorithm):
         ("ppo", {"prior_rule": "mwkr"}, eight_rule_env, r"'mwkr' is not one of the env's rules"),
         ("ppo", {"prior_rule": "atcjs", "prior_logit": -1}, eight_rule_env, "must be > 0"),
         ("dqn", {"prior_rule": "atcjs"}, eight_rule_env, "for ppo and a2c, not dqn"),
+        ("a2c", {"prior_logit": 2.0}, eight_rule_env, "prior_logit is set but prior_rule is not"),
         (
             "ppo",
             {"prior_rule": "atc"},
@@ -235,3 +236,9 @@ def test_the_bundled_rule_choice_experiment_starts_ppo_from_atcjs():
     agent = SB3Agent("ppo", env, values, seed=0, device="cpu")
     seeds = [100, 101, 102]
     assert evaluate(agent, env(), seeds)[0] == evaluate(RulePolicy("atcjs"), env(), seeds)[0]
+
+
+def test_a_prior_in_the_file_of_an_agent_without_one_names_the_file(tmp_path):
+    (tmp_path / "qlearning.yaml").write_text("default:\n  prior_rule: atc\n")
+    with pytest.raises(AgentConfigError, match=r"qlearning\.yaml: \['prior_rule'\] are for ppo"):
+        load_hyperparameters("qlearning", directory=tmp_path)

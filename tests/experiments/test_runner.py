@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from shopfloor.experiments._folders import read_csv
-from shopfloor.experiments._runner import run_experiment
+from shopfloor.experiments._runner import run_experiment, train
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._train import RunConfig, execute_run
 
@@ -190,3 +190,21 @@ def test_malformed_experiment_files_name_file_and_field(tmp_path, text, message)
 def test_bundled_experiments_load():
     for path in sorted((ROOT / "experiments").glob("*.yaml")):
         assert load_experiment(path).name == path.stem
+
+
+@pytest.mark.parametrize("agent", ["ppo", "a2c", "dqn", "qlearning"])
+def test_shopfloor_train_on_the_bundled_dynamic_shop_uses_its_plain_settings(tmp_path, agent):
+    # `shopfloor train` names the env after its scenario, so an agent entry keyed by
+    # `dynamic_job_shop` would reach every plain run on it (default rule set, no ATCJS)
+    outcome = train(
+        "shopfloor/DynamicJobShop-v0",
+        agent,
+        seed=0,
+        budget=256,
+        eval_every=256,
+        eval_seeds=[1],
+        env_kwargs={"scenario": "dynamic_job_shop"},
+        root=tmp_path,
+    )
+    assert outcome.status == "trained"
+    assert outcome.timesteps >= 256

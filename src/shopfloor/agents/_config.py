@@ -88,6 +88,9 @@ def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
     else:
         allowed = set(inspect.signature(algorithm_class(algorithm)).parameters)
         allowed -= {"env", "policy", "seed", "device", "verbose", "tensorboard_log"}
+    priors = {"prior_rule", "prior_logit"} & set(values)
+    if priors and algorithm not in ("ppo", "a2c"):
+        raise AgentConfigError(f"{path}: {sorted(priors)} are for ppo and a2c, not {algorithm}")
     unknown = set(values) - allowed - RUNNER_KEYS
     if unknown:
         raise AgentConfigError(

@@ -135,8 +135,12 @@ class SB3Agent:
                     f"agents/{algorithm}.yaml: {error} (hyperparameters: "
                     f"{sorted(self.hyperparameters)})"
                 ) from None
-            if "prior_rule" in self.hyperparameters:
-                self._start_from_rule(env_factory())
+            if {"prior_rule", "prior_logit"} & set(self.hyperparameters):
+                env = env_factory()
+                try:
+                    self._start_from_rule(env)
+                finally:
+                    env.close()
 
     def _start_from_rule(self, env: gym.Env) -> None:
         """Raise the logit of ``prior_rule`` by ``prior_logit`` in the fresh policy.
@@ -147,7 +151,9 @@ class SB3Agent:
         explores around it.
         """
         where = f"agents/{self.algorithm}.yaml"
-        name = str(self.hyperparameters["prior_rule"]).lower()
+        if "prior_rule" not in self.hyperparameters:
+            raise AgentConfigError(f"{where}: prior_logit is set but prior_rule is not")
+        name = str(self.hyperparameters["prior_rule"]).strip().lower()
         logit = float(self.hyperparameters.get("prior_logit", 3.0))
         if self.algorithm not in ("ppo", "a2c"):
             raise AgentConfigError(f"{where}: prior_rule is for ppo and a2c, not {self.algorithm}")
