@@ -26,8 +26,11 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "leaky_relu": nn.LeakyReLU,
     "gelu": nn.GELU,
 }
+# Rule-choice start (see SB3Agent): the keys, and the algorithms that accept them.
+PRIOR_KEYS = frozenset({"prior_rule", "prior_logit"})
+PRIOR_ALGORITHMS = ("ppo", "a2c")
 # Keys the runner reads itself (not passed to the algorithm's constructor).
-RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy", "prior_rule", "prior_logit"})
+RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy"}) | PRIOR_KEYS
 
 
 class AgentConfigError(ValueError):
@@ -88,8 +91,8 @@ def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
     else:
         allowed = set(inspect.signature(algorithm_class(algorithm)).parameters)
         allowed -= {"env", "policy", "seed", "device", "verbose", "tensorboard_log"}
-    priors = {"prior_rule", "prior_logit"} & set(values)
-    if priors and algorithm not in ("ppo", "a2c"):
+    priors = PRIOR_KEYS & set(values)
+    if priors and algorithm not in PRIOR_ALGORITHMS:
         raise AgentConfigError(f"{path}: {sorted(priors)} are for ppo and a2c, not {algorithm}")
     unknown = set(values) - allowed - RUNNER_KEYS
     if unknown:

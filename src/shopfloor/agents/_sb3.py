@@ -14,7 +14,13 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from shopfloor.agents._config import AgentConfigError, algorithm_class, resolve_values
+from shopfloor.agents._config import (
+    PRIOR_ALGORITHMS,
+    PRIOR_KEYS,
+    AgentConfigError,
+    algorithm_class,
+    resolve_values,
+)
 from shopfloor.agents._device import configure_threads, select_device
 
 EnvFactory = Callable[[], gym.Env]
@@ -135,7 +141,7 @@ class SB3Agent:
                     f"agents/{algorithm}.yaml: {error} (hyperparameters: "
                     f"{sorted(self.hyperparameters)})"
                 ) from None
-            if {"prior_rule", "prior_logit"} & set(self.hyperparameters):
+            if PRIOR_KEYS & set(self.hyperparameters):
                 env = env_factory()
                 try:
                     self._start_from_rule(env)
@@ -145,17 +151,17 @@ class SB3Agent:
     def _start_from_rule(self, env: gym.Env) -> None:
         """Raise the logit of ``prior_rule`` by ``prior_logit`` in the fresh policy.
 
-        SB3 initialises the action layer's weights small (gain 0.01) and its bias at 0, so
-        the untrained greedy policy then always picks that rule, and sampling picks it
-        with probability ``e^b / (e^b + n - 1)``: training starts from the rule and
-        explores around it.
+        SB3 initialises the action layer's weights small (orthogonal, gain 0.01; its
+        default) and its bias at 0, so the untrained greedy policy then always picks that
+        rule, and sampling picks it with probability about ``e^b / (e^b + n - 1)``:
+        training starts from the rule and explores around it.
         """
         where = f"agents/{self.algorithm}.yaml"
         if "prior_rule" not in self.hyperparameters:
             raise AgentConfigError(f"{where}: prior_logit is set but prior_rule is not")
         name = str(self.hyperparameters["prior_rule"]).strip().lower()
         logit = float(self.hyperparameters.get("prior_logit", 3.0))
-        if self.algorithm not in ("ppo", "a2c"):
+        if self.algorithm not in PRIOR_ALGORITHMS:
             raise AgentConfigError(f"{where}: prior_rule is for ppo and a2c, not {self.algorithm}")
         rules = [str(getattr(rule, "value", rule)) for rule in getattr(env.unwrapped, "rules", ())]
         if getattr(env.unwrapped, "action_mode", "rule") != "rule" or not rules:
