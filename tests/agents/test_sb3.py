@@ -242,3 +242,14 @@ def test_a_prior_in_the_file_of_an_agent_without_one_names_the_file(tmp_path):
     (tmp_path / "qlearning.yaml").write_text("default:\n  prior_rule: atc\n")
     with pytest.raises(AgentConfigError, match=r"qlearning\.yaml: \['prior_rule'\] are for ppo"):
         load_hyperparameters("qlearning", directory=tmp_path)
+
+
+def test_training_without_tensorboard_writes_no_log_folder(tmp_path, monkeypatch):
+    # SB3 puts its default logger's folder here (else a new SB3-<time> in the temp dir).
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path / "sb3"))
+    values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")
+    agent = SB3Agent("ppo", small_env, {**values, "n_steps": 64}, seed=0, device="cpu")
+    agent.learn(64).learn(64)
+    agent.save(tmp_path / "model")
+    SB3Agent.load(tmp_path / "model", "ppo", small_env, values, device="cpu").learn(64)
+    assert not (tmp_path / "sb3").exists()

@@ -11,6 +11,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
@@ -147,6 +148,9 @@ class SB3Agent:
                     self._start_from_rule(env)
                 finally:
                     env.close()
+        if tensorboard_log is None:
+            # Else SB3 makes an empty SB3-<time> folder in the temp dir on every learn().
+            self.model.set_logger(Logger(folder=None, output_formats=[]))
 
     def _start_from_rule(self, env: gym.Env) -> None:
         """Raise the logit of ``prior_rule`` by ``prior_logit`` in the fresh policy.
