@@ -154,3 +154,24 @@ def test_an_ensemble_averages_networks_trained_alone(trained, tmp_path):
     np.testing.assert_array_equal(loaded.predict(series), ensemble.predict(series))
     with pytest.raises(ValueError, match="ensemble must be at least 1"):
         ForecasterConfig(ensemble=0)
+
+
+def test_the_same_weights_on_any_thread_count():
+    # Large enough that MKL splits the products across threads when it may.
+    config = ForecasterConfig(
+        lookback=16, horizon=8, hidden_sizes=(64, 64), epochs=10, seed=0, device="cpu"
+    )
+    rng = np.random.default_rng(0)
+    series = [rng.poisson(20 + 10 * np.sin(np.arange(400) / 8)) for _ in range(3)]
+    threads = torch.get_num_threads()
+    weights = []
+    try:
+        for count in (1, 4):
+            torch.set_num_threads(count)
+            model = NeuralForecaster(config)
+            model.fit(series)
+            assert torch.get_num_threads() == count  # restored after training
+            weights.append(torch.cat([p.detach().flatten() for p in model.network.parameters()]))
+    finally:
+        torch.set_num_threads(threads)
+    assert torch.equal(weights[0], weights[1])

@@ -8,17 +8,19 @@ multiplied back and clipped at 0. Training is Adam on MSE (or MAE) of the scaled
 targets, validated on the last ``validation_fraction`` of each series' windows (a
 split by time), with early stopping on the validation loss and the best weights
 restored. Everything is seeded: weights from ``seed``, batch order from a numpy
-``Generator(seed)``. With ``ensemble`` > 1 the forecast is the mean of that many such
-networks, trained one after another with seeds ``seed, seed + 1, ...`` (N-BEATS
-ensembles its members the same way, by averaging).
+``Generator(seed)``; on the CPU training runs on one torch thread, since the rounding of
+a matrix product can depend on the thread count. With ``ensemble`` > 1 the forecast is
+the mean of that many such networks, trained one after another with seeds ``seed,
+seed + 1, ...`` (N-BEATS ensembles its members the same way, by averaging).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,20 @@ class ForecasterConfig:
             problems.append(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         if problems:
             raise ValueError("invalid ForecasterConfig: " + "; ".join(problems))
+
+
+@contextlib.contextmanager
+def _one_thread_on_cpu(device: torch.device) -> Iterator[None]:
+    """Run torch on one thread on the CPU (the same weights on any core count), then restore."""
+    if device.type != "cpu":
+        yield
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _device(name: str) -> torch.device:
@@ -201,10 +217,11 @@ class NeuralForecaster:
             raise ForecastError("fit needs at least one series")
         train_x, train_y, val_x, val_y = self._split(series_list)
         data = (*self._tensors(train_x, train_y), *self._tensors(val_x, val_y))
-        histories = [
-            self._fit_member(member, self.config.seed + index, *data)
-            for index, member in enumerate(self._members())
-        ]
+        with _one_thread_on_cpu(self.device):
+            histories = [
+                self._fit_member(member, self.config.seed + index, *data)
+                for index, member in enumerate(self._members())
+            ]
         self.network.eval()
         first = histories[0]
         return {
