@@ -46,3 +46,50 @@ def test_env_speed_ratio_is_factory_rate_over_env_rate(monkeypatch: pytest.Monke
     assert result.cost_ratio == pytest.approx(
         result.factory_decisions_per_second / result.env_steps_per_second
     )
+
+
+SMALL = {"scenario": "dynamic_job_shop_small"}
+
+
+def test_training_speed_times_the_env_alone_then_each_vectorisation() -> None:
+    from shopfloor.agents import load_hyperparameters
+    from shopfloor.experiments import measure_training
+
+    results = measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, steps=300)
+    assert [r.setup for r in results] == ["env alone", "dummy", "subproc"]
+    assert results[0].steps == 300 and results[0].n_envs == 1
+    n_envs = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")["n_envs"]
+    rollout = n_envs * load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")["n_steps"]
+    for trained in results[1:]:
+        assert trained.n_envs == n_envs
+        assert trained.steps == math.ceil(300 / rollout) * rollout  # whole rollouts
+    for result in results:
+        assert result.steps_per_second == pytest.approx(result.steps / result.seconds)
+
+
+def test_env_alone_runs_episode_after_episode() -> None:
+    from shopfloor.experiments._train_speed import env_alone
+
+    # ft06 ends after 36 choices; stepping an ended episode raises.
+    result = env_alone("shopfloor/JobShop-v0", {"instance": "ft06"}, steps=100)
+    assert result.steps == 100
+
+
+def test_training_speed_refuses_what_it_cannot_time() -> None:
+    from shopfloor.experiments import measure_training
+
+    with pytest.raises(ValueError, match="qlearning steps one env"):
+        measure_training("shopfloor/DynamicJobShop-v0", "qlearning", SMALL)
+    with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
+        measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, steps=0)
+
+
+def test_bench_train_cli_prints_rates_and_ratios(capsys: pytest.CaptureFixture[str]) -> None:
+    from shopfloor.cli import main
+
+    args = ["bench-train", "--scenario", "dynamic_job_shop_small", "--steps", "200"]
+    assert main([*args, "--vec-env", "dummy"]) == 0
+    out = capsys.readouterr().out
+    assert "env alone" in out and "1.00x" in out and "dummy" in out and "subproc" not in out
+    assert main([*args, "--agent", "sac"]) == 2
+    assert "unknown algorithm 'sac'" in capsys.readouterr().out

@@ -104,6 +104,30 @@ def _bench_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_train(args: argparse.Namespace) -> int:
+    from shopfloor.experiments import measure_training
+
+    vec_envs = args.vec_env or ["dummy", "subproc"]
+    results = measure_training(
+        args.env, args.agent, _env_kwargs(args), args.steps, vec_envs, args.env_name
+    )
+    reference = results[0].steps_per_second
+    table = Table(title=f"{args.agent} training on {args.env}, {args.steps:,} steps, CPU")
+    for column in ("setup", "envs", "steps", "seconds", "env steps/s", "vs env alone"):
+        table.add_column(column, justify="right")
+    for result in results:
+        table.add_row(
+            result.setup,
+            str(result.n_envs),
+            f"{result.steps:,}",
+            f"{result.seconds:.1f}",
+            f"{result.steps_per_second:,.0f}",
+            f"{result.steps_per_second / reference:.2f}x",
+        )
+    console.print(table)
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from shopfloor.experiments import results_dir, run_bench
 
@@ -405,6 +429,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--env", action="store_true", help="also time the JobShop env on the instance targets"
     )
     speed.set_defaults(handler=_bench_speed)
+
+    training = commands.add_parser(
+        "bench-train",
+        help="env steps per second of training, envs in one process vs one each",
+    )
+    training.add_argument("--env", default="shopfloor/DynamicJobShop-v0", help="env id")
+    training.add_argument("--scenario", help="scenario name or YAML (env argument)")
+    training.add_argument("--instance", help="instance name or file (env argument)")
+    training.add_argument(
+        "--env-kwarg", action="append", metavar="KEY=VALUE", help="other env argument (YAML)"
+    )
+    training.add_argument("--agent", default="ppo", help="ppo, a2c, dqn or maskable_ppo")
+    training.add_argument("--env-name", help="experiment env name (its agents/*.yaml entry)")
+    training.add_argument("--steps", type=int, default=20000, help="env steps (default 20000)")
+    training.add_argument(
+        "--vec-env",
+        action="append",
+        choices=("dummy", "subproc"),
+        help="vectorisation to time (repeatable; default both)",
+    )
+    training.set_defaults(handler=_bench_train)
 
     room = commands.add_parser(
         "headroom",

@@ -18,6 +18,7 @@ from shopfloor.experiments._runner import ExperimentResult, run_experiment, summ
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._speed import SpeedResult, measure, measure_all, plain_simpy_job_shop
 from shopfloor.experiments._train import RunConfig, RunOutcome, evaluate, execute_run
+from shopfloor.experiments._train_speed import TrainingSpeed, measure_training
 
 __all__ = [
     "BenchResult",
@@ -32,6 +33,7 @@ __all__ = [
     "RunOutcome",
     "SpeedResult",
     "Summary",
+    "TrainingSpeed",
     "bootstrap_ci",
     "evaluate",
     "evaluate_episode",
@@ -41,6 +43,7 @@ __all__ = [
     "load_experiment",
     "measure",
     "measure_all",
+    "measure_training",
     "plain_simpy_job_shop",
     "resolve_bench_target",
     "results_dir",
