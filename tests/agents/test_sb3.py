@@ -253,3 +253,17 @@ def test_training_without_tensorboard_writes_no_log_folder(tmp_path, monkeypatch
     agent.save(tmp_path / "model")
     SB3Agent.load(tmp_path / "model", "ppo", small_env, values, device="cpu").learn(64)
     assert not (tmp_path / "sb3").exists()
+
+
+def test_training_with_tensorboard_writes_sb3_events_also_after_loading(tmp_path):
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_steps": 64}
+    board = tmp_path / "tb"
+    agent = SB3Agent("ppo", small_env, values, seed=0, device="cpu", tensorboard_log=board)
+    agent.learn(64)
+    assert list(board.glob("run_*/events.out.tfevents.*"))
+    agent.save(tmp_path / "model")
+    for events in board.glob("run_*/events.out.tfevents.*"):
+        events.unlink()
+    SB3Agent.load(tmp_path / "model", "ppo", small_env, values, device="cpu",
+                  tensorboard_log=board).learn(64)  # fmt: skip
+    assert list(board.glob("run_*/events.out.tfevents.*"))

@@ -106,13 +106,13 @@ def _bench_speed(args: argparse.Namespace) -> int:
 
 def _bench_train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import measure_training
+    from shopfloor.experiments._train_speed import VEC_ENVS
 
-    vec_envs = args.vec_env or ["dummy", "subproc"]
     results = measure_training(
-        args.env, args.agent, _env_kwargs(args), args.steps, vec_envs, args.env_name
+        args.env, args.agent, _env_kwargs(args), args.steps, args.vec_env or VEC_ENVS
     )
     reference = results[0].steps_per_second
-    table = Table(title=f"{args.agent} training on {args.env}, {args.steps:,} steps, CPU")
+    table = Table(title=f"{args.agent} training on {args.env}, CPU")
     for column in ("setup", "envs", "steps", "seconds", "env steps/s", "vs env alone"):
         table.add_column(column, justify="right")
     for result in results:
@@ -239,6 +239,16 @@ def _seeds(text: str) -> list[int]:
             f"seeds {text!r}: give a range or a list, e.g. 1000-1009 or 1,2,5"
         ) from None
     return seeds
+
+
+def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
+    """The env options of ``train`` and ``bench-train`` (read by :func:`_env_kwargs`)."""
+    parser.add_argument("--env", default="shopfloor/DynamicJobShop-v0", help="env id")
+    parser.add_argument("--scenario", help="scenario name or YAML (env argument)")
+    parser.add_argument("--instance", help="instance name or file (env argument)")
+    parser.add_argument(
+        "--env-kwarg", action="append", help="more env arguments, key=value (repeatable)"
+    )
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
@@ -434,14 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
         "bench-train",
         help="env steps per second of training, envs in one process vs one each",
     )
-    training.add_argument("--env", default="shopfloor/DynamicJobShop-v0", help="env id")
-    training.add_argument("--scenario", help="scenario name or YAML (env argument)")
-    training.add_argument("--instance", help="instance name or file (env argument)")
-    training.add_argument(
-        "--env-kwarg", action="append", metavar="KEY=VALUE", help="other env argument (YAML)"
-    )
+    _add_env_arguments(training)
     training.add_argument("--agent", default="ppo", help="ppo, a2c, dqn or maskable_ppo")
-    training.add_argument("--env-name", help="experiment env name (its agents/*.yaml entry)")
     training.add_argument("--steps", type=int, default=20000, help="env steps (default 20000)")
     training.add_argument(
         "--vec-env",
@@ -523,12 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(handler=_bench)
     train = commands.add_parser("train", help="train one agent on one env (a run folder)")
-    train.add_argument("--env", default="shopfloor/DynamicJobShop-v0", help="env id")
-    train.add_argument("--scenario", help="scenario name or YAML (env argument)")
-    train.add_argument("--instance", help="instance name or file (env argument)")
-    train.add_argument(
-        "--env-kwarg", action="append", help="more env arguments, key=value (repeatable)"
-    )
+    _add_env_arguments(train)
     train.add_argument("--agent", required=True, help="qlearning, ppo, a2c, dqn, maskable_ppo")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--budget", type=int, default=20000, help="env steps (default 20000)")

@@ -16,6 +16,7 @@ from shopfloor.experiments._spec import ExperimentSpec
 from shopfloor.experiments._train import (
     RunConfig,
     RunOutcome,
+    default_env_name,
     evaluate,
     execute_run,
     make_env_factory,
@@ -133,9 +134,7 @@ def train(
     or is skipped like any run of an experiment.
     """
     kwargs = dict(env_kwargs or {})
-    name = env_name or str(
-        kwargs.get("scenario") or kwargs.get("instance") or env_id.split("/")[-1]
-    )
+    name = env_name or default_env_name(env_id, kwargs)
     config = RunConfig(
         experiment=experiment,
         env_id=env_id,

@@ -73,6 +73,11 @@ class RunConfig:
         return make_env_factory(self.env_id, self.env_kwargs)
 
 
+def default_env_name(env_id: str, kwargs: Mapping[str, Any]) -> str:
+    """An env's name when none is given: its scenario, else its instance, else the id's end."""
+    return str(kwargs.get("scenario") or kwargs.get("instance") or env_id.split("/")[-1])
+
+
 def make_env_factory(
     env_id: str,
     kwargs: dict[str, Any],
@@ -93,7 +98,10 @@ def make_env_factory(
     def build() -> gym.Env:
         import shopfloor.envs  # noqa: F401  (registers the ids in fresh processes)
 
-        env = gym.make(env_id, **options)
+        try:
+            env = gym.make(env_id, **options)
+        except (gym.error.Error, TypeError) as error:  # unknown id, unknown argument
+            raise ValueError(f"env {env_id} with arguments {options}: {error}") from None
         if settings is None:
             return env
         return _with_forecast(env, env_id, options, settings)

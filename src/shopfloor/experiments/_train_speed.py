@@ -1,11 +1,12 @@
 """Training throughput: env steps per second of an SB3 agent, by vectorisation.
 
-The agent, built from its ``agents/<algo>.yaml`` entry, trains ``steps`` env steps with
-its ``n_envs`` envs in this process (``DummyVecEnv``) and then in one process each
-(``SubprocVecEnv``). The reference, measured in the same run, is the env alone: one
-copy stepped with random valid actions, no learning. Its ratio to a training rate says
-what learning and vectorisation cost on top of the simulation, a figure that stays
-comparable across machines of different speed.
+The agent, built from ``agents/<algo>.yaml`` as ``shopfloor train`` builds it, trains
+``steps`` env steps with its ``n_envs`` envs in this process (``DummyVecEnv``) and then
+in one process each (``SubprocVecEnv``; skipped when the config has one env). The
+reference, measured in the same run, is the env alone: one copy stepped with random
+valid actions, no learning. A training rate's ratio to it says what learning and
+vectorisation cost on top of the simulation on this machine; it is steadier than the
+raw rates on a noisy machine, but it depends on the core count.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from shopfloor.experiments._train import make_env_factory
+from shopfloor.experiments._runner import resolved_hyperparameters
+from shopfloor.experiments._train import default_env_name, make_env_factory
 
 VEC_ENVS = ("dummy", "subproc")
 """The vectorisations timed by default."""
@@ -43,22 +45,33 @@ class TrainingSpeed:
         return self.steps / self.seconds
 
 
-def env_alone(env_id: str, env_kwargs: dict[str, Any], steps: int, seed: int = 0) -> TrainingSpeed:
-    """One env stepped ``steps`` times with random valid actions, episode after episode.
+def env_alone(
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    steps: int,
+    seed: int = 0,
+    min_seconds: float = 2.0,
+) -> TrainingSpeed:
+    """One env stepped with random valid actions, episode after episode.
 
-    The shopfloor envs' action spaces sample only the actions valid at the moment.
+    It runs at least ``steps`` steps and at least ``min_seconds`` (a cheap env would
+    otherwise be timed over a fraction of a second). The shopfloor envs' action spaces
+    sample only the actions valid at the moment.
     """
     env = make_env_factory(env_id, env_kwargs)()
-    env.action_space.seed(seed)
-    env.reset(seed=seed)
-    start = time.perf_counter()
-    for _ in range(steps):
-        _, _, terminated, truncated, _ = env.step(env.action_space.sample())
-        if terminated or truncated:
-            env.reset()
-    seconds = time.perf_counter() - start
-    env.close()
-    return TrainingSpeed("env alone", 1, steps, seconds)
+    try:
+        env.action_space.seed(seed)
+        env.reset(seed=seed)
+        taken, start = 0, time.perf_counter()
+        while taken < steps or time.perf_counter() - start < min_seconds:
+            _, _, terminated, truncated, _ = env.step(env.action_space.sample())
+            taken += 1
+            if terminated or truncated:
+                env.reset()
+        seconds = time.perf_counter() - start
+    finally:
+        env.close()
+    return TrainingSpeed("env alone", 1, taken, seconds)
 
 
 def measure_training(
@@ -77,29 +90,51 @@ def measure_training(
         algorithm: An SB3 algorithm: ``ppo``, ``a2c``, ``dqn`` or ``maskable_ppo``.
         env_kwargs: Env arguments (``scenario``, ``instance``, ...).
         steps: Env steps per measurement.
-        vec_envs: ``dummy`` and/or ``subproc``.
-        env_name: An experiment's env name, for its entry in ``agents/<algo>.yaml``.
+        vec_envs: ``dummy`` and/or ``subproc`` (skipped when the agent has one env).
+        env_name: The ``agents/<algo>.yaml`` entry after the env id's (default: as
+            ``shopfloor train`` names the env: scenario, instance or id).
         seed: Seed of the envs and the model.
 
     Raises:
-        ValueError: ``algorithm`` is ``qlearning`` (one env, nothing to vectorise) or
-            ``steps`` < 1.
+        ValueError: ``algorithm`` is ``qlearning`` (one env, nothing to vectorise),
+            ``steps`` < 1, or the env cannot be made.
     """
-    from shopfloor.agents import SB3Agent, load_hyperparameters
+    from shopfloor.agents import SB3Agent
 
     if algorithm == "qlearning":
         raise ValueError("qlearning steps one env in this process: there is no vec_env to time")
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     kwargs = dict(env_kwargs or {})
-    hyperparameters = load_hyperparameters(algorithm, env_id, *([env_name] if env_name else []))
+    name = env_name or default_env_name(env_id, kwargs)
+    hyperparameters = resolved_hyperparameters(algorithm, env_id, name)
+    parallel = int(hyperparameters.get("n_envs", 1)) > 1
     factory = make_env_factory(env_id, kwargs)
     results = [env_alone(env_id, kwargs, steps, seed)]
     for kind in vec_envs:
+        if kind == "subproc" and not parallel:
+            continue
         agent = SB3Agent(algorithm, factory, {**hyperparameters, "vec_env": kind}, seed, "cpu")
-        start = time.perf_counter()
-        agent.learn(steps)
-        seconds = time.perf_counter() - start
-        agent.env.close()
+        try:
+            start = time.perf_counter()
+            agent.learn(steps)
+            seconds = time.perf_counter() - start
+        except (EOFError, ConnectionError) as error:
+            raise RuntimeError(
+                f"an env process died ({type(error).__name__}); time vec_env dummy "
+                "alone to see the env's error"
+            ) from error
+        finally:
+            _close(agent.env)
         results.append(TrainingSpeed(kind, agent.env.num_envs, agent.num_timesteps, seconds))
     return results
+
+
+def _close(vec_env: Any) -> None:
+    """Close the envs; if one's process has died, stop the others."""
+    try:
+        vec_env.close()
+    except (EOFError, OSError):
+        for process in getattr(vec_env, "processes", ()):
+            process.terminate()
+            process.join(timeout=10)
