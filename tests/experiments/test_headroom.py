@@ -119,3 +119,30 @@ def test_cli_prints_the_sampled_rollout(capsys, sampled):
     assert line in out
     assert main(["headroom", "dynamic_job_shop_small", "--seeds", "3", "--samples", "-1"]) == 2
     assert "samples must be >= 0, got -1" in capsys.readouterr().out
+
+
+def test_job_mode_tries_every_waiting_job_and_keeps_the_rules_yardsticks():
+    rules = ["atc", "atcjs", "edd"]
+    by_rule = headroom(1000, "atcjs", {**SMALL, "rules": rules})
+    by_job = headroom(1000, "atcjs", {**SMALL, "rules": rules, "action_mode": "job"})
+    # A rule played through job choices is the same episode as the rule itself.
+    assert by_job.rules == by_rule.rules and by_job.base == by_rule.base
+    assert by_job.rollout <= by_job.base  # clairvoyant: never worse than its base rule
+    assert 0 < by_job.deviations <= by_job.choices == len(by_job.actions)
+    # The recorded actions are queue slots that replay to the rollout's objective.
+    env = DynamicJobShopEnv(**SMALL, rules=rules, action_mode="job")
+    env.reset(seed=1000)
+    for action in by_job.actions:
+        assert env.action_masks()[action]
+        env.step(action)
+    assert env.episode_objective() == by_job.rollout
+
+
+def test_cli_job_mode(capsys):
+    from shopfloor.cli import main
+
+    args = ["headroom", "dynamic_job_shop_small", "--seeds", "1000", "--workers", "1"]
+    assert main([*args, "--rules", "atc,atcjs", "--base", "atcjs", "--action-mode", "job"]) == 0
+    out = capsys.readouterr().out
+    expected = headroom(1000, "atcjs", {**SMALL, "rules": ["atc", "atcjs"], "action_mode": "job"})
+    assert "job choice in hindsight" in out and f"{expected.rollout:.4g}" in out

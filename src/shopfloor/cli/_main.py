@@ -171,9 +171,12 @@ def _headroom(args: argparse.Namespace) -> int:
     env_kwargs: dict[str, object] = {"scenario": args.scenario}
     if args.rules:
         env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
+    if args.action_mode == "job":
+        env_kwargs["action_mode"] = "job"
     rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers, args.samples)
     table = Table(
-        title=f"{args.scenario}: rule choice in hindsight (lower is better), base {args.base}"
+        title=f"{args.scenario}: {args.action_mode} choice in hindsight (lower is better), "
+        f"base {args.base}"
     )
     columns = ["seed", args.base, "best rule", "rollout", "rollout vs base", "deviations"]
     if args.samples:
@@ -466,6 +469,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--rules",
         default=None,
         help="rules to choose from, e.g. atc,atcjs,edd (default: the env's)",
+    )
+    room.add_argument(
+        "--action-mode",
+        choices=("rule", "job"),
+        default="rule",
+        help="what the rollouts try at a choice: every rule (default) or every waiting job",
     )
     room.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     room.add_argument(

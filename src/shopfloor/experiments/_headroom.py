@@ -18,6 +18,10 @@ per seed (a seed fixes the arrivals, times and breakdowns):
 The first two are not policies an agent could run. They bound what switching between
 the rules buys on a scenario: if even the rollout gains little, no rule-choice agent
 will. The sampled rollout says how much of that needs no clairvoyance.
+
+With ``action_mode="job"`` in the env arguments the rollouts try every waiting job (each
+valid queue slot) at a choice instead of every rule, still finishing with the base rule:
+the same yardsticks for a job-choice agent.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.policies import RulePolicy
 from shopfloor.sim import DispatchingRule
 
 
@@ -43,15 +48,17 @@ class Headroom:
     Attributes:
         seed: Episode seed.
         base: The base rule all episode.
-        rules: Each rule of the action set all episode, by name.
-        rollout: The one-step rollout over the rules, the base rule after each choice.
+        rules: Each rule of the env's rule set all episode, by name.
+        rollout: The one-step rollout over the rules (job mode: over the waiting jobs),
+            the base rule after each choice.
         choices: Agent choices in the rollout episode.
-        deviations: Choices where the rollout picked another rule than the base one.
-        actions: The rollout's choices (indices into the env's rules), in order.
+        deviations: Choices where the rollout took another action than the base rule.
+        actions: The rollout's choices (indices into the env's rules; job mode: queue
+            slots), in order.
         samples: Sampled futures per rule and choice; 0 when the sampled rollout was
             not run.
         sampled: The sampled rollout's objective (``None`` when not run).
-        sampled_deviations: Its choices of another rule than the base one.
+        sampled_deviations: Its choices of another action than the base rule's.
         sampled_actions: Its choices, in order.
     """
 
@@ -77,7 +84,7 @@ def _episode(
     env: DynamicJobShopEnv,
     seed: int,
     prefix: Sequence[int],
-    base: int,
+    base: RulePolicy,
     future: int | None = None,
 ) -> tuple[float, int]:
     """The objective and the number of choices with ``prefix`` first, ``base`` after.
@@ -90,38 +97,57 @@ def _episode(
     while not done:
         if future is not None and choices == len(prefix) - 1:
             env.factory.resample_future(future)
-        action = prefix[choices] if choices < len(prefix) else base
+        action = prefix[choices] if choices < len(prefix) else int(base.predict(None)[0])
         choices += 1
         _, _, terminated, truncated, _ = env.step(action)
         done = terminated or truncated
     return env.episode_objective(), choices
 
 
+def _candidates(
+    env: DynamicJobShopEnv, seed: int, prefix: Sequence[int], base: RulePolicy
+) -> tuple[list[int], int]:
+    """The actions to try at choice ``len(prefix)`` and the base rule's action there.
+
+    Rule mode: every rule. Job mode: the valid queue slots, read after replaying
+    ``prefix``.
+    """
+    if env.action_mode == "rule":
+        return list(range(len(env.rules))), env.rules.index(base.rule)
+    env.reset(seed=seed)
+    for action in prefix:
+        env.step(action)
+    return [int(a) for a in np.flatnonzero(env.action_masks())], int(base.predict(None)[0])
+
+
 def _rollout(
-    env: DynamicJobShopEnv, seed: int, base: int, samples: int
-) -> tuple[float, int, list[int]]:
+    env: DynamicJobShopEnv, seed: int, base: RulePolicy, samples: int
+) -> tuple[float, int, list[int], int]:
     """One-step rollout on ``seed``: clairvoyant (``samples`` 0) or over sampled futures.
 
     Returns:
-        The objective, the number of choices and the rules chosen.
+        The objective, the number of choices, the actions chosen and how many of them
+        differ from the base rule's.
     """
-    actions = range(env.action_space.n)  # type: ignore[attr-defined]
     prefix: list[int] = []
+    deviations = 0
     while True:  # extend the prefix one best choice at a time
+        actions, base_action = _candidates(env, seed, prefix, base)
         if samples:
             futures = [_future_seed(seed, len(prefix), k) for k in range(samples)]
-            scores = [
-                sum(_episode(env, seed, [*prefix, a], base, f)[0] for f in futures) / samples
+            scores = {
+                a: sum(_episode(env, seed, [*prefix, a], base, f)[0] for f in futures) / samples
                 for a in actions
-            ]
+            }
         else:
-            outcomes = [_episode(env, seed, [*prefix, a], base) for a in actions]
-            scores = [objective for objective, _ in outcomes]
-        best = min(actions, key=lambda a: (scores[a], a != base))
+            outcomes = {a: _episode(env, seed, [*prefix, a], base) for a in actions}
+            scores = {a: objective for a, (objective, _) in outcomes.items()}
+        best = min(actions, key=lambda a: (scores[a], a != base_action))
         prefix.append(best)
+        deviations += best != base_action
         objective, choices = _episode(env, seed, prefix, base) if samples else outcomes[best]
         if len(prefix) >= choices:  # every choice of that episode is in the prefix
-            return objective, choices, prefix
+            return objective, choices, prefix, deviations
 
 
 def _future_seed(seed: int, choice: int, sample: int) -> int:
@@ -140,8 +166,9 @@ def headroom(
     Args:
         seed: Episode seed.
         base: Base rule; must be in the env's rule set.
-        env_kwargs: :class:`DynamicJobShopEnv` arguments (``action_mode`` is "rule").
-        samples: Sampled futures per rule and choice for the sampled rollout (it costs
+        env_kwargs: :class:`DynamicJobShopEnv` arguments; ``action_mode`` "rule" (the
+            default) tries the rules at each choice, "job" the waiting jobs.
+        samples: Sampled futures per action and choice for the sampled rollout (it costs
             ``samples`` times the clairvoyant one); 0 skips it.
 
     Raises:
@@ -149,31 +176,25 @@ def headroom(
     """
     if samples < 0:
         raise ValueError(f"samples must be >= 0, got {samples}")
-    env = DynamicJobShopEnv(**{**(env_kwargs or {}), "action_mode": "rule"})
+    env = DynamicJobShopEnv(**{"action_mode": "rule", **(env_kwargs or {})})
     names = [rule.value for rule in env.rules]
     base_rule = DispatchingRule.parse(base).value
     if base_rule not in names:
         raise ValueError(f"base rule {base!r} is not in the env's rules {names}")
-    base_action = names.index(base_rule)
-    rules = {name: _episode(env, seed, [], action)[0] for action, name in enumerate(names)}
-    rollout, choices, prefix = _rollout(env, seed, base_action, 0)
-    result = Headroom(
-        seed,
-        rules[base_rule],
-        rules,
-        rollout,
-        choices,
-        sum(action != base_action for action in prefix),
-        tuple(prefix),
-    )
+    policies = {name: RulePolicy(name).bind(env) for name in names}
+    rules = {name: _episode(env, seed, [], policy)[0] for name, policy in policies.items()}
+    rollout, choices, prefix, deviations = _rollout(env, seed, policies[base_rule], 0)
+    result = Headroom(seed, rules[base_rule], rules, rollout, choices, deviations, tuple(prefix))
     if not samples:
         return result
-    sampled, _, sampled_prefix = _rollout(env, seed, base_action, samples)
+    sampled, _, sampled_prefix, sampled_deviations = _rollout(
+        env, seed, policies[base_rule], samples
+    )
     return dataclasses.replace(
         result,
         samples=samples,
         sampled=sampled,
-        sampled_deviations=sum(action != base_action for action in sampled_prefix),
+        sampled_deviations=sampled_deviations,
         sampled_actions=tuple(sampled_prefix),
     )
 
