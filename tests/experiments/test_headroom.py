@@ -144,5 +144,6 @@ def test_cli_job_mode(capsys):
     args = ["headroom", "dynamic_job_shop_small", "--seeds", "1000", "--workers", "1"]
     assert main([*args, "--rules", "atc,atcjs", "--base", "atcjs", "--action-mode", "job"]) == 0
     out = capsys.readouterr().out
-    expected = headroom(1000, "atcjs", {**SMALL, "rules": ["atc", "atcjs"], "action_mode": "job"})
+    job = {"rules": ["atc", "atcjs"], "action_mode": "job", "slots": 16}  # the CLI's slots
+    expected = headroom(1000, "atcjs", {**SMALL, **job})
     assert "job choice in hindsight" in out and f"{expected.rollout:.4g}" in out

@@ -172,7 +172,7 @@ def _headroom(args: argparse.Namespace) -> int:
     if args.rules:
         env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
     if args.action_mode == "job":
-        env_kwargs["action_mode"] = "job"
+        env_kwargs.update(action_mode="job", slots=args.slots)
     rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers, args.samples)
     table = Table(
         title=f"{args.scenario}: {args.action_mode} choice in hindsight (lower is better), "
@@ -475,6 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("rule", "job"),
         default="rule",
         help="what the rollouts try at a choice: every rule (default) or every waiting job",
+    )
+    room.add_argument(
+        "--slots",
+        type=int,
+        default=16,
+        help="job mode: the first N jobs of a queue can be chosen, by the rules too (default "
+        "16, as in experiments/dynamic_job_choice.yaml)",
     )
     room.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     room.add_argument(

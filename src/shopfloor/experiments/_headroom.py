@@ -21,7 +21,8 @@ will. The sampled rollout says how much of that needs no clairvoyance.
 
 With ``action_mode="job"`` in the env arguments the rollouts try every waiting job (each
 valid queue slot) at a choice instead of every rule, still finishing with the base rule:
-the same yardsticks for a job-choice agent.
+the same yardsticks for a job-choice agent. There the rules too choose among the first
+``slots`` jobs of a queue only; with enough slots they play as in rule mode.
 """
 
 from __future__ import annotations
