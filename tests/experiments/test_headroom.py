@@ -6,6 +6,7 @@ import pytest
 
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.experiments import headroom, rule_choice_headroom
+from shopfloor.policies import RulePolicy
 
 SMALL = {"scenario": "dynamic_job_shop_small"}
 
@@ -121,29 +122,58 @@ def test_cli_prints_the_sampled_rollout(capsys, sampled):
     assert "samples must be >= 0, got -1" in capsys.readouterr().out
 
 
+def _replay_deviations(kwargs, seed, actions):
+    """Replay ``actions`` in job mode; the objective and the choices unlike ATCJS's."""
+    env = DynamicJobShopEnv(**kwargs)
+    env.reset(seed=seed)
+    atcjs = RulePolicy("atcjs", seed=seed).bind(env)
+    deviations = 0
+    for action in actions:
+        assert env.action_masks()[action]
+        deviations += action != int(atcjs.predict(None)[0])
+        env.step(action)
+    return env.episode_objective(), deviations
+
+
 def test_job_mode_tries_every_waiting_job_and_keeps_the_rules_yardsticks():
     rules = ["atc", "atcjs", "edd"]
     by_rule = headroom(1000, "atcjs", {**SMALL, "rules": rules})
-    by_job = headroom(1000, "atcjs", {**SMALL, "rules": rules, "action_mode": "job"})
-    # A rule played through job choices is the same episode as the rule itself.
+    job = {**SMALL, "rules": rules, "action_mode": "job", "slots": 16}
+    by_job = headroom(1000, "atcjs", job, samples=2)
+    # With queues that fit the slots, a rule played through job choices is the same
+    # episode as the rule itself.
     assert by_job.rules == by_rule.rules and by_job.base == by_rule.base
     assert by_job.rollout <= by_job.base  # clairvoyant: never worse than its base rule
     assert 0 < by_job.deviations <= by_job.choices == len(by_job.actions)
-    # The recorded actions are queue slots that replay to the rollout's objective.
-    env = DynamicJobShopEnv(**SMALL, rules=rules, action_mode="job")
-    env.reset(seed=1000)
-    for action in by_job.actions:
-        assert env.action_masks()[action]
-        env.step(action)
-    assert env.episode_objective() == by_job.rollout
+    # The recorded slots are valid, replay to the objectives, and the deviations are
+    # the choices unlike the base rule's in the state reached.
+    assert _replay_deviations(job, 1000, by_job.actions) == (by_job.rollout, by_job.deviations)
+    assert _replay_deviations(job, 1000, by_job.sampled_actions) == (
+        by_job.sampled,
+        by_job.sampled_deviations,
+    )
+
+
+def test_job_mode_random_base_is_one_stream_per_episode():
+    # A random base rule must replay the same way in every simulated episode, else
+    # the clairvoyant rollout can end worse than the base it improves on.
+    job = {**SMALL, "rules": ["atc", "random"], "action_mode": "job"}
+    result = headroom(4, "random", job)
+    assert result.rollout <= result.base
+    assert headroom(4, "random", job) == result
 
 
 def test_cli_job_mode(capsys):
     from shopfloor.cli import main
 
-    args = ["headroom", "dynamic_job_shop_small", "--seeds", "1000", "--workers", "1"]
-    assert main([*args, "--rules", "atc,atcjs", "--base", "atcjs", "--action-mode", "job"]) == 0
+    args = ["headroom", "dynamic_job_shop_small", "--seeds", "1001", "--workers", "1"]
+    args += ["--rules", "atc,atcjs", "--base", "atcjs", "--action-mode", "job"]
+    assert main(args) == 0
     out = capsys.readouterr().out
-    job = {"rules": ["atc", "atcjs"], "action_mode": "job", "slots": 16}  # the CLI's slots
-    expected = headroom(1000, "atcjs", {**SMALL, **job})
+    job = {"rules": ["atc", "atcjs"], "action_mode": "job"}
+    # Seed 1001 has queues longer than 8: the default 16 slots give another rollout.
+    expected = headroom(1001, "atcjs", {**SMALL, **job, "slots": 16})
+    assert expected.rollout != headroom(1001, "atcjs", {**SMALL, **job, "slots": 8}).rollout
     assert "job choice in hindsight" in out and f"{expected.rollout:.4g}" in out
+    assert main([*args[:-2], "--slots", "8"]) == 2
+    assert "--slots is for --action-mode job" in capsys.readouterr().out

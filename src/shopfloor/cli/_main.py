@@ -172,7 +172,9 @@ def _headroom(args: argparse.Namespace) -> int:
     if args.rules:
         env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
     if args.action_mode == "job":
-        env_kwargs.update(action_mode="job", slots=args.slots)
+        env_kwargs.update(action_mode="job", slots=args.slots or 16)
+    elif args.slots is not None:
+        raise ValueError("--slots is for --action-mode job (rules see the whole queue)")
     rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers, args.samples)
     table = Table(
         title=f"{args.scenario}: {args.action_mode} choice in hindsight (lower is better), "
@@ -479,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     room.add_argument(
         "--slots",
         type=int,
-        default=16,
+        default=None,
         help="job mode: the first N jobs of a queue can be chosen, by the rules too (default "
         "16, as in experiments/dynamic_job_choice.yaml)",
     )

@@ -56,7 +56,7 @@ class Headroom:
         deviations: Choices where the rollout took another action than the base rule.
         actions: The rollout's choices (indices into the env's rules; job mode: queue
             slots), in order.
-        samples: Sampled futures per rule and choice; 0 when the sampled rollout was
+        samples: Sampled futures per action and choice; 0 when the sampled rollout was
             not run.
         sampled: The sampled rollout's objective (``None`` when not run).
         sampled_deviations: Its choices of another action than the base rule's.
@@ -85,7 +85,7 @@ def _episode(
     env: DynamicJobShopEnv,
     seed: int,
     prefix: Sequence[int],
-    base: RulePolicy,
+    base: DispatchingRule,
     future: int | None = None,
 ) -> tuple[float, int]:
     """The objective and the number of choices with ``prefix`` first, ``base`` after.
@@ -93,20 +93,26 @@ def _episode(
     With ``future``, all that is unknown at the last choice of ``prefix`` is redrawn
     from that seed just before it is taken.
     """
-    env.reset(seed=seed)
+    policy = _reset(env, seed, base)
     choices, done = 0, False
     while not done:
         if future is not None and choices == len(prefix) - 1:
             env.factory.resample_future(future)
-        action = prefix[choices] if choices < len(prefix) else int(base.predict(None)[0])
+        action = prefix[choices] if choices < len(prefix) else int(policy.predict(None)[0])
         choices += 1
         _, _, terminated, truncated, _ = env.step(action)
         done = terminated or truncated
     return env.episode_objective(), choices
 
 
+def _reset(env: DynamicJobShopEnv, seed: int, rule: DispatchingRule) -> RulePolicy:
+    """Reset ``env`` to ``seed``; the rule as a policy whose random stream is that seed's."""
+    env.reset(seed=seed)
+    return RulePolicy(rule, seed=seed).bind(env)
+
+
 def _candidates(
-    env: DynamicJobShopEnv, seed: int, prefix: Sequence[int], base: RulePolicy
+    env: DynamicJobShopEnv, seed: int, prefix: Sequence[int], base: DispatchingRule
 ) -> tuple[list[int], int]:
     """The actions to try at choice ``len(prefix)`` and the base rule's action there.
 
@@ -114,15 +120,15 @@ def _candidates(
     ``prefix``.
     """
     if env.action_mode == "rule":
-        return list(range(len(env.rules))), env.rules.index(base.rule)
-    env.reset(seed=seed)
+        return list(range(len(env.rules))), env.rules.index(base)
+    policy = _reset(env, seed, base)
     for action in prefix:
         env.step(action)
-    return [int(a) for a in np.flatnonzero(env.action_masks())], int(base.predict(None)[0])
+    return [int(a) for a in np.flatnonzero(env.action_masks())], int(policy.predict(None)[0])
 
 
 def _rollout(
-    env: DynamicJobShopEnv, seed: int, base: RulePolicy, samples: int
+    env: DynamicJobShopEnv, seed: int, base: DispatchingRule, samples: int
 ) -> tuple[float, int, list[int], int]:
     """One-step rollout on ``seed``: clairvoyant (``samples`` 0) or over sampled futures.
 
@@ -162,7 +168,7 @@ def headroom(
     env_kwargs: dict[str, Any] | None = None,
     samples: int = 0,
 ) -> Headroom:
-    """The yardsticks on one seed (about 8 x choices full episodes; minutes, not hours).
+    """The yardsticks on one seed (about actions x choices full episodes; minutes).
 
     Args:
         seed: Episode seed.
@@ -179,18 +185,17 @@ def headroom(
         raise ValueError(f"samples must be >= 0, got {samples}")
     env = DynamicJobShopEnv(**{"action_mode": "rule", **(env_kwargs or {})})
     names = [rule.value for rule in env.rules]
-    base_rule = DispatchingRule.parse(base).value
-    if base_rule not in names:
+    base_rule = DispatchingRule.parse(base)
+    if base_rule not in env.rules:
         raise ValueError(f"base rule {base!r} is not in the env's rules {names}")
-    policies = {name: RulePolicy(name).bind(env) for name in names}
-    rules = {name: _episode(env, seed, [], policy)[0] for name, policy in policies.items()}
-    rollout, choices, prefix, deviations = _rollout(env, seed, policies[base_rule], 0)
-    result = Headroom(seed, rules[base_rule], rules, rollout, choices, deviations, tuple(prefix))
+    rules = {rule.value: _episode(env, seed, [], rule)[0] for rule in env.rules}
+    rollout, choices, prefix, deviations = _rollout(env, seed, base_rule, 0)
+    result = Headroom(
+        seed, rules[base_rule.value], rules, rollout, choices, deviations, tuple(prefix)
+    )
     if not samples:
         return result
-    sampled, _, sampled_prefix, sampled_deviations = _rollout(
-        env, seed, policies[base_rule], samples
-    )
+    sampled, _, sampled_prefix, sampled_deviations = _rollout(env, seed, base_rule, samples)
     return dataclasses.replace(
         result,
         samples=samples,
