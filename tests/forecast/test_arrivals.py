@@ -12,8 +12,9 @@ from shopfloor.forecast import (
     ForecasterConfig,
     train_arrival_forecaster,
 )
+from shopfloor.forecast._arrivals import expected_arrivals_in, sample_arrival_counts
 from shopfloor.scenario import load_scenario
-from shopfloor.sim import Constant, RandomRoutingSpec
+from shopfloor.sim import Constant, RandomRoutingSpec, RateProfile
 
 ENV_ID = "shopfloor/DynamicJobShop-v0"
 H = 3
@@ -154,6 +155,49 @@ def test_oracle_and_naive_hand_checked_for_constant_interarrival():
     while factory.now < 40.0:
         naive.step(0)
     assert naive.forecasts()[:, 0].sum() == 10
+
+
+def test_oracle_follows_the_rate_profile_hand_checked():
+    # Constant interarrival 2, bucket 20: 10 arrivals per bucket at rate factor 1.
+    # Segments of 30 with factors 0.5, 1.5: buckets [0,20) 0.5 -> 5, [20,40) 10 x 0.5
+    # + 10 x 1.5 -> 10, [40,60) 1.5 -> 15, then the cycle of 60 repeats.
+    profile = RateProfile(segment=30.0, factors=(0.5, 1.5))
+    spec = with_arrivals(
+        base_spec(),
+        interarrival=Constant(2.0),
+        product_mix=(1.0, 0.0, 0.0, 0.0),
+        rate_profile=profile,
+    )
+    env = make("oracle", spec=spec)
+    env.reset(seed=0)
+    np.testing.assert_allclose(env.forecasts()[0], [5.0, 10.0, 15.0])
+    np.testing.assert_allclose(env.forecasts()[1:], 0.0)
+    factory = env.unwrapped.factory
+    while factory.now < 40.0:
+        env.step(0)
+    current = int(factory.now // 20.0)
+    expected = np.array([5.0, 10.0, 15.0])[np.arange(current, current + H) % 3]
+    np.testing.assert_allclose(env.forecasts()[0], expected)
+    observation = env.observation(np.zeros(env.unwrapped.observation_space.shape))
+    # Scaled by the long-run mean, 10 per bucket, and ARRIVAL_FEATURE_DIVISOR.
+    np.testing.assert_allclose(observation[-4 * H : -3 * H], expected / 40.0, rtol=1e-6)
+    np.testing.assert_array_equal(observation[-3 * H :], 0.0)  # products that never arrive
+    # Arrivals released in buckets [0,20), [20,40): 5 (at 4, 8, .., 20 is the 5th,
+    # in the next bucket) and the rest, as the arrival clock says.
+    counts = env.history()[0]
+    clock = [profile.integral(0, b) / 2.0 for b in (20.0, 40.0)]
+    assert counts[0] == np.ceil(clock[0]) - 1 and counts[:2].sum() == np.ceil(clock[1]) - 1
+
+
+def test_sampled_histories_follow_the_rate_profile():
+    arrivals = replace(
+        base_spec().arrivals, rate_profile=RateProfile(segment=54.0, factors=(0.25, 1.75))
+    )
+    counts = sample_arrival_counts(arrivals, 400, 54.0, np.random.default_rng(0)).sum(axis=0)
+    quiet, rush = counts[0::2].mean(), counts[1::2].mean()
+    # 54 / 5.4 = 10 arrivals per bucket at factor 1.
+    assert 2.0 < quiet < 3.0 and 16.5 < rush < 18.5
+    np.testing.assert_allclose(expected_arrivals_in(arrivals, 54.0, 1, 2).sum(axis=0), [17.5, 2.5])
 
 
 def test_moving_average_is_mean_of_last_four():

@@ -194,6 +194,25 @@ def test_inconsistent_factory(tmp_path: Path) -> None:
     _raises(_write(tmp_path, text), r"jobs: the factory has no work")
 
 
+def test_rate_profile_loads_and_bad_ones_name_the_field(tmp_path: Path) -> None:
+    text = VALID + "  rate_profile: {segment: 50, factors: [0.5, 1.5]}\n"
+    profile = load_scenario(_write(tmp_path, text)).factory.arrivals.rate_profile
+    assert profile is not None and profile.segment == 50.0 and profile.factors == (0.5, 1.5)
+    bad = text.replace("[0.5, 1.5]", "[0.5, -1]")
+    _raises(
+        _write(tmp_path, bad),
+        r"shop\.yaml:12: arrivals\.rate_profile\.factors\[1\] = -1: .*greater than or equal to 0",
+    )
+    _raises(
+        _write(tmp_path, text.replace("[0.5, 1.5]", "[0, 0]")),
+        r"arrivals\.rate_profile: factors need a value > 0",
+    )
+    _raises(
+        _write(tmp_path, text.replace("segment: 50", "segment: 0")),
+        r"arrivals\.rate_profile\.segment = 0: .*greater than 0",
+    )
+
+
 def test_instance_excludes_factory_fields(tmp_path: Path) -> None:
     _raises(
         _write(tmp_path, "name: x\ninstance: ft06\nmachines: [a]\n"),

@@ -14,6 +14,7 @@ independent of the episodes).
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from dataclasses import replace
@@ -71,8 +72,30 @@ def default_bucket(arrivals: ArrivalSpec) -> float:
 
 
 def expected_arrivals(arrivals: ArrivalSpec, bucket: float) -> np.ndarray:
-    """Expected arrivals per bucket of each series: ``bucket / mean * mix``."""
-    return bucket / float(arrivals.interarrival.mean) * _mix(arrivals)
+    """Long-run expected arrivals per bucket of each series: ``bucket / mean * mix``.
+
+    With a rate profile, ``bucket`` is scaled by the profile's mean factor.
+    """
+    rate = 1.0 if arrivals.rate_profile is None else arrivals.rate_profile.mean_factor
+    return rate * bucket / float(arrivals.interarrival.mean) * _mix(arrivals)
+
+
+def expected_arrivals_in(
+    arrivals: ArrivalSpec, bucket: float, first: int, buckets: int
+) -> np.ndarray:
+    """Expected arrivals of each series in buckets ``first, ..., first+buckets-1``.
+
+    Constant without a rate profile; with one, each bucket's expectation follows the
+    profile's integral over it. Shape ``(series, buckets)``.
+    """
+    per_clock_time = _mix(arrivals)[:, None] / float(arrivals.interarrival.mean)
+    profile = arrivals.rate_profile
+    if profile is None:
+        clock = np.full(buckets, bucket)
+    else:
+        edges = (first + np.arange(buckets + 1)) * bucket
+        clock = np.array([profile.integral(a, b) for a, b in itertools.pairwise(edges)])
+    return per_clock_time * clock[None, :]
 
 
 def sample_arrival_counts(
@@ -80,15 +103,17 @@ def sample_arrival_counts(
 ) -> np.ndarray:
     """Arrivals per bucket sampled from the arrival process alone, ``(series, buckets)``.
 
-    Interarrival times and products are drawn from ``rng``; ``max_jobs`` and ``until``
-    are ignored (a stationary stream).
+    Interarrival times (run through the rate profile, if any) and products are drawn
+    from ``rng``; ``max_jobs`` and ``until`` are ignored, so the stream runs on.
     """
     mix = _mix(arrivals)
     counts = np.zeros((len(mix), buckets), dtype=np.float64)
     end = buckets * bucket
+    profile = arrivals.rate_profile
     now = 0.0
     while True:
-        now += float(arrivals.interarrival.sample(rng))
+        delay = float(arrivals.interarrival.sample(rng))
+        now = now + delay if profile is None else profile.advance(now, delay)
         if now >= end:
             return counts
         series = int(rng.choice(len(mix), p=mix)) if arrivals.product_mix else 0
@@ -104,8 +129,10 @@ class ArrivalForecastObservation(
     env's own features, then for series ``s`` the forecasts of buckets ``k, ..., k+H-1``
     where ``k`` is the current (not yet finished) bucket. A series is a product when
     the scenario uses ``product_mix``, else the total. Entry ``base + s * H + h`` is
-    ``forecast[s, h] / (4 * expected[s])`` clipped to ``[-1, 1]``, with ``expected`` the
-    expected arrivals per bucket (so the oracle's features are all 0.25).
+    ``forecast[s, h] / (4 * expected[s])`` clipped to ``[-1, 1]`` (0 for a product that
+    never arrives), with ``expected`` the
+    long-run expected arrivals per bucket (so the oracle's features are all 0.25
+    without a rate profile).
 
     Counts come from the ``release`` events of arriving jobs (not the scenario's
     initial jobs) in ``factory.log``, over completed buckets ``[j b, (j+1) b)`` with
@@ -117,7 +144,9 @@ class ArrivalForecastObservation(
       left-padded with their mean (zeros when none is complete).
     * ``"naive"``: the last completed bucket repeated (zeros before).
     * ``"moving_average"``: mean of the last 4 completed buckets (zeros before).
-    * ``"oracle"``: ``bucket / mean interarrival * mix probability``.
+    * ``"oracle"``: the true expected arrivals of each bucket: ``bucket / mean
+      interarrival * mix probability``, times the rate profile's mean factor over the
+      bucket when the scenario has one.
 
     Args:
         env: A ``shopfloor/DynamicJobShop-v0`` env (possibly wrapped) with arrivals.
@@ -237,8 +266,8 @@ class ArrivalForecastObservation(
         """Unscaled forecasts of arrivals per bucket, shape ``(n_series, horizon)``."""
         horizon = self.horizon
         if self.kind == "oracle":
-            expected = expected_arrivals(self._spec_arrivals(), self.bucket)
-            return np.repeat(expected[:, None], horizon, axis=1)
+            current = int(self.env.unwrapped.factory.now // self.bucket)  # type: ignore[attr-defined]
+            return expected_arrivals_in(self._spec_arrivals(), self.bucket, current, horizon)
         history = self.history()
         result = np.zeros((self.n_series, horizon), dtype=np.float64)
         if self.kind == "neural":
@@ -262,7 +291,8 @@ class ArrivalForecastObservation(
 
     def _features(self, forecasts: np.ndarray) -> np.ndarray:
         expected = expected_arrivals(self._spec_arrivals(), self.bucket)
-        scaled = forecasts / (expected[:, None] * ARRIVAL_FEATURE_DIVISOR)
+        divisor = np.broadcast_to(expected[:, None] * ARRIVAL_FEATURE_DIVISOR, forecasts.shape)
+        scaled = np.divide(forecasts, divisor, out=np.zeros_like(forecasts), where=divisor > 0)
         return np.clip(scaled, -1.0, 1.0).astype(np.float32).reshape(-1)
 
 

@@ -40,6 +40,7 @@ from shopfloor.sim import (
     ProductionSpec,
     ProductSpec,
     RandomRoutingSpec,
+    RateProfile,
     Routing,
     SetupSpec,
     Shock,
@@ -349,6 +350,14 @@ class _Builder:
             optional["due_date_tightness"] = to_distribution(arrivals.due_date_tightness)
         if arrivals.weight is not None:
             optional["weight"] = to_distribution(arrivals.weight)
+        if arrivals.rate_profile is not None:
+            profile = arrivals.rate_profile
+            optional["rate_profile"] = self._make(
+                (*location, "rate_profile"),
+                RateProfile,
+                segment=profile.segment,
+                factors=tuple(profile.factors),
+            )
         return self._make(
             location,
             ArrivalSpec,

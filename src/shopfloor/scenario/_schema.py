@@ -436,6 +436,19 @@ class RandomRoutingModel(_Model):
         return self
 
 
+class RateProfileModel(_Model):
+    """Arrival-rate multipliers repeating over time (see :class:`shopfloor.sim.RateProfile`)."""
+
+    segment: PositiveFloat
+    factors: list[NonNegativeFloat] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _some_arrivals(self) -> RateProfileModel:
+        if not any(factor > 0 for factor in self.factors):
+            raise ValueError("factors need a value > 0, or no job ever arrives")
+        return self
+
+
 class ArrivalsModel(_Model):
     """Jobs arriving over time: a product mix or random routings."""
 
@@ -446,6 +459,7 @@ class ArrivalsModel(_Model):
     weight: DistributionModel | None = None
     max_jobs: PositiveInt | None = None
     until: PositiveFloat | None = None
+    rate_profile: RateProfileModel | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> ArrivalsModel:

@@ -36,7 +36,7 @@ import numpy as np
 import simpy
 
 from shopfloor.sim._demand import sample_demand
-from shopfloor.sim._spec import FactorySpec, OperationSpec, Routing
+from shopfloor.sim._spec import ArrivalSpec, FactorySpec, OperationSpec, Routing
 from shopfloor.sim.events import (
     BACKORDER,
     BREAKDOWN,
@@ -689,7 +689,7 @@ class Factory:
         while arrivals.max_jobs is None or self._arrived < arrivals.max_jobs:
             if token is not self._arrival_token:
                 return  # superseded before its first draw (two resamples at one time)
-            yield self.env.timeout(arrivals.interarrival.sample(rng))
+            yield self.env.timeout(self._next_arrival_delay(arrivals, rng))
             if token is not self._arrival_token:
                 return  # resample_future started another arrival process
             if arrivals.until is not None and self.env.now >= arrivals.until:
@@ -711,6 +711,13 @@ class Factory:
         self._releases_pending -= 1
         self._check_finished()
         self._check_stall()
+
+    def _next_arrival_delay(self, arrivals: ArrivalSpec, rng: np.random.Generator) -> float:
+        delay = float(arrivals.interarrival.sample(rng))
+        if arrivals.rate_profile is None:
+            return delay
+        now = self.env.now
+        return arrivals.rate_profile.advance(now, delay) - now
 
     def _random_routing(self) -> Routing:
         spec = self.spec.arrivals.random_routing  # type: ignore[union-attr]

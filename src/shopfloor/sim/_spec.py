@@ -234,6 +234,69 @@ class RandomRoutingSpec:
 
 
 @dataclass(frozen=True)
+class RateProfile:
+    """Arrival-rate multipliers that repeat over time: shifts, rush and quiet periods.
+
+    Time is cut into segments of length ``segment``; segment ``i`` multiplies the
+    arrival rate by ``factors[i % len(factors)]``. Arrivals follow the interarrival
+    distribution on a clock that runs ``factor`` times as fast as real time, so
+    Poisson arrivals become a non-homogeneous Poisson process with this rate profile.
+
+    Attributes:
+        segment: Length of one segment.
+        factors: Rate multiplier of each segment, repeated in this order.
+    """
+
+    segment: float
+    factors: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        _require(self.segment > 0, "rate_profile", f"segment must be > 0, got {self.segment}")
+        _require(len(self.factors) > 0, "rate_profile", "needs at least one factor")
+        _require(
+            all(f >= 0 and math.isfinite(f) for f in self.factors),
+            "rate_profile",
+            f"factors must be finite and >= 0, got {list(self.factors)}",
+        )
+        _require(any(f > 0 for f in self.factors), "rate_profile", "needs a factor > 0")
+
+    @property
+    def mean_factor(self) -> float:
+        """Long-run mean rate multiplier."""
+        return sum(self.factors) / len(self.factors)
+
+    def factor_at(self, time: float) -> float:
+        """Rate multiplier in force at ``time``."""
+        return self.factors[int(time // self.segment) % len(self.factors)]
+
+    def integral(self, start: float, end: float) -> float:
+        """Integral of the multiplier over ``[start, end]``: arrival-clock time elapsed."""
+        return self._cumulative(end) - self._cumulative(start)
+
+    def advance(self, start: float, clock_time: float) -> float:
+        """Real time at which the arrival clock, started at ``start``, shows ``clock_time``."""
+        cycle = self.segment * sum(self.factors)
+        target = self._cumulative(start) + clock_time
+        cycles = math.floor(target / cycle)
+        now, left = cycles * self.segment * len(self.factors), target - cycles * cycle
+        for factor in self.factors:
+            if factor > 0 and left <= factor * self.segment:
+                return max(start, now + left / factor)
+            left -= factor * self.segment
+            now += self.segment
+        return max(start, now)  # rounding left a hair over a whole cycle
+
+    def _cumulative(self, time: float) -> float:
+        """Arrival-clock time from 0 to ``time``."""
+        n = len(self.factors)
+        segments = math.floor(time / self.segment)
+        cycles, index = divmod(segments, n)
+        total = cycles * self.segment * sum(self.factors)
+        total += self.segment * sum(self.factors[:index])
+        return total + self.factors[index] * (time - segments * self.segment)
+
+
+@dataclass(frozen=True)
 class ArrivalSpec:
     """Jobs arriving over time (make-to-order).
 
@@ -248,6 +311,7 @@ class ArrivalSpec:
         weight: Job weights.
         max_jobs: Stop after this many arrivals (``None``: until ``until``).
         until: No arrivals at or after this time (``None``: until ``max_jobs``).
+        rate_profile: Time-varying arrival rate (``None``: constant).
     """
 
     interarrival: Distribution
@@ -257,6 +321,7 @@ class ArrivalSpec:
     weight: Distribution = field(default_factory=lambda: Constant(1.0))
     max_jobs: int | None = None
     until: float | None = None
+    rate_profile: RateProfile | None = None
 
     def __post_init__(self) -> None:
         _require(
