@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from shopfloor.scenario import Scenario, bundled_scenarios, load_scenario, scenario_path
@@ -10,6 +12,7 @@ from shopfloor.sim import FactorySpec, mean_duration
 EXPECTED = {
     "dynamic_job_shop",
     "dynamic_job_shop_small",
+    "dynamic_job_shop_waves",
     "flow_shop_small",
     "intermittent_demand",
     "production_inventory",
@@ -96,6 +99,17 @@ def test_dynamic_job_shop_small_is_small() -> None:
     factory = load_scenario("dynamic_job_shop_small").factory
     assert len(factory.machines) == 4
     assert factory.arrivals is not None and factory.arrivals.max_jobs == 50
+
+
+def test_dynamic_job_shop_waves_is_dynamic_job_shop_in_waves() -> None:
+    waves = load_scenario("dynamic_job_shop_waves").factory
+    base = load_scenario("dynamic_job_shop").factory
+    assert waves.arrivals is not None and base.arrivals is not None
+    profile = waves.arrivals.rate_profile
+    assert profile is not None and profile.segment == 150 and profile.factors == (0.5, 1.5)
+    assert profile.mean_factor == 1.0  # the same long-run load as the base shop
+    same_arrivals = dataclasses.replace(waves.arrivals, rate_profile=None)
+    assert dataclasses.replace(waves, name=base.name, arrivals=same_arrivals) == base
 
 
 def test_production_inventory_shape() -> None:
