@@ -229,6 +229,8 @@ def test_the_bundled_rule_choice_experiment_starts_ppo_from_atcjs():
     (entry,) = load_experiment(root / "experiments/dynamic_rule_choice.yaml").envs
     values = resolved_hyperparameters("ppo", entry.id, entry.name)
     assert values["prior_rule"] == "atcjs"
+    for waves in load_experiment(root / "experiments/waves_rule_choice.yaml").envs:
+        assert resolved_hyperparameters("ppo", waves.id, waves.name) == values
 
     def env() -> gym.Env:  # the experiment's actions on the small shop, to keep it quick
         return gym.make(entry.id, **{**entry.kwargs, **SMALL})

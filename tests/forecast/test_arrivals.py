@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import shopfloor.envs  # noqa: F401  (registers the ids)
+from shopfloor.experiments._runner import plan_runs
+from shopfloor.experiments._spec import load_experiment
 from shopfloor.forecast import (
     ArrivalForecastObservation,
     ForecasterConfig,
@@ -226,6 +228,53 @@ def test_training_is_seeded_and_uses_the_arrival_process():
     first = train_arrival_forecaster(load_scenario("dynamic_job_shop"), SMALL, 7, 60)
     np.testing.assert_array_equal(first.predict(history), again.predict(history))
     assert not np.array_equal(first.predict(history), other.predict(history))
+
+
+EXPERIMENT = """\
+name: arrivals
+envs:
+  - id: shopfloor/DynamicJobShop-v0
+    name: plain
+    kwargs: {scenario: dynamic_job_shop_waves}
+  - id: shopfloor/DynamicJobShop-v0
+    name: neural
+    kwargs: {scenario: dynamic_job_shop_waves}
+    forecast: {kind: neural, horizon: 3, lookback: 6, epochs: 2, train_periods: 40, seed: 1}
+  - id: shopfloor/DynamicJobShop-v0
+    name: oracle
+    kwargs: {scenario: dynamic_job_shop_waves}
+    forecast: {kind: oracle, horizon: 5, bucket: 75}
+agents: [ppo]
+seeds: [0]
+budget: 100
+eval: {every: 100, seeds: [1000]}
+"""
+
+
+def test_experiment_with_arrival_forecasts_builds_wrapped_envs(tmp_path):
+    path = tmp_path / "arrivals.yaml"
+    path.write_text(EXPERIMENT)
+    runs = {run.env_name: run for run in plan_runs(load_experiment(path), tmp_path, lambda *_: {})}
+    envs = {name: run.env_factory()() for name, run in runs.items()}
+    widths = {name: env.observation_space.shape[0] for name, env in envs.items()}
+    n_products = 4
+    assert widths["neural"] == widths["plain"] + n_products * 3
+    assert widths["oracle"] == widths["plain"] + n_products * 5
+    oracle = envs["oracle"]
+    assert isinstance(oracle, ArrivalForecastObservation) and oracle.bucket == 75.0
+    oracle.reset(seed=0)
+    # Buckets of 75 in segments of 150 at x0.5, x1.5: two buckets of 75 / 5.4 x 0.5
+    # expected arrivals, two of 75 / 5.4 x 1.5, and so on, from the current bucket.
+    current = int(oracle.unwrapped.factory.now // 75)
+    factors = np.array([0.5, 0.5, 1.5, 1.5])[np.arange(current, current + 5) % 4]
+    np.testing.assert_allclose(oracle.forecasts().sum(axis=0), 75 / 5.4 * factors)
+    neural = envs["neural"]
+    assert isinstance(neural, ArrivalForecastObservation) and neural.model is not None
+    again = runs["neural"].env_factory()()  # same settings: the model trained once
+    assert again.model is neural.model
+    first, _ = neural.reset(seed=4)
+    second, _ = again.reset(seed=4)
+    np.testing.assert_array_equal(first, second)
 
 
 def test_rejects_other_envs_and_bad_arguments(model):

@@ -206,12 +206,23 @@ def test_invalid_forecast_settings_named(tmp_path, forecast, message):
         load_experiment(path)
 
 
-def test_forecast_rejected_on_job_shops(tmp_path):
+@pytest.mark.parametrize(
+    ("env_id", "forecast", "message"),
+    [
+        ("shopfloor/JobShop-v0", "{kind: naive}", "ProductionInventory or DynamicJobShop"),
+        ("shopfloor/DynamicJobShop-v0", "{kind: seasonal_naive}", "'seasonal_naive' is not"),
+        ("shopfloor/DynamicJobShop-v0", "{kind: oracle, season_length: 4}", "season_length"),
+        ("shopfloor/ProductionInventory-v0", "{kind: moving_average}", "'moving_average' is"),
+        ("shopfloor/ProductionInventory-v0", "{kind: oracle, bucket: 5}", "bucket does not"),
+        ("shopfloor/DynamicJobShop-v0", "{kind: oracle, bucket: 0}", "envs.0.forecast.bucket"),
+    ],
+)
+def test_forecast_settings_that_do_not_fit_the_env_are_named(tmp_path, env_id, forecast, message):
     path = tmp_path / "bad.yaml"
     path.write_text(
-        "name: bad\nenvs:\n  - id: shopfloor/DynamicJobShop-v0\n    name: x\n"
-        "    forecast: {kind: naive}\nagents: [ppo]\nseeds: [0]\nbudget: 10\n"
+        f"name: bad\nenvs:\n  - id: {env_id}\n    name: x\n"
+        f"    forecast: {forecast}\nagents: [ppo]\nseeds: [0]\nbudget: 10\n"
         "eval: {every: 10, seeds: [9]}\n"
     )
-    with pytest.raises(ExperimentError, match="ProductionInventory"):
+    with pytest.raises(ExperimentError, match=message):
         load_experiment(path)

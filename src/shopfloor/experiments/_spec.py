@@ -20,24 +20,33 @@ FORECAST_KEY = "forecast"
 """Key of the forecast settings inside a run's ``env_kwargs`` (taken out before ``gym.make``)."""
 
 
-class ForecastSettings(BaseModel):
-    """Demand forecasts appended to a make-to-stock observation (``ForecastObservation``).
+DEMAND_FORECAST_KINDS = ("neural", "oracle", "naive", "seasonal_naive")
+"""Forecast kinds of ``ProductionInventory`` (customer demand per product)."""
+ARRIVAL_FORECAST_KINDS = ("neural", "oracle", "naive", "moving_average")
+"""Forecast kinds of ``DynamicJobShop`` (job arrivals per product)."""
 
-    ``neural`` trains a ``NeuralForecaster`` once per process on ``train_histories``
-    histories of ``train_periods`` periods drawn from the scenario's demand process with
-    seeds from ``seed`` (keep it apart from the episode seeds); the same settings give
-    the same model.
+
+class ForecastSettings(BaseModel):
+    """Forecasts appended to an observation: demand or job arrivals, per product.
+
+    On ``ProductionInventory`` envs the forecasts are of customer demand per period
+    (``ForecastObservation``); on ``DynamicJobShop`` envs of job arrivals per time
+    bucket (``ArrivalForecastObservation``). ``neural`` trains a ``NeuralForecaster``
+    once per process on histories drawn from the scenario's own demand or arrival
+    process with seeds from ``seed`` (keep it apart from the episode seeds); the same
+    settings give the same model.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["neural", "oracle", "naive", "seasonal_naive"] = "neural"
+    kind: Literal["neural", "oracle", "naive", "seasonal_naive", "moving_average"] = "neural"
+    """``seasonal_naive``: ProductionInventory only; ``moving_average``: DynamicJobShop only."""
     horizon: int = Field(default=8, ge=1)
-    """Forecast periods per product."""
+    """Forecast periods (buckets) per product."""
     train_periods: int = Field(default=520, ge=2)
-    """Periods per training history (``neural`` only)."""
+    """Periods (buckets) per training history (``neural`` only)."""
     train_histories: int = Field(default=3, ge=1)
-    """Training histories per product (``neural`` only)."""
+    """Training histories per product (``neural`` on ProductionInventory only)."""
     seed: int = 12345
     """Seed of the training histories and the model (``neural`` only)."""
     lookback: int = Field(default=52, ge=1)
@@ -46,6 +55,8 @@ class ForecastSettings(BaseModel):
     """Maximum training epochs (early stopping applies)."""
     season_length: int | None = Field(default=None, ge=1)
     """Season length of ``seasonal_naive`` (default: each product's own)."""
+    bucket: float | None = Field(default=None, gt=0)
+    """DynamicJobShop: time per arrival bucket (default 10 mean interarrival times)."""
 
     @model_validator(mode="after")
     def _enough_periods(self) -> ForecastSettings:
@@ -55,6 +66,22 @@ class ForecastSettings(BaseModel):
                 f"= {self.lookback + self.horizon}"
             )
         return self
+
+    def check_env(self, env_id: str) -> None:
+        """Raise ``ValueError`` naming the setting that does not fit ``env_id``."""
+        if "ProductionInventory" in env_id:
+            kinds, foreign = DEMAND_FORECAST_KINDS, "bucket"
+        elif "DynamicJobShop" in env_id:
+            kinds, foreign = ARRIVAL_FORECAST_KINDS, "season_length"
+        else:
+            raise ValueError(
+                f"forecast features need a ProductionInventory or DynamicJobShop env, "
+                f"got {env_id!r}"
+            )
+        if self.kind not in kinds:
+            raise ValueError(f"kind {self.kind!r} is not offered on {env_id}; choose from {kinds}")
+        if getattr(self, foreign) is not None:
+            raise ValueError(f"{foreign} does not apply to {env_id}")
 
 
 class EnvEntry(BaseModel):
@@ -69,7 +96,7 @@ class EnvEntry(BaseModel):
     kwargs: dict[str, Any] = Field(default_factory=dict)
     """Arguments of the env constructor (scenario, instance, action_mode ...)."""
     forecast: ForecastSettings | None = None
-    """Demand forecast features (``ProductionInventory`` only); ``None``: none.
+    """Forecast features (``ProductionInventory``: demand, ``DynamicJobShop``: arrivals).
 
     When set, the settings are also copied into ``kwargs`` under ``"forecast"`` so that
     they travel with the run's ``env_kwargs`` (config.yaml, worker processes);
@@ -85,10 +112,7 @@ class EnvEntry(BaseModel):
                 f"(env {self.name!r})"
             )
         if self.forecast is not None:
-            if "ProductionInventory" not in self.id:
-                raise ValueError(
-                    f"forecast features need a ProductionInventory env, got {self.id!r}"
-                )
+            self.forecast.check_env(self.id)
             settings = self.forecast.model_dump()
             given = self.kwargs.get(FORECAST_KEY)
             if given is not None and given != settings:

@@ -87,8 +87,10 @@ def make_env_factory(
 
     Forecast settings (``forecast``, or ``kwargs["forecast"]`` as an experiment's
     :class:`~shopfloor.experiments.EnvEntry` puts them there) wrap the env in
-    :class:`~shopfloor.forecast.ForecastObservation`; a neural forecaster is trained
-    once per process for each distinct (env, settings) and reused.
+    :class:`~shopfloor.forecast.ForecastObservation` (demand, ``ProductionInventory``)
+    or :class:`~shopfloor.forecast.ArrivalForecastObservation` (job arrivals,
+    ``DynamicJobShop``); a neural forecaster is trained once per process for each
+    distinct (env, settings) and reused.
     """
     options = dict(kwargs)
     embedded = options.pop(FORECAST_KEY, None)
@@ -116,8 +118,18 @@ _FORECASTERS: dict[str, Any] = {}
 def _with_forecast(
     env: gym.Env, env_id: str, options: dict[str, Any], settings: ForecastSettings
 ) -> gym.Env:
-    from shopfloor.forecast import ForecasterConfig, ForecastObservation, train_forecaster_for
+    from shopfloor.envs.dynamic_job_shop import DynamicJobShopEnv
+    from shopfloor.forecast import (
+        ArrivalForecastObservation,
+        ForecasterConfig,
+        ForecastObservation,
+        train_arrival_forecaster,
+        train_forecaster_for,
+    )
 
+    settings.check_env(env_id)
+    arrivals = isinstance(env.unwrapped, DynamicJobShopEnv)
+    scenario = env.unwrapped.source.example()  # type: ignore[attr-defined]
     model = None
     if settings.kind == "neural":
         key = json.dumps([env_id, options, settings.model_dump()], sort_keys=True, default=repr)
@@ -129,14 +141,23 @@ def _with_forecast(
                 epochs=settings.epochs,
                 device="cpu",
             )
-            model = train_forecaster_for(
-                env.unwrapped.source.example(),  # type: ignore[attr-defined]
-                config,
-                seed=settings.seed,
-                periods=settings.train_periods,
-                n_histories=settings.train_histories,
-            )
+            if arrivals:
+                model = train_arrival_forecaster(
+                    scenario, config, settings.seed, settings.train_periods, settings.bucket
+                )
+            else:
+                model = train_forecaster_for(
+                    scenario,
+                    config,
+                    seed=settings.seed,
+                    periods=settings.train_periods,
+                    n_histories=settings.train_histories,
+                )
             _FORECASTERS[key] = model
+    if arrivals:
+        return ArrivalForecastObservation(
+            env, settings.kind, settings.horizon, settings.bucket, model
+        )
     return ForecastObservation(
         env,
         kind=settings.kind,
