@@ -191,6 +191,24 @@ def test_oracle_follows_the_rate_profile_hand_checked():
     assert counts[0] == np.ceil(clock[0]) - 1 and counts[:2].sum() == np.ceil(clock[1]) - 1
 
 
+def test_features_are_scaled_by_the_long_run_rate():
+    # Factors 0.5 and 1.0 (mean 0.75), constant interarrival 2, buckets of 20: 10
+    # arrivals per bucket at factor 1, 7.5 in the long run, 5 in the first bucket.
+    spec = with_arrivals(
+        base_spec(),
+        interarrival=Constant(2.0),
+        product_mix=(1.0, 0.0, 0.0, 0.0),
+        rate_profile=RateProfile(segment=20.0, factors=(0.5, 1.0)),
+    )
+    env = make("oracle", spec=spec)
+    env.reset(seed=0)
+    current = int(env.unwrapped.factory.now // 20.0)
+    expected = np.array([5.0, 10.0])[np.arange(current, current + H) % 2]
+    np.testing.assert_allclose(env.forecasts()[0], expected)
+    observation = env.observation(np.zeros(env.unwrapped.observation_space.shape))
+    np.testing.assert_allclose(observation[-4 * H : -3 * H], expected / (7.5 * 4), rtol=1e-6)
+
+
 def test_sampled_histories_follow_the_rate_profile():
     arrivals = replace(
         base_spec().arrivals, rate_profile=RateProfile(segment=54.0, factors=(0.25, 1.75))
@@ -239,7 +257,8 @@ envs:
   - id: shopfloor/DynamicJobShop-v0
     name: neural
     kwargs: {scenario: dynamic_job_shop_waves}
-    forecast: {kind: neural, horizon: 3, lookback: 6, epochs: 2, train_periods: 40, seed: 1}
+    forecast:
+      {kind: neural, horizon: 3, lookback: 6, epochs: 2, train_periods: 40, seed: 1, bucket: 60}
   - id: shopfloor/DynamicJobShop-v0
     name: oracle
     kwargs: {scenario: dynamic_job_shop_waves}
@@ -275,6 +294,14 @@ def test_experiment_with_arrival_forecasts_builds_wrapped_envs(tmp_path):
     first, _ = neural.reset(seed=4)
     second, _ = again.reset(seed=4)
     np.testing.assert_array_equal(first, second)
+    # The model is the one trained on buckets of 60 of the scenario's arrival process.
+    assert neural.bucket == 60.0
+    config = ForecasterConfig(lookback=6, horizon=3, epochs=2, device="cpu")
+    expected = train_arrival_forecaster("dynamic_job_shop_waves", config, 1, 40, 60.0)
+    history = np.arange(6.0)
+    np.testing.assert_array_equal(neural.model.predict(history), expected.predict(history))
+    other = train_arrival_forecaster("dynamic_job_shop_waves", config, 1, 40, 54.0)
+    assert not np.array_equal(other.predict(history), expected.predict(history))
 
 
 def test_rejects_other_envs_and_bad_arguments(model):

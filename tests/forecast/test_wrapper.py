@@ -215,6 +215,7 @@ def test_invalid_forecast_settings_named(tmp_path, forecast, message):
         ("shopfloor/ProductionInventory-v0", "{kind: moving_average}", "'moving_average' is"),
         ("shopfloor/ProductionInventory-v0", "{kind: oracle, bucket: 5}", "bucket does not"),
         ("shopfloor/DynamicJobShop-v0", "{kind: oracle, bucket: 0}", "envs.0.forecast.bucket"),
+        ("shopfloor/DynamicJobShop-v0", "{kind: neural, train_histories: 3}", "train_histories"),
     ],
 )
 def test_forecast_settings_that_do_not_fit_the_env_are_named(tmp_path, env_id, forecast, message):

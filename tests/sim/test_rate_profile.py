@@ -49,6 +49,43 @@ def test_advance_inverts_the_integral(factors: tuple[float, ...]) -> None:
         assert profile.integral(float(start), end) == pytest.approx(clock, abs=1e-9)
 
 
+def test_where_the_clock_stands_still_advance_gives_the_first_time() -> None:
+    profile = RateProfile(segment=10.0, factors=(1.0, 0.0))
+    assert profile.advance(5.0, 5.0) == 10.0  # not 20, the end of the closed segment
+    assert profile.advance(0.0, 20.0) == 30.0  # a whole cycle's worth, ends the same way
+    assert profile.advance(15.0, 0.0) == 15.0  # never before the start
+
+
+@pytest.mark.parametrize(
+    ("factors", "times"),
+    [
+        ((1.0, 0.0), [5, 10, 25, 30, 45, 50, 65, 70]),
+        ((1.0, 0.0, 1.0, 0.0), [5, 10, 25, 30, 45, 50, 65, 70]),
+        ((0.0, 1.0), [15, 20, 35, 40, 55, 60, 75]),
+        ((0.0, 1.0, 0.0, 1.0), [15, 20, 35, 40, 55, 60, 75]),
+    ],
+)
+def test_the_same_rate_written_two_ways_gives_the_same_arrivals(
+    factors: tuple[float, ...], times: list[float]
+) -> None:
+    factory = _single_machine(RateProfile(10.0, factors), 5.0, until=80.0)
+    np.testing.assert_allclose(_release_times(factory), times)
+
+
+@pytest.mark.parametrize(
+    ("profile", "interarrival", "arrivals"),
+    [(None, 7.0, 7), (RateProfile(100.0, (1.0, 0.0)), 1.0, 100)],
+)
+def test_intake_closes_at_until(
+    profile: RateProfile | None, interarrival: float, arrivals: int
+) -> None:
+    """The episode ends at ``until``, not at the arrival that would have come after it
+    (t=56 without a profile, t=201 with the closed segment [100, 200))."""
+    factory = _single_machine(profile, interarrival, until=50.0 if profile is None else 150.0)
+    assert len(_release_times(factory)) == arrivals
+    assert factory.now == (50.0 if profile is None else 150.0)
+
+
 def test_a_flat_profile_is_the_identity() -> None:
     profile = RateProfile(segment=3.0, factors=(1.0, 1.0))
     assert profile.advance(4.2, 10.0) == pytest.approx(14.2)
@@ -57,7 +94,8 @@ def test_a_flat_profile_is_the_identity() -> None:
 @pytest.mark.parametrize(
     ("segment", "factors", "message"),
     [
-        (0.0, (1.0,), "segment must be > 0"),
+        (0.0, (1.0,), "segment must be finite and > 0"),
+        (float("inf"), (1.0,), "segment must be finite and > 0"),
         (5.0, (), "at least one factor"),
         (5.0, (1.0, -0.5), "finite and >= 0"),
         (5.0, (0.0, 0.0), "a factor > 0"),
@@ -70,7 +108,9 @@ def test_bad_profiles_name_the_field(
         RateProfile(segment=segment, factors=factors)
 
 
-def _single_machine(profile: RateProfile | None, interarrival: float | Exponential) -> Factory:
+def _single_machine(
+    profile: RateProfile | None, interarrival: float | Exponential, until: float = 400.0
+) -> Factory:
     gap = Constant(interarrival) if isinstance(interarrival, float) else interarrival
     spec = FactorySpec(
         name="surges",
@@ -79,7 +119,7 @@ def _single_machine(profile: RateProfile | None, interarrival: float | Exponenti
         arrivals=ArrivalSpec(
             interarrival=gap,
             product_mix=(1.0,),
-            until=400.0,
+            until=until,
             rate_profile=profile,
         ),
     )

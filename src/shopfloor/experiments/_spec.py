@@ -113,6 +113,11 @@ class EnvEntry(BaseModel):
             )
         if self.forecast is not None:
             self.forecast.check_env(self.id)
+            if "DynamicJobShop" in self.id and "train_histories" in self.forecast.model_fields_set:
+                raise ValueError(
+                    f"train_histories does not apply to {self.id}: an arrival forecaster "
+                    "trains on one history of train_periods buckets"
+                )
             settings = self.forecast.model_dump()
             given = self.kwargs.get(FORECAST_KEY)
             if given is not None and given != settings:

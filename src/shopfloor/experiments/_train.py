@@ -129,12 +129,12 @@ def _with_forecast(
 
     settings.check_env(env_id)
     arrivals = isinstance(env.unwrapped, DynamicJobShopEnv)
-    scenario = env.unwrapped.source.example()  # type: ignore[attr-defined]
     model = None
     if settings.kind == "neural":
         key = json.dumps([env_id, options, settings.model_dump()], sort_keys=True, default=repr)
         model = _FORECASTERS.get(key)
         if model is None:
+            scenario = env.unwrapped.source.example()  # type: ignore[attr-defined]
             config = ForecasterConfig(
                 lookback=settings.lookback,
                 horizon=settings.horizon,

@@ -144,9 +144,9 @@ class ArrivalForecastObservation(
       left-padded with their mean (zeros when none is complete).
     * ``"naive"``: the last completed bucket repeated (zeros before).
     * ``"moving_average"``: mean of the last 4 completed buckets (zeros before).
-    * ``"oracle"``: the true expected arrivals of each bucket: ``bucket / mean
-      interarrival * mix probability``, times the rate profile's mean factor over the
-      bucket when the scenario has one.
+    * ``"oracle"``: the arrival process's expected arrivals in each bucket: ``bucket /
+      mean interarrival * mix probability``, times the rate profile's mean factor over
+      the bucket when the scenario has one (``max_jobs`` and ``until`` are ignored).
 
     Args:
         env: A ``shopfloor/DynamicJobShop-v0`` env (possibly wrapped) with arrivals.

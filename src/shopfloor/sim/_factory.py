@@ -713,11 +713,14 @@ class Factory:
         self._check_stall()
 
     def _next_arrival_delay(self, arrivals: ArrivalSpec, rng: np.random.Generator) -> float:
-        delay = float(arrivals.interarrival.sample(rng))
-        if arrivals.rate_profile is None:
-            return delay
+        """Time to the next arrival, or to ``until`` when that comes first."""
         now = self.env.now
-        return arrivals.rate_profile.advance(now, delay) - now
+        delay = float(arrivals.interarrival.sample(rng))
+        if arrivals.rate_profile is not None:
+            delay = arrivals.rate_profile.advance(now, delay) - now
+        if arrivals.until is not None:
+            delay = min(delay, max(arrivals.until - now, 0.0))
+        return delay
 
     def _random_routing(self) -> Routing:
         spec = self.spec.arrivals.random_routing  # type: ignore[union-attr]

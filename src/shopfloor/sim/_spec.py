@@ -251,7 +251,11 @@ class RateProfile:
     factors: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        _require(self.segment > 0, "rate_profile", f"segment must be > 0, got {self.segment}")
+        _require(
+            self.segment > 0 and math.isfinite(self.segment),
+            "rate_profile",
+            f"segment must be finite and > 0, got {self.segment}",
+        )
         _require(len(self.factors) > 0, "rate_profile", "needs at least one factor")
         _require(
             all(f >= 0 and math.isfinite(f) for f in self.factors),
@@ -274,17 +278,24 @@ class RateProfile:
         return self._cumulative(end) - self._cumulative(start)
 
     def advance(self, start: float, clock_time: float) -> float:
-        """Real time at which the arrival clock, started at ``start``, shows ``clock_time``."""
-        cycle = self.segment * sum(self.factors)
-        target = self._cumulative(start) + clock_time
-        cycles = math.floor(target / cycle)
-        now, left = cycles * self.segment * len(self.factors), target - cycles * cycle
-        for factor in self.factors:
-            if factor > 0 and left <= factor * self.segment:
-                return max(start, now + left / factor)
-            left -= factor * self.segment
-            now += self.segment
-        return max(start, now)  # rounding left a hair over a whole cycle
+        """First time at which the arrival clock, started at ``start``, shows ``clock_time``."""
+        if clock_time <= 0:
+            return start
+        n, segment = len(self.factors), self.segment
+        per_cycle = segment * sum(self.factors)
+        cycles = max(math.ceil(clock_time / per_cycle) - 1, 0)  # whole cycles to skip
+        now = start + cycles * n * segment
+        left = clock_time - cycles * per_cycle  # in (0, per_cycle] up to rounding
+        index = math.floor(now / segment)
+        while True:
+            end = (index + 1) * segment
+            factor = self.factors[index % n]
+            if factor > 0:
+                reached = now + left / factor
+                if reached <= end or math.isclose(reached, end, rel_tol=1e-12):
+                    return max(now, min(reached, end))
+                left -= factor * (end - now)
+            now, index = end, index + 1
 
     def _cumulative(self, time: float) -> float:
         """Arrival-clock time from 0 to ``time``."""
