@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from shopfloor.experiments._folders import read_csv
 from shopfloor.experiments._runner import run_experiment, train
@@ -208,3 +209,19 @@ def test_shopfloor_train_on_the_bundled_dynamic_shop_uses_its_plain_settings(tmp
     )
     assert outcome.status == "trained"
     assert outcome.timesteps >= 256
+
+
+def test_shopfloor_train_env_name_picks_the_agent_entry_and_the_folder(tmp_path, capsys):
+    from shopfloor.cli import main
+
+    rules = "rules=[fifo, spt, edd, wspt, atc, cr, slack, atcjs]"
+    args = ["train", "--scenario", "dynamic_job_shop_small", "--env-kwarg", rules]
+    args += ["--agent", "ppo", "--budget", "256", "--eval-every", "256", "--eval-seeds", "1"]
+    args += ["--root", str(tmp_path)]
+    assert main([*args, "--env-name", "dynamic_rule_choice"]) == 0
+    assert main(args) == 0
+    capsys.readouterr()
+    named = tmp_path / "adhoc" / "dynamic_rule_choice" / "ppo" / "seed_0" / "config.yaml"
+    plain = tmp_path / "adhoc" / "dynamic_job_shop_small" / "ppo" / "seed_0" / "config.yaml"
+    assert yaml.safe_load(named.read_text())["hyperparameters"]["prior_rule"] == "atcjs"
+    assert "prior_rule" not in yaml.safe_load(plain.read_text())["hyperparameters"]

@@ -109,7 +109,12 @@ def _bench_train(args: argparse.Namespace) -> int:
     from shopfloor.experiments._train_speed import VEC_ENVS
 
     results = measure_training(
-        args.env, args.agent, _env_kwargs(args), args.steps, args.vec_env or VEC_ENVS
+        args.env,
+        args.agent,
+        _env_kwargs(args),
+        args.steps,
+        args.vec_env or VEC_ENVS,
+        env_name=args.env_name,
     )
     reference = results[0].steps_per_second
     table = Table(title=f"{args.agent} training on {args.env}, CPU")
@@ -254,6 +259,12 @@ def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-kwarg", action="append", help="more env arguments, key=value (repeatable)"
     )
+    parser.add_argument(
+        "--env-name",
+        help="entry of agents/<agent>.yaml after the env id's, e.g. an experiment's env "
+        "name (default: the scenario, instance or env id); train also names the run "
+        "folder after it",
+    )
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
@@ -282,6 +293,7 @@ def _train(args: argparse.Namespace) -> int:
         eval_every=args.eval_every,
         eval_seeds=_seeds(args.eval_seeds),
         env_kwargs=_env_kwargs(args),
+        env_name=args.env_name,
         experiment=args.experiment,
         device=args.device,
         root=args.root,
