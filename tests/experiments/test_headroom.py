@@ -177,3 +177,18 @@ def test_cli_job_mode(capsys):
     assert "job choice in hindsight" in out and f"{expected.rollout:.4g}" in out
     assert main([*args[:-2], "--slots", "8"]) == 2
     assert "--slots is for --action-mode job" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("mode", ["rule", "job"])
+def test_an_episode_without_a_choice_is_its_own_rollout(mode):
+    from dataclasses import replace
+
+    from shopfloor.scenario import load_scenario
+
+    spec = load_scenario("dynamic_job_shop_small").factory
+    spec = replace(spec, arrivals=replace(spec.arrivals, max_jobs=1))  # nothing to choose
+    kwargs = {"spec": spec, "action_mode": mode, "objective": "weighted_flow_time"}
+    result = headroom(3, "atc", kwargs, samples=2)
+    assert result.choices == 0 and result.actions == () and result.sampled_actions == ()
+    assert result.base > 0 and result.rollout == result.sampled == result.base
+    assert set(result.rules.values()) == {result.base}

@@ -94,7 +94,7 @@ def _episode(
     from that seed just before it is taken.
     """
     policy = _reset(env, seed, base)
-    choices, done = 0, False
+    choices, done = 0, env.factory.done  # an episode can end without a choice
     while not done:
         if future is not None and choices == len(prefix) - 1:
             env.factory.resample_future(future)
@@ -138,6 +138,9 @@ def _rollout(
     """
     prefix: list[int] = []
     deviations = 0
+    objective, choices = _episode(env, seed, prefix, base)
+    if choices == 0:
+        return objective, 0, prefix, 0
     while True:  # extend the prefix one best choice at a time
         actions, base_action = _candidates(env, seed, prefix, base)
         if samples:
