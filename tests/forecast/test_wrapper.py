@@ -206,6 +206,17 @@ def test_invalid_forecast_settings_named(tmp_path, forecast, message):
         load_experiment(path)
 
 
+def test_experiment_forecast_kinds_are_the_wrappers():
+    from typing import get_args
+
+    from shopfloor.experiments._spec import ForecastSettings
+    from shopfloor.forecast._arrivals import ARRIVAL_KINDS
+    from shopfloor.forecast._wrapper import KINDS
+
+    offered = set(get_args(ForecastSettings.model_fields["kind"].annotation))
+    assert offered == set(KINDS) | set(ARRIVAL_KINDS)
+
+
 @pytest.mark.parametrize(
     ("env_id", "forecast", "message"),
     [

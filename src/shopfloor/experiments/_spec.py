@@ -10,6 +10,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopfloor.agents._config import ALGORITHMS
+from shopfloor.forecast._arrivals import ARRIVAL_KINDS
+from shopfloor.forecast._wrapper import KINDS
 
 
 class ExperimentError(ValueError):
@@ -18,12 +20,6 @@ class ExperimentError(ValueError):
 
 FORECAST_KEY = "forecast"
 """Key of the forecast settings inside a run's ``env_kwargs`` (taken out before ``gym.make``)."""
-
-
-DEMAND_FORECAST_KINDS = ("neural", "oracle", "naive", "seasonal_naive")
-"""Forecast kinds of ``ProductionInventory`` (customer demand per product)."""
-ARRIVAL_FORECAST_KINDS = ("neural", "oracle", "naive", "moving_average")
-"""Forecast kinds of ``DynamicJobShop`` (job arrivals per product)."""
 
 
 class ForecastSettings(BaseModel):
@@ -70,9 +66,9 @@ class ForecastSettings(BaseModel):
     def check_env(self, env_id: str) -> None:
         """Raise ``ValueError`` naming the setting that does not fit ``env_id``."""
         if "ProductionInventory" in env_id:
-            kinds, foreign = DEMAND_FORECAST_KINDS, "bucket"
+            kinds, foreign = KINDS, "bucket"
         elif "DynamicJobShop" in env_id:
-            kinds, foreign = ARRIVAL_FORECAST_KINDS, "season_length"
+            kinds, foreign = ARRIVAL_KINDS, "season_length"
         else:
             raise ValueError(
                 f"forecast features need a ProductionInventory or DynamicJobShop env, "
