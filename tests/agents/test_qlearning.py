@@ -334,6 +334,29 @@ def test_resuming_from_a_file_is_bit_exact(tmp_path, double_q):
     assert resumed._rng.bit_generator.state == straight._rng.bit_generator.state
 
 
+def test_schedules_over_the_budget_when_schedule_timesteps_is_none(tmp_path):
+    """``None`` anneals over the run's budget: the same tables as the budget in steps."""
+    by_budget = dataclasses.replace(FAST, schedule_timesteps=None)
+    chunked = QLearningAgent(make_env(), by_budget, seed=5).learn(1000, budget=4000)
+    assert chunked.progress == 0.25 and chunked.exploration_rate == pytest.approx(
+        linear_schedule(1.0, FAST.epsilon_end, FAST.exploration_fraction, 0.25)
+    )
+    path = chunked.save(tmp_path / "chunk.npz")
+    resumed = QLearningAgent.load(path, make_env())
+    assert resumed.progress == 0.25  # the schedule's length travels with the file
+    resumed.learn(2000, budget=4000)
+    same_steps = QLearningAgent(make_env(), FAST, 5)  # FAST anneals over 4000 steps
+    same_steps.learn(3000)
+    np.testing.assert_array_equal(resumed.q_table, same_steps.q_table)
+    # Without a budget the schedule spans the steps trained by the end of the call.
+    alone = QLearningAgent(make_env(), by_budget, seed=5).learn(3000)
+    over_3000 = dataclasses.replace(FAST, schedule_timesteps=3000)
+    np.testing.assert_array_equal(
+        alone.q_table, QLearningAgent(make_env(), over_3000, seed=5).learn(3000).q_table
+    )
+    assert not np.array_equal(alone.q_table, resumed.q_table)  # the length matters
+
+
 def test_repeated_learn_calls_resume_even_if_the_env_was_used_in_between():
     straight = QLearningAgent(make_env(), FAST, seed=2).learn(3000)
     agent = QLearningAgent(make_env(), FAST, seed=2).learn(1500)

@@ -9,8 +9,9 @@ is already ``Discrete`` is used as it is. In ``DynamicJobShop`` rule mode the ac
 are dispatching rules, so the agent learns which rule to apply in which state.
 
 Training is an explicit loop (CleanRL style): epsilon-greedy actions, one update per
-step, epsilon and the step size annealed linearly over ``schedule_timesteps`` counted
-on :attr:`QLearningAgent.num_timesteps`. Everything random is seeded by the agent's
+step, epsilon and the step size annealed linearly over ``schedule_timesteps`` (or,
+when it is ``None``, over the run's budget) counted on
+:attr:`QLearningAgent.num_timesteps`. Everything random is seeded by the agent's
 seed: the episodes use env seeds ``seed, seed + 1, ...`` and the action choices a
 generator of their own, so the same seed gives the same tables bit for bit, and
 ``learn(2000); learn(2000)`` equals ``learn(4000)``. A saved agent holds the tables,
@@ -96,8 +97,10 @@ class QLearningConfig:
     """Bin edges: "uniform" over the Box bounds or "quantile" of random-action episodes."""
     quantile_episodes: int = 3
     """Random-action episodes sampled for quantile edges (env seeds seed, seed + 1, ...), >= 1."""
-    schedule_timesteps: int = 50_000
-    """Timesteps over which step size and epsilon anneal (counted across learn calls), >= 1."""
+    schedule_timesteps: int | None = 50_000
+    """Timesteps over which step size and epsilon anneal (counted across learn calls), >= 1;
+    ``None``: the run's budget (``learn(..., budget=)``), else the steps trained by the
+    end of the current ``learn`` call, as SB3 schedules over ``total_timesteps``."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -121,6 +124,8 @@ class QLearningConfig:
             )
         for name in ("bins", "quantile_episodes", "schedule_timesteps"):
             value = getattr(self, name)
+            if name == "schedule_timesteps" and value is None:
+                continue
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"QLearningConfig.{name} must be an integer >= 1, got {value!r}")
         if self.features is not None:
@@ -182,6 +187,7 @@ class QLearningAgent:
         self.q_table_b = np.zeros_like(self.q_table) if self.config.double_q else None
         self.num_timesteps = 0
         self.episodes = 0
+        self._schedule_end = self.config.schedule_timesteps or 1
         train_seed, eval_seed = np.random.SeedSequence(self.seed).spawn(2)
         self._rng = np.random.default_rng(train_seed)
         self._eval_rng = np.random.default_rng(eval_seed)
@@ -273,8 +279,8 @@ class QLearningAgent:
 
     @property
     def progress(self) -> float:
-        """Share of ``schedule_timesteps`` trained, in [0, 1]."""
-        return min(self.num_timesteps / self.config.schedule_timesteps, 1.0)
+        """Share of the schedule (``schedule_timesteps`` or the budget) trained, in [0, 1]."""
+        return min(self.num_timesteps / self._schedule_end, 1.0)
 
     @property
     def exploration_rate(self) -> float:
@@ -419,8 +425,8 @@ class QLearningAgent:
             callback: Called after every step with ``{"num_timesteps", "episodes",
                 "episode_reward"}`` (the undiscounted return of the episode that just
                 ended, else ``None``); returning ``False`` stops training.
-            budget: The run's steps; unused, the schedules here are set in steps
-                (``schedule_timesteps``).
+            budget: The run's steps: the length of the schedules when
+                ``schedule_timesteps`` is ``None`` (else unused).
 
         Returns:
             The agent.
@@ -431,6 +437,8 @@ class QLearningAgent:
             raise ValueError(f"total_timesteps must be >= 0, got {total_timesteps}")
         config = self.config
         end = self.num_timesteps + int(total_timesteps)
+        if config.schedule_timesteps is None:
+            self._schedule_end = max(int(budget) if budget is not None else end, 1)
         self._sync_env()
         while self.num_timesteps < end:
             if self._state is None:
@@ -519,6 +527,7 @@ class QLearningAgent:
             else [edge.tolist() for edge in self.discretiser.edges],
             "num_timesteps": self.num_timesteps,
             "episodes": self.episodes,
+            "schedule_end": self._schedule_end,
             "state": self._state,
             "episode_reward": self._episode_reward,
             "rng": self._rng.bit_generator.state,
@@ -607,6 +616,7 @@ class QLearningAgent:
         agent.q_table_b = q_table_b if config.double_q else None
         agent.num_timesteps = int(meta["num_timesteps"])
         agent.episodes = int(meta["episodes"])
+        agent._schedule_end = int(meta.get("schedule_end", config.schedule_timesteps or 1))
         agent._rng = np.random.default_rng()
         agent._rng.bit_generator.state = meta["rng"]
         agent._eval_rng = np.random.default_rng()
