@@ -1,6 +1,7 @@
 """Tabular Q-learning: pure updates against hand-computed numbers, then the agent."""
 
 import dataclasses
+import json
 from pathlib import Path
 
 import gymnasium as gym
@@ -355,6 +356,33 @@ def test_schedules_over_the_budget_when_schedule_timesteps_is_none(tmp_path):
         alone.q_table, QLearningAgent(make_env(), over_3000, seed=5).learn(3000).q_table
     )
     assert not np.array_equal(alone.q_table, resumed.q_table)  # the length matters
+
+
+def _rewrite_meta(path, **changes):
+    with np.load(path) as data:
+        arrays = {name: data[name] for name in data.files}
+    meta = {**json.loads(str(arrays["meta"])), **changes}
+    for key in [key for key, value in changes.items() if value is _DROP]:
+        del meta[key]
+    arrays["meta"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+
+
+_DROP = "drop this key"
+
+
+def test_files_without_a_schedule_length_load_with_the_configured_one(tmp_path):
+    agent = QLearningAgent(make_env(), FAST, seed=5).learn(500)
+    path = agent.save(tmp_path / "agent.npz")
+    _rewrite_meta(path, schedule_end=_DROP)  # as written before the field existed
+    loaded = QLearningAgent.load(path, make_env())
+    assert loaded.progress == 500 / FAST.schedule_timesteps == agent.progress
+    for bad in (0, None, 2.5):
+        _rewrite_meta(path, schedule_end=bad)
+        with pytest.raises(
+            ValueError, match=r"not a readable saved Q-learning agent: schedule_end"
+        ):
+            QLearningAgent.load(path, make_env())
 
 
 def test_repeated_learn_calls_resume_even_if_the_env_was_used_in_between():

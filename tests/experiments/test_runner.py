@@ -219,9 +219,34 @@ def test_shopfloor_train_env_name_picks_the_agent_entry_and_the_folder(tmp_path,
     args += ["--agent", "ppo", "--budget", "256", "--eval-every", "256", "--eval-seeds", "1"]
     args += ["--root", str(tmp_path)]
     assert main([*args, "--env-name", "dynamic_rule_choice"]) == 0
+    assert "changes no setting" not in capsys.readouterr().out
     assert main(args) == 0
-    capsys.readouterr()
+    assert main([*args, "--env-name", "dynamic_rule_choise"]) == 0  # misspelt: a note
+    assert "--env-name 'dynamic_rule_choise' changes no setting" in capsys.readouterr().out
     named = tmp_path / "adhoc" / "dynamic_rule_choice" / "ppo" / "seed_0" / "config.yaml"
     plain = tmp_path / "adhoc" / "dynamic_job_shop_small" / "ppo" / "seed_0" / "config.yaml"
     assert yaml.safe_load(named.read_text())["hyperparameters"]["prior_rule"] == "atcjs"
     assert "prior_rule" not in yaml.safe_load(plain.read_text())["hyperparameters"]
+
+
+def test_a_folder_of_another_run_is_an_error_not_a_silent_skip(tmp_path):
+    settings = dict(
+        env_id="shopfloor/DynamicJobShop-v0",
+        agent="qlearning",
+        seed=0,
+        budget=300,
+        eval_every=300,
+        eval_seeds=[1],
+        env_kwargs={"scenario": "dynamic_job_shop_small"},
+        root=tmp_path,
+    )
+    assert train(**settings).status == "trained"
+    assert train(**settings, device="cpu").status == "done"  # where it runs is not compared
+    other = {**settings, "env_kwargs": {"scenario": "dynamic_job_shop_small", "slots": 4}}
+    config = tmp_path / "adhoc" / "dynamic_job_shop_small" / "qlearning" / "seed_0"
+    before = (config / "config.yaml").read_text()
+    with pytest.raises(ValueError, match=rf"{config} holds a run with other env_kwargs"):
+        train(**other)
+    with pytest.raises(ValueError, match="other budget"):
+        train(**{**settings, "budget": 600})
+    assert (config / "config.yaml").read_text() == before and (config / "DONE").is_file()

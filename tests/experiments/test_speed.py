@@ -116,3 +116,21 @@ def test_bench_train_cli_prints_rates_and_ratios(capsys: pytest.CaptureFixture[s
     assert "env shopfloor/Nope-v0 with arguments" in capsys.readouterr().out
     assert main([*args, "--env-kwarg", "bogus=1"]) == 2
     assert "'bogus'" in capsys.readouterr().out
+
+
+def test_bench_train_cli_passes_the_env_name(monkeypatch, capsys):
+    import shopfloor.experiments
+    from shopfloor.cli import main
+    from shopfloor.experiments._train_speed import TrainingSpeed
+
+    seen = {}
+
+    def fake(*args, **kwargs):
+        seen.update(kwargs)
+        return [TrainingSpeed("env alone", 1, 100, 1.0)]
+
+    monkeypatch.setattr(shopfloor.experiments, "measure_training", fake)
+    args = ["bench-train", "--scenario", "dynamic_job_shop_small", "--env-name"]
+    assert main([*args, "dynamic_rule_choice"]) == 0
+    assert seen["env_name"] == "dynamic_rule_choice"
+    assert "changes no setting" not in capsys.readouterr().out

@@ -14,7 +14,8 @@ when it is ``None``, over the run's budget) counted on
 :attr:`QLearningAgent.num_timesteps`. Everything random is seeded by the agent's
 seed: the episodes use env seeds ``seed, seed + 1, ...`` and the action choices a
 generator of their own, so the same seed gives the same tables bit for bit, and
-``learn(2000); learn(2000)`` equals ``learn(4000)``. A saved agent holds the tables,
+``learn(2000); learn(2000)`` equals ``learn(4000)`` (with ``schedule_timesteps`` set,
+or the same ``budget`` passed to every call). A saved agent holds the tables,
 the counters, the generator states and the actions of the unfinished episode, which
 :meth:`QLearningAgent.load` replays on the env it is given; training then goes on
 exactly as if it had never stopped.
@@ -78,13 +79,13 @@ class QLearningConfig:
     learning_rate: float = 0.1
     """Step size alpha at the start of training, in (0, 1]."""
     learning_rate_end: float = 0.01
-    """Step size reached at ``schedule_timesteps`` (linear decay), in [0, 1]."""
+    """Step size reached at the end of the schedule (linear decay), in [0, 1]."""
     epsilon_start: float = 1.0
     """Exploration probability at the start of training, in [0, 1]."""
     epsilon_end: float = 0.05
     """Exploration probability once the exploration fraction has passed, in [0, 1]."""
     exploration_fraction: float = 0.5
-    """Share of ``schedule_timesteps`` over which epsilon decays linearly, in [0, 1]."""
+    """Share of the schedule over which epsilon decays linearly, in [0, 1]."""
     discount: float = 0.99
     """Discount factor gamma of future rewards, in [0, 1]."""
     double_q: bool = False
@@ -99,8 +100,9 @@ class QLearningConfig:
     """Random-action episodes sampled for quantile edges (env seeds seed, seed + 1, ...), >= 1."""
     schedule_timesteps: int | None = 50_000
     """Timesteps over which step size and epsilon anneal (counted across learn calls), >= 1;
-    ``None``: the run's budget (``learn(..., budget=)``), else the steps trained by the
-    end of the current ``learn`` call, as SB3 schedules over ``total_timesteps``."""
+    ``None``: the run's budget (``learn(..., budget=)``); without one, the steps trained
+    by the end of the current ``learn`` call, as SB3 schedules over ``total_timesteps``
+    (so there, unlike with a budget, split calls do not equal one call)."""
 
     def __post_init__(self) -> None:
         for name in (
@@ -589,6 +591,13 @@ class QLearningAgent:
                 settings["features"] = tuple(settings["features"])
             config = QLearningConfig(**settings)
             edges = meta["edges"]
+            schedule_end = meta.get("schedule_end", config.schedule_timesteps or 1)  # older files
+            if (
+                not isinstance(schedule_end, int)
+                or isinstance(schedule_end, bool)
+                or (schedule_end < 1)
+            ):
+                raise ValueError(f"schedule_end must be an integer >= 1, got {schedule_end!r}")
         except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
             raise ValueError(
                 f"{source} is not a readable saved Q-learning agent: {error}"
@@ -616,7 +625,7 @@ class QLearningAgent:
         agent.q_table_b = q_table_b if config.double_q else None
         agent.num_timesteps = int(meta["num_timesteps"])
         agent.episodes = int(meta["episodes"])
-        agent._schedule_end = int(meta.get("schedule_end", config.schedule_timesteps or 1))
+        agent._schedule_end = schedule_end
         agent._rng = np.random.default_rng()
         agent._rng.bit_generator.state = meta["rng"]
         agent._eval_rng = np.random.default_rng()

@@ -108,6 +108,7 @@ def _bench_train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import measure_training
     from shopfloor.experiments._train_speed import VEC_ENVS
 
+    _note_plain_env_name(args)
     results = measure_training(
         args.env,
         args.agent,
@@ -282,8 +283,23 @@ def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
     return kwargs
 
 
+def _note_plain_env_name(args: argparse.Namespace) -> None:
+    """Say so when ``--env-name`` changes no hyperparameter (e.g. a misspelt entry)."""
+    from shopfloor.agents import load_hyperparameters
+
+    if args.env_name and load_hyperparameters(
+        args.agent, args.env, args.env_name
+    ) == load_hyperparameters(args.agent, args.env):
+        console.print(
+            f"note: --env-name {args.env_name!r} changes no setting of agents/{args.agent}.yaml "
+            "(no such entry, or one equal to the env id's)"
+        )
+
+
 def _train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import train
+
+    _note_plain_env_name(args)
 
     outcome = train(
         env_id=args.env,

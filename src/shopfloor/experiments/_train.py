@@ -207,10 +207,15 @@ def execute_run(config: RunConfig) -> RunOutcome:
     """Train one run to its budget, resuming from its last checkpoint if interrupted.
 
     A run folder with ``DONE`` is returned as is.
+
+    Raises:
+        ValueError: The folder holds a run of other settings (its ``config.yaml``
+            differs in what is trained), which would otherwise be skipped or resumed.
     """
     from shopfloor.agents import load_agent, make_agent
 
     run_dir = config.run_dir
+    _check_same_run(config)
     started = time.perf_counter()
     if (run_dir / DONE).is_file():
         result = json.loads((run_dir / "result.json").read_text())
@@ -366,6 +371,28 @@ def _summary_writer(path: Path) -> Any:
     except ImportError:  # pragma: no cover - tensorboard is a dependency
         return None
     return SummaryWriter(str(path))
+
+
+_NOT_COMPARED = ("root", "device")
+"""Config fields a run may change between sessions (where it is and what it runs on)."""
+
+
+def _check_same_run(config: RunConfig) -> None:
+    saved_file = config.run_dir / "config.yaml"
+    if not saved_file.is_file():
+        return
+    saved = yaml.safe_load(saved_file.read_text())
+    current = _plain(asdict(config))
+    differing = [
+        key
+        for key in current
+        if key not in _NOT_COMPARED and (saved or {}).get(key) != current[key]
+    ]
+    if differing:
+        raise ValueError(
+            f"{config.run_dir} holds a run with other {', '.join(differing)} (see its "
+            "config.yaml); give this one another experiment or env name, or remove the folder"
+        )
 
 
 def _plain(value: Any) -> Any:
