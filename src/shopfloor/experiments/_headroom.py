@@ -128,9 +128,16 @@ def _candidates(
 
 
 def _rollout(
-    env: DynamicJobShopEnv, seed: int, base: DispatchingRule, samples: int
+    env: DynamicJobShopEnv,
+    seed: int,
+    base: DispatchingRule,
+    samples: int,
+    base_outcome: tuple[float, int],
 ) -> tuple[float, int, list[int], int]:
     """One-step rollout on ``seed``: clairvoyant (``samples`` 0) or over sampled futures.
+
+    ``base_outcome`` is the base rule's episode (objective, choices): with no choice in
+    it, it is the rollout.
 
     Returns:
         The objective, the number of choices, the actions chosen and how many of them
@@ -138,9 +145,8 @@ def _rollout(
     """
     prefix: list[int] = []
     deviations = 0
-    objective, choices = _episode(env, seed, prefix, base)
-    if choices == 0:
-        return objective, 0, prefix, 0
+    if base_outcome[1] == 0:
+        return base_outcome[0], 0, prefix, 0
     while True:  # extend the prefix one best choice at a time
         actions, base_action = _candidates(env, seed, prefix, base)
         if samples:
@@ -191,14 +197,18 @@ def headroom(
     base_rule = DispatchingRule.parse(base)
     if base_rule not in env.rules:
         raise ValueError(f"base rule {base!r} is not in the env's rules {names}")
-    rules = {rule.value: _episode(env, seed, [], rule)[0] for rule in env.rules}
-    rollout, choices, prefix, deviations = _rollout(env, seed, base_rule, 0)
+    outcomes = {rule.value: _episode(env, seed, [], rule) for rule in env.rules}
+    rules = {name: objective for name, (objective, _) in outcomes.items()}
+    base_outcome = outcomes[base_rule.value]
+    rollout, choices, prefix, deviations = _rollout(env, seed, base_rule, 0, base_outcome)
     result = Headroom(
         seed, rules[base_rule.value], rules, rollout, choices, deviations, tuple(prefix)
     )
     if not samples:
         return result
-    sampled, _, sampled_prefix, sampled_deviations = _rollout(env, seed, base_rule, samples)
+    sampled, _, sampled_prefix, sampled_deviations = _rollout(
+        env, seed, base_rule, samples, base_outcome
+    )
     return dataclasses.replace(
         result,
         samples=samples,
