@@ -175,3 +175,18 @@ def test_the_same_weights_on_any_thread_count():
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(weights[0], weights[1])
+
+
+def test_predict_runs_on_one_thread_and_restores_the_count(trained):
+    model, _, series = trained
+    seen = []
+    hook = model.network.register_forward_hook(lambda *_: seen.append(torch.get_num_threads()))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(3)
+        model.predict(series)
+        assert torch.get_num_threads() == 3
+    finally:
+        hook.remove()
+        torch.set_num_threads(threads)
+    assert seen == [1]

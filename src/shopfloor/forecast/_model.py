@@ -301,7 +301,7 @@ class NeuralForecaster:
         scale = _scale(window)
         x = torch.as_tensor(window / scale, dtype=torch.float32, device=self.device)
         self.network.eval()
-        with torch.no_grad():
+        with torch.no_grad(), _one_thread_on_cpu(self.device):
             output = self.network(x).cpu().numpy().astype(np.float64)
         return np.maximum(output[0] * scale[0, 0], 0.0)
 
