@@ -238,3 +238,22 @@ def test_forecast_settings_that_do_not_fit_the_env_are_named(tmp_path, env_id, f
     )
     with pytest.raises(ExperimentError, match=message):
         load_experiment(path)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ("{instance: ft06}", "instance='ft06' has none"),
+        ("{scenario: flow_shop_small}", "scenario='flow_shop_small' has none"),
+        ("{generator: {n_jobs: 6, n_machines: 3}}", "generator=.* has none"),
+    ],
+)
+def test_arrival_forecast_on_a_shop_without_arrivals_is_named(tmp_path, kwargs, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: bad\nenvs:\n  - id: shopfloor/DynamicJobShop-v0\n    name: x\n"
+        f"    kwargs: {kwargs}\n    forecast: {{kind: oracle}}\n"
+        "agents: [ppo]\nseeds: [0]\nbudget: 10\neval: {every: 10, seeds: [9]}\n"
+    )
+    with pytest.raises(ExperimentError, match=rf"bad.yaml: envs.0: .*{message}"):
+        load_experiment(path)

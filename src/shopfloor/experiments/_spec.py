@@ -109,17 +109,33 @@ class EnvEntry(BaseModel):
             )
         if self.forecast is not None:
             self.forecast.check_env(self.id)
-            if "DynamicJobShop" in self.id and "train_histories" in self.forecast.model_fields_set:
-                raise ValueError(
-                    f"train_histories does not apply to {self.id}: an arrival forecaster "
-                    "trains on one history of train_periods buckets"
-                )
+            if "DynamicJobShop" in self.id:
+                if "train_histories" in self.forecast.model_fields_set:
+                    raise ValueError(
+                        f"train_histories does not apply to {self.id}: an arrival forecaster "
+                        "trains on one history of train_periods buckets"
+                    )
+                _check_random_arrivals(self.kwargs)
             settings = self.forecast.model_dump()
             given = self.kwargs.get(FORECAST_KEY)
             if given is not None and given != settings:
                 raise ValueError(f"kwargs.forecast disagrees with forecast (env {self.name!r})")
             object.__setattr__(self, "kwargs", {**self.kwargs, FORECAST_KEY: settings})
         return self
+
+
+def _check_random_arrivals(kwargs: dict[str, Any]) -> None:
+    """Raise ``ValueError`` unless the DynamicJobShop these arguments build has random arrivals."""
+    from shopfloor.envs._source import SpecSource
+
+    given = {key: kwargs[key] for key in ("scenario", "instance", "generator") if key in kwargs}
+    source = SpecSource(**(given or {"scenario": "dynamic_job_shop"}))
+    if source.fixed is None or source.fixed.arrivals is None:
+        what = ", ".join(f"{key}={value!r}" for key, value in given.items())
+        raise ValueError(
+            f"an arrival forecast needs random job arrivals; {what} has none "
+            "(use a scenario with an arrivals section)"
+        )
 
 
 class EvalSettings(BaseModel):
