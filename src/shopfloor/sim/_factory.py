@@ -657,6 +657,8 @@ class Factory:
         later ones, the next failure of every machine that is up, later lead times,
         demand and lot times. Redrawing the time to the next arrival or failure from
         now is exact for exponential times; for others it forgets the time elapsed.
+        The superseded processes' pending timeouts stay in SimPy's queue (it cannot
+        cancel a scheduled event) and end them without effect when they fire.
 
         Args:
             seed: Seed of the new streams; ``None`` draws fresh entropy.
