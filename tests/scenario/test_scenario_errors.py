@@ -128,7 +128,7 @@ def test_missing_required_field(tmp_path: Path) -> None:
 
 
 def test_product_mix_naming_an_unknown_product(tmp_path: Path) -> None:
-    path = _write(tmp_path, VALID.replace("{widget: 1}", "{widget: 1, gadget: 2}"))
+    path = _write(tmp_path, VALID.replace("{widget: 1}", "{widget: 0.5, gadget: 0.5}"))
     _raises(
         path,
         r"shop\.yaml:10: arrivals\.product_mix\.gadget = 'gadget': unknown product",
@@ -254,3 +254,74 @@ def test_no_traceback_chain_hides_the_message(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load_scenario(_write(tmp_path, VALID.replace("duration: 2", "duration: -2")))
     assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_product_mix_must_sum_to_one(tmp_path: Path) -> None:
+    error = _raises(
+        _write(tmp_path, VALID.replace("{widget: 1}", "{widget: 0.9}")),
+        r"shop\.yaml:10: arrivals\.product_mix: the probabilities sum to 0\.9, not 1",
+    )
+    assert error.problems[0].path == "arrivals.product_mix"
+    _raises(
+        _write(tmp_path, VALID.replace("{widget: 1}", "{widget: 0}")),
+        r"arrivals\.product_mix: the probabilities sum to 0, not 1",
+    )
+    rounded = load_scenario(_write(tmp_path, VALID.replace("{widget: 1}", "{widget: 0.9999}")))
+    assert rounded.factory.arrivals is not None
+    assert rounded.factory.arrivals.product_mix == (0.9999,)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("max_jobs: 10", "max_jobs: true", r"shop\.yaml:11: arrivals\.max_jobs = True: "),
+        ("max_jobs: 10", "max_jobs: false", r"shop\.yaml:11: arrivals\.max_jobs = False: "),
+        (
+            "name: shop\n",
+            "name: shop\njobs: [{product: widget, quantity: true}]\n",
+            r"shop\.yaml:2: jobs\[0\]\.quantity = True: ",
+        ),
+        (
+            "product_mix: {widget: 1}",
+            "random_routing: {min_operations: true, max_operations: 2, duration: 1}",
+            r"shop\.yaml:10: arrivals\.random_routing\.min_operations = True: ",
+        ),
+        (
+            "  max_jobs: 10\n",
+            "  max_jobs: 10\nproduction: {machine: lathe, lot_sizes: [1, true]}\n",
+            r"shop\.yaml:12: production\.lot_sizes\[1\] = True: ",
+        ),
+        (
+            "    routing:\n",
+            "    demand: {rate: 1, season_length: true}\n    routing:\n",
+            r"shop\.yaml:5: products\[0\]\.demand\.season_length = True: ",
+        ),
+    ],
+)
+def test_booleans_are_not_integers(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    error = _raises(
+        _write(tmp_path, VALID.replace(old, new)), expected + "expected an integer, not a boolean"
+    )
+    assert isinstance(error.problems[0].value, bool)
+
+
+def test_numbers_and_flags_are_checked_strictly(tmp_path: Path) -> None:
+    _raises(
+        _write(tmp_path, VALID.replace("max_jobs: 10", "max_jobs: 10.0")),
+        r"arrivals\.max_jobs = 10\.0: expected an integer \(no decimal point\)",
+    )
+    _raises(
+        _write(tmp_path, VALID.replace("max_jobs: 10", "max_jobs: '10'")),
+        r"arrivals\.max_jobs = '10': expected an integer, not a string",
+    )
+    _raises(
+        _write(
+            tmp_path,
+            VALID.replace("  - name: widget\n", "  - name: widget\n    holding_cost: true\n"),
+        ),
+        r"shop\.yaml:5: products\[0\]\.holding_cost = True: expected a number, not a boolean",
+    )
+    _raises(
+        _write(tmp_path, VALID + "backorders: 1\n"),
+        r"shop\.yaml:12: backorders = 1: expected true or false, not a number",
+    )

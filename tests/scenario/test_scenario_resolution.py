@@ -80,7 +80,7 @@ jobs:
       - {machine: lathe, duration: {kind: triangular, low: 1, mode: 2, high: 4}}
 arrivals:
   interarrival: {kind: lognormal, mean: 10, std: 2}
-  product_mix: {axle: 0.25}
+  product_mix: {gear: 0.75, axle: 0.25}
   due_date_tightness: {kind: gamma, shape: 2, scale: 1.5}
   weight: {kind: choice, values: [1, 2, 4], weights: [0.5, 0.3, 0.2]}
   until: 500
@@ -160,7 +160,7 @@ def test_job_shop_resolves_to_the_exact_factory_spec() -> None:
         ),
         arrivals=ArrivalSpec(
             interarrival=LogNormal(mean_value=10.0, std=2.0),
-            product_mix=(0.0, 0.25),
+            product_mix=(0.75, 0.25),
             due_date_tightness=Gamma(shape=2.0, scale=1.5),
             weight=Choice(values=(1.0, 2.0, 4.0), weights=(0.5, 0.3, 0.2)),
             until=500.0,

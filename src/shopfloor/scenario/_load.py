@@ -332,6 +332,15 @@ def _yaml_type(value: Any) -> str:
 
 # --- pydantic errors -----------------------------------------------------------------
 
+_EXPECTED = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "string_type": "a string",
+    "list_type": "a list",
+}
+"""What a field of each type takes, by the pydantic error type of a value of another type."""
+
 
 def _problem(error: ErrorDetails) -> Problem:
     raw = tuple(error["loc"])
@@ -366,6 +375,10 @@ def _problem(error: ErrorDetails) -> Problem:
         )
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return Problem(location, f"expected a mapping, not a {_yaml_type(value)}", value)
+    if kind == "int_type" and isinstance(value, float):
+        return Problem(location, "expected an integer (no decimal point)", value)
+    if kind in _EXPECTED:
+        return Problem(location, f"expected {_EXPECTED[kind]}, not a {_yaml_type(value)}", value)
     if kind in ("value_error", "assertion_error"):
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return Problem(location, message, value)

@@ -6,7 +6,9 @@ plus a header (``name``, ``description``, an ``env:`` section for the env layer)
 These models check the shape of the file and every value that can be checked on its
 own; :mod:`shopfloor.scenario._build` then resolves names and builds the spec.
 
-Every model forbids unknown fields and is frozen. A distribution is a bare number
+Every model forbids unknown fields, is frozen and validates strictly: a count takes
+only a whole number (not ``true``, ``2.0`` or ``"2"``), a number only an integer or a
+float (not ``true``), a flag only ``true`` or ``false``. A distribution is a bare number
 (a constant) or a mapping with a ``kind`` discriminator, e.g.
 ``{kind: exponential, mean: 4}``.
 """
@@ -26,6 +28,7 @@ from pydantic import (
     PositiveInt,
     StringConstraints,
     Tag,
+    field_validator,
     model_validator,
 )
 
@@ -46,12 +49,15 @@ from shopfloor.sim import (
 Name = Annotated[str, StringConstraints(min_length=1)]
 """A non-empty name of a machine, product, material or setup family."""
 
+MIX_TOLERANCE = 1e-3
+"""How far the probabilities of ``arrivals.product_mix`` may sum from 1 (rounding)."""
+
 TAG_PREFIX = "kind:"
 """Prefix of the union tags pydantic puts in error locations; stripped when reporting."""
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 # --- distributions -------------------------------------------------------------------
@@ -461,12 +467,20 @@ class ArrivalsModel(_Model):
     until: PositiveFloat | None = None
     rate_profile: RateProfileModel | None = None
 
+    @field_validator("product_mix")
+    @classmethod
+    def _probabilities(cls, mix: dict[str, float] | None) -> dict[str, float] | None:
+        if mix is not None and abs(sum(mix.values()) - 1) > MIX_TOLERANCE:
+            raise ValueError(
+                f"the probabilities sum to {sum(mix.values()):g}, not 1 "
+                f"(within {MIX_TOLERANCE:g}); unlisted products get 0"
+            )
+        return mix
+
     @model_validator(mode="after")
     def _consistent(self) -> ArrivalsModel:
         if (self.product_mix is None) == (self.random_routing is None):
             raise ValueError("give exactly one of `product_mix` and `random_routing`")
-        if self.product_mix is not None and sum(self.product_mix.values()) <= 0:
-            raise ValueError("product_mix needs a probability > 0")
         if self.max_jobs is None and self.until is None:
             raise ValueError("set `max_jobs` or `until`, or arrivals never end")
         _positive_mean(self.interarrival, "interarrival")
