@@ -118,8 +118,10 @@ def test_cli_prints_the_sampled_rollout(capsys, sampled):
     out = capsys.readouterr().out
     line = f"one-step rollout over 2 sampled futures (not clairvoyant): {sampled.sampled:.4g}"
     assert line in out
-    assert main(["headroom", "dynamic_job_shop_small", "--seeds", "3", "--samples", "-1"]) == 2
-    assert "samples must be >= 0, got -1" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["headroom", "dynamic_job_shop_small", "--seeds", "3", "--samples", "-1"])
+    assert exit_.value.code == 2
+    assert "argument --samples: -1 is below 0" in capsys.readouterr().err
 
 
 def _replay_deviations(kwargs, seed, actions):

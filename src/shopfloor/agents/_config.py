@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from torch import nn
 
+from shopfloor._yaml import describe_yaml_error
+
 ALGORITHMS = ("qlearning", "ppo", "a2c", "dqn", "maskable_ppo")
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
@@ -70,7 +72,7 @@ def load_hyperparameters(
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise AgentConfigError(f"{path}: not valid YAML: {error}") from None
+        raise AgentConfigError(f"{path}: not valid YAML, {describe_yaml_error(error)}") from None
     if not isinstance(data, dict) or "default" not in data:
         raise AgentConfigError(f"{path}: must be a mapping with a 'default' entry")
     for key, entry in data.items():
@@ -98,6 +100,13 @@ def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
     if unknown:
         raise AgentConfigError(
             f"{path}: unknown key(s) {sorted(unknown)} for {algorithm}; allowed: {sorted(allowed)}"
+        )
+    n_envs = values.get("n_envs", 1)
+    if isinstance(n_envs, bool) or not isinstance(n_envs, int) or n_envs < 1:
+        raise AgentConfigError(f"{path}: n_envs must be a positive integer, got {n_envs!r}")
+    if values.get("vec_env", "dummy") not in ("dummy", "subproc"):
+        raise AgentConfigError(
+            f"{path}: vec_env must be 'dummy' or 'subproc', got {values['vec_env']!r}"
         )
 
 

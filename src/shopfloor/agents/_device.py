@@ -9,6 +9,18 @@ class DeviceError(ValueError):
     """A device that does not exist on this machine."""
 
 
+DEVICE_NAMES = "auto, cpu, cuda or cuda:N"
+
+
+def check_device_name(requested: str) -> str:
+    """Return ``requested`` if it names a device (present or not), else raise ``DeviceError``."""
+    name = requested.strip().lower() if isinstance(requested, str) else ""
+    index = name.split(":", 1)[1] if name.startswith("cuda:") else "0"
+    if name not in ("auto", "cpu", "cuda") and not (name.startswith("cuda:") and index.isdigit()):
+        raise DeviceError(f"unknown device {requested!r}; use {DEVICE_NAMES}")
+    return requested
+
+
 def select_device(requested: str = "auto") -> torch.device:
     """Resolve a device request.
 
@@ -32,7 +44,7 @@ def select_device(requested: str = "auto") -> torch.device:
         if not torch.cuda.is_available():
             raise DeviceError(
                 f"device {requested!r} was requested but CUDA is not available on this "
-                "machine; use --device cpu or auto"
+                "machine; use device cpu or auto"
             )
         if ":" in name:
             index_text = name.split(":", 1)[1]
@@ -41,7 +53,7 @@ def select_device(requested: str = "auto") -> torch.device:
                     f"device {requested!r}: this machine has {torch.cuda.device_count()} GPU(s)"
                 )
         return torch.device(name)
-    raise DeviceError(f"unknown device {requested!r}; use auto, cpu, cuda or cuda:N")
+    raise DeviceError(f"unknown device {requested!r}; use {DEVICE_NAMES}")
 
 
 def configure_threads(device: torch.device, threads: int = 1) -> None:

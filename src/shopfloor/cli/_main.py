@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,11 @@ def _simulate(args: argparse.Namespace) -> int:
     kpis = factory.kpis()
     if args.events_csv:
         path = factory.write_event_log(args.events_csv)
-        console.print(f"event log: {path} ({len(factory.log)} events)")
+        note = f"event log: {path} ({len(factory.log)} events)"
+        if args.json:  # stdout stays one JSON line
+            print(note, file=sys.stderr)
+        else:
+            console.print(note, highlight=False)
     if args.json:
         print(
             json.dumps({"target": name, "policy": args.policy, "seed": args.seed, **kpis.as_dict()})
@@ -178,7 +182,7 @@ def _headroom(args: argparse.Namespace) -> int:
     if args.rules:
         env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
     if args.action_mode == "job":
-        env_kwargs.update(action_mode="job", slots=args.slots or 16)
+        env_kwargs.update(action_mode="job", slots=16 if args.slots is None else args.slots)
     elif args.slots is not None:
         raise ValueError("--slots is for --action-mode job (rules see the whole queue)")
     rows = rule_choice_headroom(seeds, args.base, env_kwargs, args.workers, args.samples)
@@ -236,19 +240,24 @@ def _headroom(args: argparse.Namespace) -> int:
 
 
 def _seeds(text: str) -> list[int]:
-    """``1000-1009`` or ``1,2,5``."""
+    """``1000-1009`` or ``1,2,5``: distinct seeds >= 0, ranges from low to high."""
+    usage = f"seeds {text!r}: give a range or a list of seeds >= 0, e.g. 1000-1009 or 1,2,5"
     seeds: list[int] = []
     try:
         for part in text.split(","):
             if "-" in part.strip()[1:]:
-                low, high = part.split("-", 1)
-                seeds.extend(range(int(low), int(high) + 1))
+                low, high = (int(end) for end in part.split("-", 1))
+                if high < low:
+                    raise ValueError(f"{usage} ({part.strip()} runs backwards)")
+                seeds.extend(range(low, high + 1))
             else:
                 seeds.append(int(part))
-    except ValueError:
-        raise ValueError(
-            f"seeds {text!r}: give a range or a list, e.g. 1000-1009 or 1,2,5"
-        ) from None
+    except ValueError as error:
+        raise ValueError(str(error) if str(error).startswith(usage) else usage) from None
+    if min(seeds) < 0:
+        raise ValueError(f"{usage} ({min(seeds)} is negative)")
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"{usage} (each once)")
     return seeds
 
 
@@ -316,8 +325,16 @@ def _train(args: argparse.Namespace) -> int:
     )
     console.print(
         f"{outcome.status}: {outcome.timesteps} steps, final objective "
-        f"{outcome.objective_mean:.4g}, run folder {outcome.run_dir}"
+        f"{outcome.objective_mean:.4g}, run folder {outcome.run_dir}",
+        highlight=False,
     )
+    if outcome.timesteps > args.budget:
+        console.print(
+            f"note: {outcome.timesteps} steps for a budget of {args.budget}: {args.agent} "
+            "learns in whole rollouts (n_steps x n_envs), so chunks between evaluations "
+            "are rounded up to them",
+            highlight=False,
+        )
     return 0
 
 
@@ -434,6 +451,22 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
+def _at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+        return value
+
+    parse.__name__ = f"integer >= {minimum}"
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopfloor`` command."""
     parser = argparse.ArgumentParser(
@@ -451,7 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario YAML, bundled scenario name, bundled instance name or instance file",
     )
     simulate.add_argument("--policy", default="fifo", help="dispatching rule (default fifo)")
-    simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simulate.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
     simulate.add_argument("--cover", type=float, default=4.0, help="base-stock cover in periods")
     simulate.add_argument("--events-csv", type=Path, help="write the event log to this CSV")
     simulate.add_argument("--json", action="store_true", help="print the KPIs as one JSON line")
@@ -479,7 +512,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_env_arguments(training)
     training.add_argument("--agent", default="ppo", help="ppo, a2c, dqn or maskable_ppo")
-    training.add_argument("--steps", type=int, default=20000, help="env steps (default 20000)")
+    training.add_argument(
+        "--steps", type=_at_least(1), default=20000, help="env steps (default 20000)"
+    )
     training.add_argument(
         "--vec-env",
         action="append",
@@ -508,15 +543,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     room.add_argument(
         "--slots",
-        type=int,
+        type=_at_least(1),
         default=None,
         help="job mode: the first N jobs of a queue can be chosen, by the rules too (default "
         "16, as in experiments/dynamic_job_choice.yaml)",
     )
-    room.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    room.add_argument(
+        "--workers", type=_at_least(1), default=None, help="processes (default: all cores)"
+    )
     room.add_argument(
         "--samples",
-        type=int,
+        type=_at_least(0),
         default=0,
         help="also run the rollout that does not see the future, scoring each rule over "
         "this many sampled futures (costs samples x the clairvoyant one; default 0: off)",
@@ -548,10 +585,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario names or YAML paths, comma-separated (repeatable)",
     )
     bench.add_argument(
-        "--seeds", type=int, default=10, help="seeds 0..N-1 per policy and target (default 10)"
+        "--seeds",
+        type=_at_least(1),
+        default=10,
+        help="seeds 0..N-1 per policy and target (default 10)",
     )
     bench.add_argument(
-        "--workers", type=int, default=None, help="processes (default: every core; 1: none)"
+        "--workers",
+        type=_at_least(1),
+        default=None,
+        help="processes (default: every core; 1: none)",
     )
     bench.add_argument(
         "--time-limit", type=float, default=10.0, help="CP-SAT seconds per solve (default 10)"
@@ -564,20 +607,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--samples",
-        type=int,
+        type=_at_least(1),
         default=1,
         help="best-of-N: sample N episodes per seed (deterministic=False), keep the best; "
         "static instances only (default 1: greedy)",
     )
     bench.add_argument("--name", default=None, help="results folder name (default: a timestamp)")
+    bench.add_argument(
+        "--overwrite", action="store_true", help="replace the results in an existing --name folder"
+    )
     bench.add_argument("--no-progress", action="store_true", help="no progress bar")
     bench.set_defaults(handler=_bench)
     train = commands.add_parser("train", help="train one agent on one env (a run folder)")
     _add_env_arguments(train)
     train.add_argument("--agent", required=True, help="qlearning, ppo, a2c, dqn, maskable_ppo")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--budget", type=int, default=20000, help="env steps (default 20000)")
-    train.add_argument("--eval-every", type=int, default=4000, help="steps between evaluations")
+    train.add_argument("--seed", type=_at_least(0), default=0)
+    train.add_argument(
+        "--budget", type=_at_least(1), default=20000, help="env steps (default 20000)"
+    )
+    train.add_argument(
+        "--eval-every", type=_at_least(1), default=4000, help="steps between evaluations"
+    )
     train.add_argument("--eval-seeds", default="1000-1009", help="held-out seeds, e.g. 1000-1009")
     train.add_argument("--experiment", default="adhoc", help="experiment folder name")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
@@ -586,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run an experiment spec (all envs x agents x seeds)")
     run.add_argument("experiment", type=Path, help="experiments/<name>.yaml")
-    run.add_argument("--workers", type=int, help="parallel runs (default: all cores)")
+    run.add_argument("--workers", type=_at_least(1), help="parallel runs (default: all cores)")
     run.add_argument("--backend", choices=("local", "ray"), default="local")
     run.add_argument("--address", help="Ray cluster address (with --backend ray)")
     run.add_argument("--root", default="experiments/runs", help="runs folder")
@@ -614,19 +664,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument("source", nargs="?", help="eval: scenario or demand CSV")
     forecast.add_argument("--out", type=Path, help="run folder (default: under experiments/runs)")
-    forecast.add_argument("--lookback", type=int, default=52, help="input periods (default 52)")
-    forecast.add_argument("--horizon", type=int, default=8, help="periods forecast (default 8)")
-    forecast.add_argument("--epochs", type=int, default=200, help="maximum epochs (default 200)")
-    forecast.add_argument("--seed", type=int, default=0, help="model and history seed")
+    forecast.add_argument(
+        "--lookback", type=_at_least(1), default=52, help="input periods (default 52)"
+    )
+    forecast.add_argument(
+        "--horizon", type=_at_least(1), default=8, help="periods forecast (default 8)"
+    )
+    forecast.add_argument(
+        "--epochs", type=_at_least(1), default=200, help="maximum epochs (default 200)"
+    )
+    forecast.add_argument("--seed", type=_at_least(0), default=0, help="model and history seed")
     forecast.add_argument(
         "--loss", choices=("mse", "mae"), default="mse", help="training loss (default mse)"
     )
     forecast.add_argument(
-        "--periods", type=int, default=520, help="periods drawn from a scenario (default 520)"
+        "--periods",
+        type=_at_least(1),
+        default=520,
+        help="periods drawn from a scenario (default 520)",
     )
     forecast.add_argument(
         "--ensemble",
-        type=int,
+        type=_at_least(1),
         default=1,
         help="networks averaged, seeds seed, seed+1, ... (default 1)",
     )

@@ -26,6 +26,8 @@ import io
 import json
 import os
 import platform
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -38,6 +40,22 @@ from shopfloor import __version__
 
 DONE = "DONE"
 BEST_MODEL = "best_model"
+
+_FOLDER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+=-]*")
+
+
+def check_folder_name(what: str, name: str) -> str:
+    """Return ``name`` if it is one safe folder name, else raise ``ValueError`` naming ``what``.
+
+    Letters, digits and ``_ . + = -``, not starting with ``.`` or ``-``: no path
+    separators, so a run folder stays under its root.
+    """
+    if not isinstance(name, str) or not _FOLDER_NAME.fullmatch(name):
+        raise ValueError(
+            f"{what} {name!r} is not a folder name: use letters, digits and _ . + = - "
+            "(no path separators, not starting with . or -)"
+        )
+    return name
 
 
 def write_atomic(path: Path, text: str) -> Path:
@@ -122,4 +140,4 @@ def now_iso() -> str:
 
 def command_line() -> str:
     """The command that started this process."""
-    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])

@@ -230,6 +230,8 @@ def rule_choice_headroom(
     samples: int = 0,
 ) -> list[Headroom]:
     """:func:`headroom` on every seed, one process per seed (all cores by default)."""
+    if workers is not None and workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
     tasks = [(seed, base, env_kwargs, samples) for seed in seeds]
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     if workers <= 1:

@@ -9,7 +9,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from shopfloor._yaml import describe_yaml_error
 from shopfloor.agents._config import ALGORITHMS
+from shopfloor.agents._device import check_device_name
+from shopfloor.experiments._folders import check_folder_name
 from shopfloor.forecast._arrivals import ARRIVAL_KINDS
 from shopfloor.forecast._wrapper import KINDS
 
@@ -100,6 +103,11 @@ class EnvEntry(BaseModel):
     wraps the env.
     """
 
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        return check_folder_name("env name", name)
+
     @model_validator(mode="after")
     def _forecast_into_kwargs(self) -> EnvEntry:
         if FORECAST_KEY in self.kwargs and self.forecast is None:
@@ -138,6 +146,19 @@ def _check_random_arrivals(kwargs: dict[str, Any]) -> None:
         )
 
 
+def _no_repeats(values: list[Any]) -> list[Any]:
+    repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+    if repeated:
+        raise ValueError(f"each entry once, got {repeated} more than once")
+    return values
+
+
+def _distinct_seeds(seeds: list[int]) -> list[int]:
+    if seeds and min(seeds) < 0:
+        raise ValueError(f"seeds must be >= 0, got {min(seeds)}")
+    return _no_repeats(seeds)
+
+
 class EvalSettings(BaseModel):
     """When and how runs are evaluated."""
 
@@ -147,6 +168,11 @@ class EvalSettings(BaseModel):
     """Evaluate (and checkpoint) every this many env steps."""
     seeds: list[int] = Field(min_length=1)
     """Held-out episode seeds (never used for training)."""
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        return _distinct_seeds(seeds)
 
 
 class ExperimentSpec(BaseModel):
@@ -166,6 +192,11 @@ class ExperimentSpec(BaseModel):
     """Non-learning policies evaluated on the same held-out seeds (e.g. spt, atc)."""
     device: str = "auto"
 
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        return check_folder_name("experiment name", name)
+
     @field_validator("agents")
     @classmethod
     def _known_agents(cls, agents: list[str]) -> list[str]:
@@ -173,6 +204,21 @@ class ExperimentSpec(BaseModel):
         if unknown:
             raise ValueError(f"unknown agent(s) {unknown}; choose from {list(ALGORITHMS)}")
         return agents
+
+    @field_validator("device")
+    @classmethod
+    def _device_name(cls, device: str) -> str:
+        return check_device_name(device)
+
+    @field_validator("agents", "baselines")
+    @classmethod
+    def _no_repeats(cls, values: list[str]) -> list[str]:
+        return _no_repeats(values)
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        return _distinct_seeds(seeds)
 
     @model_validator(mode="after")
     def _seeds_held_out(self) -> ExperimentSpec:
@@ -197,9 +243,9 @@ def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as error:
-        raise ExperimentError(f"{path}: not valid YAML: {error}") from None
+        raise ExperimentError(f"{path}: not valid YAML, {describe_yaml_error(error)}") from None
     try:
-        return ExperimentSpec.model_validate(data)
+        spec = ExperimentSpec.model_validate(data)
     except ValidationError as error:
         lines = [
             f"{path}: {'.'.join(str(p) for p in e['loc']) or '<top>'}: {e['msg']}"
@@ -211,3 +257,25 @@ def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:
             for e in error.errors()
         ]
         raise ExperimentError("\n".join(lines)) from None
+    _check_buildable(spec, path)
+    return spec
+
+
+def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
+    """Build each baseline policy and env once, naming the file and field of any error."""
+    import gymnasium as gym
+
+    import shopfloor.envs  # noqa: F401  (registers the env ids)
+    from shopfloor.policies import make_policy
+
+    for index, name in enumerate(spec.baselines):
+        try:
+            make_policy(name)
+        except (ValueError, NotImplementedError) as error:
+            raise ExperimentError(f"{path}: baselines.{index}: {error}") from None
+    for index, env in enumerate(spec.envs):
+        kwargs = {key: value for key, value in env.kwargs.items() if key != FORECAST_KEY}
+        try:
+            gym.make(env.id, **kwargs).close()
+        except (gym.error.Error, TypeError, ValueError, LookupError, OSError) as error:
+            raise ExperimentError(f"{path}: envs.{index} ({env.name}): {error}") from None

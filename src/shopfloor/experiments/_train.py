@@ -14,9 +14,11 @@ import gymnasium as gym
 import numpy as np
 import yaml
 
+from shopfloor.agents._device import check_device_name
 from shopfloor.experiments._folders import (
     BEST_MODEL,
     DONE,
+    check_folder_name,
     command_line,
     now_iso,
     provenance,
@@ -63,6 +65,23 @@ class RunConfig:
     device: str = "auto"
     root: str = "experiments/runs"
 
+    def __post_init__(self) -> None:
+        for what in ("experiment", "env_name", "agent"):
+            check_folder_name(what.replace("_", " "), getattr(self, what))
+        for what in ("budget", "eval_every"):
+            value = getattr(self, what)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f"{what.replace('_', ' ')} must be a positive integer, got {value!r}"
+                )
+        if self.seed < 0:
+            raise ValueError(f"seed must be >= 0, got {self.seed}")
+        if not self.eval_seeds or min(self.eval_seeds) < 0:
+            raise ValueError(
+                f"eval seeds must be a non-empty list of seeds >= 0, got {list(self.eval_seeds)}"
+            )
+        check_device_name(self.device)
+
     @property
     def run_dir(self) -> Path:
         """``<root>/<experiment>/<env>/<agent>/seed_<n>``."""
@@ -74,8 +93,15 @@ class RunConfig:
 
 
 def default_env_name(env_id: str, kwargs: Mapping[str, Any]) -> str:
-    """An env's name when none is given: its scenario, else its instance, else the id's end."""
-    return str(kwargs.get("scenario") or kwargs.get("instance") or env_id.split("/")[-1])
+    """An env's name when none is given: its scenario, else its instance, else the id's end.
+
+    A scenario or instance given as a file path is named by the file's stem
+    (``shops/mine.yaml`` -> ``mine``), so the run folder stays under its root.
+    """
+    source = kwargs.get("scenario") or kwargs.get("instance")
+    if source is None:
+        return env_id.split("/")[-1]
+    return Path(str(source)).stem or str(source)
 
 
 def make_env_factory(
@@ -220,7 +246,6 @@ def execute_run(config: RunConfig) -> RunOutcome:
     if (run_dir / DONE).is_file():
         result = json.loads((run_dir / "result.json").read_text())
         return RunOutcome(str(run_dir), "done", result["timesteps"], result["objective_mean"], 0.0)
-    run_dir.mkdir(parents=True, exist_ok=True)
     checkpoints = run_dir / "checkpoints"
     latest = checkpoints / "latest.json"
     env_factory = config.env_factory()
@@ -259,6 +284,7 @@ def execute_run(config: RunConfig) -> RunOutcome:
         progress, evaluations = [], []
         wall_offset, status = 0.0, "trained"
         meta = provenance()
+        run_dir.mkdir(parents=True, exist_ok=True)  # once the agent and env are built
         write_atomic(
             run_dir / "config.yaml", yaml.safe_dump(_plain(asdict(config)), sort_keys=False)
         )

@@ -36,7 +36,7 @@ _MIN_SCALE = 1e-6
 """Windows whose lookback mean is below this are not scaled (scale 1)."""
 
 
-class ForecastError(RuntimeError):
+class ForecastError(ValueError):
     """A forecaster that cannot be built, trained, saved or loaded."""
 
 

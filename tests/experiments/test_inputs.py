@@ -1,0 +1,206 @@
+"""Bad input to the runner and the CLI: a clear error naming the value, nothing written."""
+
+import json
+import sys
+
+import pytest
+
+from shopfloor.agents import AgentConfigError, load_hyperparameters
+from shopfloor.cli import main
+from shopfloor.cli._main import _seeds
+from shopfloor.experiments import rule_choice_headroom
+from shopfloor.experiments._folders import command_line
+from shopfloor.experiments._spec import ExperimentError, load_experiment
+from shopfloor.experiments._train import RunConfig, default_env_name
+
+GOOD = {
+    "experiment": "e",
+    "env_id": "shopfloor/DynamicJobShop-v0",
+    "env_name": "small",
+    "env_kwargs": {"scenario": "dynamic_job_shop_small"},
+    "agent": "qlearning",
+    "seed": 0,
+    "budget": 100,
+    "eval_every": 100,
+    "eval_seeds": (1000,),
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("5-1", "5-1 runs backwards"),
+        ("-1", "-1 is negative"),
+        ("1,2,1", "each once"),
+        ("1000-x", "give a range or a list"),
+    ],
+)
+def test_bad_seed_lists_are_named(text, message):
+    with pytest.raises(ValueError, match=message):
+        _seeds(text)
+
+
+def test_seed_lists_and_ranges():
+    assert _seeds("1000-1002") == [1000, 1001, 1002]
+    assert _seeds("3,5") == [3, 5]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--eval-every", "0"), ("--eval-every", "-3"), ("--budget", "0"), ("--seed", "-1")],
+)
+def test_train_refuses_counts_out_of_range(tmp_path, capsys, option, value):
+    args = ["train", "--agent", "qlearning", "--scenario", "dynamic_job_shop_small"]
+    with pytest.raises(SystemExit) as exit_:
+        main([*args, "--root", str(tmp_path), option, value])
+    assert exit_.value.code == 2
+    assert f"argument {option}: {value} is below" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"budget": 0}, "budget must be a positive integer, got 0"),
+        ({"eval_every": -1}, "eval every must be a positive integer, got -1"),
+        ({"seed": -1}, "seed must be >= 0"),
+        ({"eval_seeds": ()}, "eval seeds must be a non-empty list"),
+        ({"experiment": "../../escape"}, "experiment '../../escape' is not a folder name"),
+        ({"env_name": "a/b"}, "env name 'a/b' is not a folder name"),
+        ({"device": "banana"}, "unknown device 'banana'"),
+    ],
+)
+def test_run_config_refuses_bad_settings(change, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig(**{**GOOD, **change})
+
+
+def test_a_scenario_file_names_its_runs_by_its_stem(tmp_path, capsys):
+    scenario = tmp_path / "shops" / "mine.yaml"
+    scenario.parent.mkdir()
+    scenario.write_text(_small_scenario_text())
+    assert default_env_name("shopfloor/DynamicJobShop-v0", {"scenario": str(scenario)}) == "mine"
+    assert default_env_name("shopfloor/JobShop-v0", {"instance": "data/ft06.txt"}) == "ft06"
+    assert default_env_name("shopfloor/JobShop-v0", {}) == "JobShop-v0"
+    root = tmp_path / "runs"
+    args = ["train", "--agent", "ppo", "--scenario", str(scenario), "--root", str(root)]
+    assert main([*args, "--budget", "300", "--eval-every", "300", "--eval-seeds", "1000"]) == 0
+    out = capsys.readouterr().out
+    assert (root / "adhoc" / "mine" / "ppo" / "seed_0" / "DONE").is_file()
+    assert "note: 512 steps for a budget of 300" in out
+
+
+def _small_scenario_text():
+    from shopfloor.scenario import scenario_path
+
+    return scenario_path("dynamic_job_shop_small").read_text()
+
+
+def test_a_failed_train_leaves_no_folder(tmp_path, capsys):
+    args = ["train", "--agent", "ppo", "--scenario", "nosuch", "--root", str(tmp_path)]
+    assert main([*args, "--budget", "100"]) == 2
+    assert "nosuch" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+
+
+def _experiment(tmp_path, text):
+    path = tmp_path / "exp.yaml"
+    path.write_text(text)
+    return path
+
+
+BASE = (
+    "name: {name}\nenvs:\n  - id: shopfloor/DynamicJobShop-v0\n    name: {env}\n"
+    "    kwargs: {kwargs}\nagents: {agents}\nseeds: {seeds}\nbudget: 10\n"
+    "eval: {{every: 10, seeds: [9]}}\nbaselines: {baselines}\ndevice: {device}\n"
+)
+FIELDS = {
+    "name": "x",
+    "env": "small",
+    "kwargs": "{scenario: dynamic_job_shop_small}",
+    "agents": "[ppo]",
+    "seeds": "[0, 1]",
+    "baselines": "[atc]",
+    "device": "auto",
+}
+
+
+def test_the_base_experiment_loads(tmp_path):
+    spec = load_experiment(_experiment(tmp_path, BASE.format(**FIELDS)))
+    assert spec.seeds == [0, 1] and spec.baselines == ["atc"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"seeds": "[0, 0]"}, r"exp.yaml: seeds: .*\[0\] more than once"),
+        ({"baselines": "[fifo, fifo]"}, r"exp.yaml: baselines: .*\['fifo'\] more than once"),
+        ({"agents": "[ppo, dqn, ppo]"}, r"exp.yaml: agents: .*\['ppo'\] more than once"),
+        ({"seeds": "[-1]"}, r"exp.yaml: seeds: .*seeds must be >= 0"),
+        ({"name": "../../escape"}, r"exp.yaml: name: .*not a folder name"),
+        ({"env": "a/b"}, r"exp.yaml: envs.0.name: .*not a folder name"),
+        ({"device": "banana"}, r"exp.yaml: device: .*unknown device 'banana'"),
+        ({"baselines": "[nope]"}, r"exp.yaml: baselines.0: .*nope"),
+        (
+            {"kwargs": "{scenario: dynamic_job_shop_small, action_mode: jobs}"},
+            r"exp.yaml: envs.0 \(small\): .*action_mode must be 'rule' or 'job'",
+        ),
+        ({"kwargs": "{scenario: nosuch}"}, r"exp.yaml: envs.0 \(small\): .*nosuch"),
+    ],
+)
+def test_experiment_errors_name_the_file_and_field(tmp_path, change, message):
+    path = _experiment(tmp_path, BASE.format(**{**FIELDS, **change}))
+    with pytest.raises(ExperimentError, match=message):
+        load_experiment(path)
+
+
+def test_yaml_syntax_errors_are_one_line_with_the_place(tmp_path):
+    path = _experiment(tmp_path, "name: x\nenvs: [\n  a: b: c\n")
+    with pytest.raises(ExperimentError) as error:
+        load_experiment(path)
+    assert (
+        str(error.value)
+        == f"{path}: not valid YAML, line 3, column 7: expected ',' or ']', but got ':'"
+    )
+    (tmp_path / "ppo.yaml").write_text("default: {n_steps: [1\n")
+    with pytest.raises(AgentConfigError, match=r"ppo.yaml: not valid YAML, line 2, column 1: "):
+        load_hyperparameters("ppo", directory=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("n_envs: four", "n_envs must be a positive integer, got 'four'"),
+        ("n_envs: 0", "n_envs must be a positive integer, got 0"),
+        ("vec_env: threads", "vec_env must be 'dummy' or 'subproc', got 'threads'"),
+    ],
+)
+def test_runner_keys_of_agent_files_are_checked(tmp_path, entry, message):
+    (tmp_path / "ppo.yaml").write_text(f"default: {{{entry}}}\n")
+    with pytest.raises(AgentConfigError, match=rf"ppo.yaml: {message}"):
+        load_hyperparameters("ppo", directory=tmp_path)
+
+
+def test_command_txt_can_be_pasted_back_into_a_shell(monkeypatch):
+    argv = ["/x/bin/shopfloor", "train", "--env-kwarg", "rules=[fifo, spt]", "--seed", "0"]
+    monkeypatch.setattr(sys, "argv", argv)
+    assert command_line() == "shopfloor train --env-kwarg 'rules=[fifo, spt]' --seed 0"
+
+
+def test_simulate_json_stays_one_json_line_with_an_event_log(tmp_path, capsys):
+    events = tmp_path / "events.csv"
+    assert main(["simulate", "ft06", "--policy", "spt", "--json", "--events-csv", str(events)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["makespan"] > 0
+    assert "event log:" in captured.err and events.is_file()
+
+
+def test_missing_forecaster_is_a_one_line_error(tmp_path, capsys):
+    model = tmp_path / "model.pt"
+    assert main(["forecast", "eval", str(model), "production_inventory"]) == 2
+    assert f"{tmp_path / 'model.json'}: config file not found" in capsys.readouterr().out
+
+
+def test_headroom_needs_a_worker():
+    with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
+        rule_choice_headroom([1], workers=0)
