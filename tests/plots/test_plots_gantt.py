@@ -7,11 +7,16 @@ import itertools
 from pathlib import Path
 
 import pytest
+from matplotlib import colormaps
+from matplotlib.colors import to_rgba
+from matplotlib.figure import Figure
 
 import shopfloor.sim._factory as factory_module
 from shopfloor.instances import load_instance
-from shopfloor.plots import _events, gantt, read_event_log
+from shopfloor.plots import _events, _gantt, gantt, read_event_log
+from shopfloor.plots._output import save_figure
 from shopfloor.policies import simulate
+from shopfloor.scenario import load_scenario
 from shopfloor.sim import events
 
 
@@ -112,3 +117,86 @@ def test_a_complete_without_start_is_an_error(tmp_path):
     log.write_text("time,kind\n1,start\n")
     with pytest.raises(ValueError, match=r"missing column\(s\)"):
         read_event_log(log)
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> list[Figure]:
+    """The figures the Gantt function saves, to check what they show."""
+    figures: list[Figure] = []
+
+    def save(figure: Figure, out):
+        figures.append(figure)
+        return save_figure(figure, out)
+
+    monkeypatch.setattr(_gantt, "save_figure", save)
+    return figures
+
+
+def tick_labels(figure: Figure) -> list[str]:
+    return [label.get_text() for label in figure.axes[0].get_yticklabels()]
+
+
+def test_machines_are_labelled_with_the_scenarios_names(experiment, tmp_path, drawn):
+    folder, _ = experiment
+    log = folder / "small" / "qlearning" / "seed_0" / "eval_events.csv"
+    names = [m.name for m in load_scenario("dynamic_job_shop_small").factory.machines]
+    assert names == ["cut", "turn", "mill", "inspect"]
+    plot = gantt(log, tmp_path / "named", machine_names=names)
+    assert plot.machine_labels == tuple(names) and tick_labels(drawn[-1]) == names
+    plot = gantt(log, tmp_path / "unnamed")  # the log alone has no names
+    assert plot.machine_labels == ("M0", "M1", "M2", "M3") == tuple(tick_labels(drawn[-1]))
+
+
+def with_machine_names(log: Path, names: list[str], out: Path) -> Path:
+    """``log`` with a ``machine_name`` column."""
+    rows = log_rows(log)
+    with out.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, [*rows[0], "machine_name"])
+        writer.writeheader()
+        for row in rows:
+            machine = int(row["machine"])
+            writer.writerow({**row, "machine_name": names[machine] if machine >= 0 else ""})
+    return out
+
+
+def test_machine_names_in_the_log_label_the_machines(ft06_log, tmp_path, drawn):
+    names = [f"station {m}" for m in range(6)]
+    log = with_machine_names(ft06_log, names, tmp_path / "named.csv")
+    plot = gantt(log, tmp_path / "named")
+    assert plot.machine_labels == tuple(names) and tick_labels(drawn[-1]) == names
+    assert as_tuples(plot.bars) == pairs_from_log(ft06_log)
+    given = [f"m{m}" for m in range(6)]
+    assert gantt(log, tmp_path / "given", machine_names=given).machine_labels == tuple(given)
+    short = gantt(ft06_log, tmp_path / "short", machine_names=["a", "b"]).machine_labels
+    assert short == ("a", "b", "M2", "M3", "M4", "M5")
+    rows = log.read_text().splitlines()
+    last = max(index for index, row in enumerate(rows) if row.endswith("station 3"))
+    rows[last] = rows[last].replace("station 3", "elsewhere")
+    log.write_text("\n".join(rows) + "\n")
+    with pytest.raises(
+        ValueError, match=rf"named\.csv:{last + 1}: machine 3 is named 'elsewhere' here but "
+    ):
+        gantt(log, tmp_path / "bad")
+
+
+def test_breakdowns_are_cross_hatched_dark_grey_in_no_job_colour(experiment, tmp_path, drawn):
+    folder, _ = experiment
+    log = folder / "small" / "qlearning" / "seed_0" / "eval_events.csv"
+    plot = gantt(log, tmp_path / "dynamic")
+    assert plot.downtimes
+    axes = drawn[-1].axes[0]
+    breakdown = to_rgba(_gantt.BREAKDOWN_COLOUR)
+    hatched = [c for c in axes.collections if c.get_hatch() == _gantt.BREAKDOWN_HATCH]
+    assert sum(len(c.get_paths()) for c in hatched) == len(plot.downtimes)
+    assert {tuple(colour) for c in hatched for colour in c.get_facecolor()} == {breakdown}
+    jobs = [c for c in axes.collections if c.get_hatch() is None]
+    assert sum(len(c.get_paths()) for c in jobs) == len(plot.bars)
+    job_colours = {tuple(colour) for c in jobs for colour in c.get_facecolor()}
+    assert len(job_colours) > 1 and job_colours <= set(_gantt.JOB_COLOURS)
+    assert breakdown not in job_colours
+    reds = {colormaps["tab20"](6), colormaps["tab20"](7), to_rgba("red")}
+    for colour in _gantt.JOB_COLOURS:  # no red, and no grey like breakdowns and setups
+        assert colour not in reds and max(colour[:3]) - min(colour[:3]) > 0.1
+    legend = {patch.get_label(): patch for patch in axes.get_legend().get_patches()}
+    assert legend["breakdown"].get_facecolor() == breakdown
+    assert legend["breakdown"].get_hatch() == _gantt.BREAKDOWN_HATCH

@@ -103,6 +103,18 @@ def test_lost_sales_and_demand_bars(production_spec, tmp_path):
     assert lost_cost > 0
 
 
-def test_a_log_without_products_is_an_error(ft06_log, tmp_path):
-    with pytest.raises(ValueError, match="no products"):
+def test_a_job_shop_log_is_an_error_saying_it_has_no_inventory(ft06_log, tmp_path):
+    with pytest.raises(ValueError) as info:
         inventory(ft06_log, tmp_path / "x")
+    message = str(info.value)
+    assert message.startswith(f"{ft06_log}: the log holds no inventory: no demand, ship, ")
+    assert "job-shop log" in message and "production_inventory" in message
+    assert "(none)" not in message and not (tmp_path / "x.png").exists()
+
+
+def test_products_not_in_the_log_are_named(production_spec, tmp_path):
+    log = simulate(production_spec, "fifo", 0).write_event_log(tmp_path / "events.csv")
+    with pytest.raises(ValueError, match=r"products \[7\] not in the log; it holds \[0, 1, 2\]"):
+        inventory(log, tmp_path / "x", products=[0, 7])
+    with pytest.raises(ValueError, match="no products to draw"):
+        inventory(log, tmp_path / "x", products=[])

@@ -16,6 +16,9 @@ changed its own state:
   holds (the ``ship`` row right after it); the rest is a ``backorder`` (backlog
   rises) or ``lost``.
 
+A log may carry an extra ``machine_name`` column (the name of the row's machine, empty
+where ``machine`` is -1); charts label machines with it when it is there.
+
 The log does not hold the finished goods on hand at t=0. Every stock-out pins the
 stock to zero, so the initial stock follows from the first one; a product that never
 ran out gets the smallest initial stock that keeps its stock non-negative, unless the
@@ -49,6 +52,8 @@ from shopfloor.sim.events import (
 )
 
 COLUMNS = LoggedEvent._fields  # as Factory.write_event_log writes them
+MACHINE_NAME_COLUMN = "machine_name"
+"""Optional column: the name of the row's machine."""
 
 
 class EventRow(NamedTuple):
@@ -69,7 +74,24 @@ def read_event_log(path: str | os.PathLike[str]) -> list[EventRow]:
         FileNotFoundError: No such file.
         ValueError: A column is missing or a row does not parse (file and line named).
     """
+    return read_event_log_and_names(path)[0]
+
+
+def read_event_log_and_names(
+    path: str | os.PathLike[str],
+) -> tuple[list[EventRow], dict[int, str]]:
+    """Read an event log and the machine names of its ``machine_name`` column, if any.
+
+    Returns:
+        The rows, and the name of each machine index the column names (empty without it).
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: A column is missing, a row does not parse, or a machine has two
+            names (file and line named).
+    """
     path = Path(path)
+    names: dict[int, str] = {}
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or ())]
@@ -90,7 +112,14 @@ def read_event_log(path: str | os.PathLike[str]) -> list[EventRow]:
                 )
             except (TypeError, ValueError) as error:
                 raise ValueError(f"{path}:{line}: bad event row {record}: {error}") from None
-    return rows
+            name = record.get(MACHINE_NAME_COLUMN) or ""
+            machine = rows[-1].machine
+            if name and machine >= 0 and names.setdefault(machine, name) != name:
+                raise ValueError(
+                    f"{path}:{line}: machine {machine} is named {name!r} here but "
+                    f"{names[machine]!r} before"
+                )
+    return rows, names
 
 
 def log_end(rows: Sequence[EventRow]) -> float:

@@ -63,15 +63,23 @@ def inventory(
         The paths written and the trajectories drawn.
 
     Raises:
-        ValueError: The log holds no product, or a requested product is not in it.
+        ValueError: The log holds no inventory (no product), no product is requested,
+            or a requested product is not in the log.
     """
     trajectories = stock_trajectories(read_event_log(events_csv), initial_stock)
-    chosen = list(trajectories) if products is None else [int(p) for p in products]
-    unknown = [p for p in chosen if p not in trajectories]
-    if unknown or not chosen:
+    if not trajectories:
         raise ValueError(
-            f"{events_csv}: products {unknown or '(none)'} not in the log; it holds "
-            f"{sorted(trajectories) or 'no products (no demand or production events)'}"
+            f"{events_csv}: the log holds no inventory: no demand, ship, backorder, lost or "
+            "produce events (a job-shop log has none); give the event log of a scenario "
+            "with customer demand or make-to-stock production (e.g. production_inventory)"
+        )
+    chosen = list(trajectories) if products is None else [int(p) for p in products]
+    if not chosen:
+        raise ValueError("no products to draw: give at least one, or None for all")
+    unknown = [p for p in chosen if p not in trajectories]
+    if unknown:
+        raise ValueError(
+            f"{events_csv}: products {unknown} not in the log; it holds {sorted(trajectories)}"
         )
     names = list(product_names or [])
     figure = new_figure(10.0, 2.3 * len(chosen) + 0.8)
