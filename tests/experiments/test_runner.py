@@ -250,3 +250,35 @@ def test_a_folder_of_another_run_is_an_error_not_a_silent_skip(tmp_path):
     with pytest.raises(ValueError, match="other budget"):
         train(**{**settings, "budget": 600})
     assert (config / "config.yaml").read_text() == before and (config / "DONE").is_file()
+
+
+def test_dqn_checkpoints_keep_the_replay_buffer_and_episodes_count_on(tmp_path):
+    from shopfloor.agents import load_agent
+    from shopfloor.experiments._runner import resolved_hyperparameters
+
+    hyperparameters = {
+        **resolved_hyperparameters("dqn", ENV["id"], "small"),
+        "learning_starts": 100,
+        "buffer_size": 5000,
+    }
+    config = RunConfig(
+        experiment="buffer",
+        env_id=ENV["id"],
+        env_name="small",
+        env_kwargs=dict(ENV["kwargs"]),
+        agent="dqn",
+        seed=0,
+        budget=900,
+        eval_every=300,
+        eval_seeds=(100,),
+        hyperparameters=hyperparameters,
+        device="cpu",
+        root=str(tmp_path),
+    )
+    execute_run(config)
+    checkpoint = config.run_dir / "checkpoints" / "step_600"
+    assert checkpoint.with_suffix(".replay.pkl").is_file()
+    agent = load_agent(checkpoint, "dqn", config.env_factory(), hyperparameters, 0, "cpu")
+    assert agent.model.replay_buffer.size() == 600  # what was collected, not an empty buffer
+    episodes = [int(row["episodes"]) for row in read_csv(config.run_dir / "progress.csv")]
+    assert len(episodes) > 3 and episodes == list(range(1, len(episodes) + 1))

@@ -244,6 +244,20 @@ class SB3Agent:
         os.replace(temporary, target)
         return target
 
+    def save_replay_buffer(self, path: str | os.PathLike[str]) -> Path | None:
+        """Save an off-policy model's replay buffer as ``<path>.replay.pkl``, atomically.
+
+        Returns:
+            The file, or ``None`` for an algorithm without a replay buffer.
+        """
+        if getattr(self.model, "replay_buffer", None) is None:
+            return None
+        target = _replay_file(path)
+        temporary = target.with_name(target.stem + ".tmp.pkl")
+        self.model.save_replay_buffer(temporary)
+        os.replace(temporary, target)
+        return target
+
     @classmethod
     def load(
         cls,
@@ -255,7 +269,7 @@ class SB3Agent:
         device: str = "auto",
         tensorboard_log: str | os.PathLike[str] | None = None,
     ) -> SB3Agent:
-        """Load a saved model (to evaluate it or train on).
+        """Load a saved model (to evaluate it or train on), with its replay buffer if saved.
 
         Raises:
             FileNotFoundError: No model at ``path`` (named in the message).
@@ -269,6 +283,8 @@ class SB3Agent:
             device=select_device(device),
             tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
         )
+        if _replay_file(path).is_file() and hasattr(model, "load_replay_buffer"):
+            model.load_replay_buffer(_replay_file(path))
         return cls(
             algorithm,
             env_factory,
@@ -278,6 +294,11 @@ class SB3Agent:
             tensorboard_log=tensorboard_log,
             _model=model,
         )
+
+
+def _replay_file(path: str | os.PathLike[str]) -> Path:
+    """Where :meth:`SB3Agent.save_replay_buffer` keeps the buffer of the model at ``path``."""
+    return Path(path).with_suffix(".replay.pkl")
 
 
 def _scoring_policies() -> dict[str, Any]:

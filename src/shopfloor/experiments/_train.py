@@ -318,7 +318,7 @@ def execute_run(config: RunConfig) -> RunOutcome:
             progress.append(
                 {
                     "timesteps": info["num_timesteps"],
-                    "episodes": info["episodes"],
+                    "episodes": len(progress) + 1,  # across chunks and resumes
                     "episode_reward": info["episode_reward"],
                     "wall_time": round(wall_offset + time.perf_counter() - started, 3),
                 }
@@ -372,6 +372,8 @@ def _checkpoint(
     checkpoints = run_dir / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
     saved = agent.save(checkpoints / f"step_{agent.num_timesteps}")
+    if hasattr(agent, "save_replay_buffer"):  # off-policy SB3 agents resume with their buffer
+        agent.save_replay_buffer(checkpoints / f"step_{agent.num_timesteps}")
     write_csv(run_dir / "progress.csv", PROGRESS_FIELDS, progress)
     write_csv(run_dir / "eval.csv", EVAL_FIELDS, evaluations)
     pointer = {
