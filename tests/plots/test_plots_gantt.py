@@ -143,7 +143,15 @@ def test_machines_are_labelled_with_the_scenarios_names(experiment, tmp_path, dr
     assert names == ["cut", "turn", "mill", "inspect"]
     plot = gantt(log, tmp_path / "named", machine_names=names)
     assert plot.machine_labels == tuple(names) and tick_labels(drawn[-1]) == names
-    plot = gantt(log, tmp_path / "unnamed")  # the log alone has no names
+    plot = gantt(log, tmp_path / "from_log")  # the factory's log names its machines
+    assert plot.machine_labels == tuple(names) == tuple(tick_labels(drawn[-1]))
+    rows = log_rows(log)
+    bare = tmp_path / "bare.csv"
+    with bare.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, [c for c in rows[0] if c != "machine_name"])
+        writer.writeheader()
+        writer.writerows({k: v for k, v in row.items() if k != "machine_name"} for row in rows)
+    plot = gantt(bare, tmp_path / "unnamed")  # a log without names
     assert plot.machine_labels == ("M0", "M1", "M2", "M3") == tuple(tick_labels(drawn[-1]))
 
 

@@ -75,7 +75,10 @@ def render_gantt(factory: Factory, width: float = 10.0, dpi: int = 80) -> np.nda
 
 
 def draw_gantt(axes: object, factory: Factory) -> None:
-    """Draw the schedule so far onto matplotlib ``axes`` (jobs coloured, setups hatched)."""
+    """Draw the schedule so far onto ``axes``.
+
+    Jobs are coloured, setups hatched and breakdowns cross-hatched dark grey.
+    """
     from matplotlib import colormaps
 
     palette = colormaps["tab20"]
@@ -85,7 +88,7 @@ def draw_gantt(axes: object, factory: Factory) -> None:
             axes.barh(machine, setup, left=start, color="lightgrey", hatch="//", edgecolor="grey")  # type: ignore[attr-defined]
         axes.barh(machine, end - start - setup, left=start + setup, color=color, edgecolor="black")  # type: ignore[attr-defined]
     for machine, start, end in downtime_bars(factory):
-        axes.barh(machine, end - start, left=start, color="red", alpha=0.35)  # type: ignore[attr-defined]
+        axes.barh(machine, end - start, left=start, color="dimgrey", hatch="xx", edgecolor="black")  # type: ignore[attr-defined]
     axes.set_yticks(range(factory.n_machines))  # type: ignore[attr-defined]
     axes.set_yticklabels([m.name for m in factory.spec.machines])  # type: ignore[attr-defined]
     axes.invert_yaxis()  # type: ignore[attr-defined]

@@ -102,7 +102,11 @@ def measure_training(
     from shopfloor.agents import SB3Agent
 
     if algorithm == "qlearning":
-        raise ValueError("qlearning steps one env in this process: there is no vec_env to time")
+        raise ValueError(
+            "bench-train times the vectorised envs of SB3 agents (ppo, a2c, dqn, "
+            "maskable_ppo); qlearning steps one env in this process (its steps/s are in "
+            "the wall_time of a run's progress.csv)"
+        )
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
     kwargs = dict(env_kwargs or {})

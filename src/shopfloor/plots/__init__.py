@@ -2,7 +2,7 @@
 
 * :func:`learning_curves`: an experiment's evaluation objective over env steps, mean
   and 95% confidence band across seeds, baselines as dashed lines;
-* :func:`gantt`: the schedule in an event log, setups hatched, breakdowns in red;
+* :func:`gantt`: the schedule in an event log, setups hatched, breakdowns cross-hatched dark grey;
 * :func:`inventory`: finished goods, backlog and demand per product from an event log;
 * :func:`benchmark_bars`: a benchmark or experiment summary as grouped bars with CIs.
 

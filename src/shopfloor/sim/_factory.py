@@ -1144,13 +1144,20 @@ class Factory:
         return [LoggedEvent(*entry) for entry in self.log]
 
     def write_event_log(self, path: str | Path) -> Path:
-        """Write the event log as CSV (atomically: a temporary file, then a rename)."""
+        """Write the event log as CSV (atomically: a temporary file, then a rename).
+
+        The columns are :class:`LoggedEvent`'s, then ``machine_name`` (empty for events
+        of no machine), so a chart drawn from the file alone can name the machines.
+        """
         path = Path(path)
+        names = [machine.name for machine in self.spec.machines]
         temporary = path.with_name(path.name + ".tmp")
         with temporary.open("w", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(LoggedEvent._fields)
-            writer.writerows(self.log)
+            writer.writerow((*LoggedEvent._fields, "machine_name"))
+            for event in self.log:
+                machine = event[2]
+                writer.writerow((*event, names[machine] if machine >= 0 else ""))
         temporary.replace(path)
         return path
 
