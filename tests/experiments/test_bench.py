@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import re
 
 import numpy as np
 import pytest
 
 from shopfloor.cli import main
+from shopfloor.experiments import _bench as bench_module
 from shopfloor.experiments import (
     bootstrap_ci,
     evaluate_episode,
@@ -18,6 +20,7 @@ from shopfloor.experiments import (
     run_bench,
 )
 from shopfloor.experiments._bench import gap
+from shopfloor.experiments._train import RunConfig, execute_run
 from shopfloor.instances import load_instance
 from shopfloor.policies import dispatch_earliest
 from shopfloor.sim import Factory
@@ -236,3 +239,149 @@ def test_cli_errors(tmp_path, capsys):
     agent.write_bytes(b"")
     assert main(["bench", "--policies", str(agent), "--instances", "ft06"]) == 2
     assert "shopfloor.agents" in capsys.readouterr().out
+
+
+def test_an_existing_results_folder_is_kept_unless_overwritten(serial, tmp_path):
+    folder = tmp_path / "mine"
+    paths = serial.save(results_dir("mine", tmp_path))
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    with pytest.raises(ValueError, match=rf"{re.escape(str(folder))} already holds results"):
+        results_dir("mine", tmp_path)
+    other = dataclasses.replace(serial, episodes=serial.episodes[:1], settings={"other": 1})
+    with pytest.raises(ValueError, match="already holds results"):
+        other.save(folder)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert results_dir("mine", tmp_path, overwrite=True) == folder
+    other.save(folder, overwrite=True)
+    assert len(list(csv.DictReader(paths["episodes"].open()))) == 1
+    (tmp_path / "empty").mkdir()
+    assert serial.save(results_dir("empty", tmp_path))["markdown"].is_file()
+
+
+def test_cli_refuses_a_used_name(tmp_path, capsys):
+    command = ["bench", "--policies", "spt", "--instances", "ft06", "--seeds", "1"]
+    command += ["--workers", "1", "--out", str(tmp_path), "--name", "taken", "--no-progress"]
+    assert main(command) == 0
+    before = {path.name: path.read_bytes() for path in (tmp_path / "taken").iterdir()}
+    capsys.readouterr()
+    assert main([*command[:2], "mwkr", *command[3:]]) == 2
+    out = capsys.readouterr().out
+    assert "error:" in out and "taken already holds results" in out
+    assert {path.name: path.read_bytes() for path in (tmp_path / "taken").iterdir()} == before
+
+
+def _train(tmp_path_factory, env_id: str, name: str, kwargs: dict, agent: str, **hp) -> str:
+    config = RunConfig(
+        experiment="fit",
+        env_id=env_id,
+        env_name=name,
+        env_kwargs=kwargs,
+        agent=agent,
+        seed=0,
+        budget=64,
+        eval_every=64,
+        eval_seeds=(0,),
+        hyperparameters=hp,
+        device="cpu",
+        root=str(tmp_path_factory.mktemp("runs")),
+    )
+    execute_run(config)
+    return str(config.run_dir)
+
+
+@pytest.fixture(scope="module")
+def ft06_agent(tmp_path_factory):
+    """A flat MaskablePPO agent trained on ft06."""
+    return _train(
+        tmp_path_factory,
+        "shopfloor/JobShop-v0",
+        "ft06",
+        {"instance": "ft06"},
+        "maskable_ppo",
+        n_envs=1,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def rule_agent(tmp_path_factory):
+    """A PPO agent choosing rules in the small dynamic job shop."""
+    return _train(
+        tmp_path_factory,
+        "shopfloor/DynamicJobShop-v0",
+        "small",
+        {"scenario": "dynamic_job_shop_small"},
+        "ppo",
+        n_envs=1,
+        n_steps=64,
+        batch_size=64,
+        n_epochs=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def tabular_agent(tmp_path_factory):
+    """A Q-learning agent choosing rules in the small dynamic job shop."""
+    return _train(
+        tmp_path_factory,
+        "shopfloor/DynamicJobShop-v0",
+        "small",
+        {"scenario": "dynamic_job_shop_small"},
+        "qlearning",
+    )
+
+
+def test_a_saved_agent_of_another_env_family_is_an_error_before_anything_runs(
+    ft06_agent, rule_agent, monkeypatch
+):
+    def no_episodes(*args, **kwargs):
+        raise AssertionError("episodes ran")
+
+    monkeypatch.setattr(bench_module, "_execute", no_episodes)
+    with pytest.raises(ValueError) as error:
+        run_bench([f"spt,{ft06_agent}"], ["ft06", "dynamic_job_shop_small"], 1, workers=1)
+    assert str(error.value) == (
+        f"{ft06_agent}: the maskable_ppo agent was trained on shopfloor/JobShop-v0 "
+        "(observations of shape (66,), 6 actions); dynamic_job_shop_small is a "
+        "shopfloor/DynamicJobShop-v0 target"
+    )
+    with pytest.raises(ValueError) as error:
+        run_bench([rule_agent], ["ft06"], 1, workers=1)
+    assert str(error.value) == (
+        f"{rule_agent}: the ppo agent was trained on shopfloor/DynamicJobShop-v0 "
+        "(observations of shape (116,), 7 actions); ft06 is a shopfloor/JobShop-v0 target"
+    )
+    with pytest.raises(ValueError, match=r"trained on shopfloor/JobShop-v0.*is a shopfloor/Dyn"):
+        evaluate_episode(ft06_agent, "dynamic_job_shop_small", 0)
+
+
+def test_a_saved_agent_of_another_size_is_an_error(ft06_agent, tabular_agent):
+    with pytest.raises(ValueError) as error:
+        run_bench([ft06_agent], ["ft06", "la01"], 1, workers=1, progress=False)
+    assert str(error.value) == (
+        f"{ft06_agent}: the maskable_ppo agent was trained on shopfloor/JobShop-v0 "
+        "(observations of shape (66,), 6 actions); la01 gives observations of shape (95,) "
+        "and 10 actions (only JobScoringPolicy agents act on other shop sizes)"
+    )
+    with pytest.raises(ValueError, match=r"qlearning agent was trained on .*; ft06 is a"):
+        run_bench([tabular_agent], ["ft06"], 1, workers=1, progress=False)
+
+
+def test_saved_agents_run_on_the_targets_they_fit(ft06_agent, rule_agent, tabular_agent):
+    static = run_bench([ft06_agent, "spt"], ["ft06"], 1, workers=1, progress=False)
+    dynamic = run_bench(
+        [rule_agent, tabular_agent], ["dynamic_job_shop_small"], 1, workers=1, progress=False
+    )
+    assert [s.policy for s in static.summaries] == [ft06_agent, "spt"]
+    assert [s.policy for s in dynamic.summaries] == [rule_agent, tabular_agent]
+
+
+def test_cli_names_a_misfit_agent_in_one_line(rule_agent, tmp_path, capsys):
+    code = main(["bench", "--policies", rule_agent, "--instances", "ft06", "--out", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 2
+    assert out.startswith("error: ") and "Traceback" not in out
+    assert "DynamicJobShop-v0" in out and "ft06 is a shopfloor/JobShop-v0 target" in out
+    assert not list(tmp_path.iterdir())

@@ -7,9 +7,10 @@ import math
 from pathlib import Path
 
 import pytest
+from matplotlib.container import ErrorbarContainer
 
 from shopfloor.experiments import run_bench
-from shopfloor.plots import benchmark_bars
+from shopfloor.plots import _bench, benchmark_bars
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -50,13 +51,25 @@ def test_bars_equal_the_experiment_summary(experiment, tmp_path, assert_figures)
         assert (bar.ci_low, bar.ci_high) == (float(row["ci_low"]), float(row["ci_high"]))
 
 
-def test_missing_columns_and_blank_intervals(tmp_path):
+def test_missing_columns_and_blank_intervals(tmp_path, monkeypatch):
     bad = tmp_path / "bad.csv"
     bad.write_text("policy,score\nspt,1\n")
     with pytest.raises(ValueError, match=r"missing column\(s\) \['mean', 'target or env'\]"):
         benchmark_bars(bad, tmp_path / "bad")
     blank = tmp_path / "blank.csv"
-    blank.write_text("policy,target,mean,ci_low,ci_high\nspt,a,3.0,,\nlpt,a,4.5,4.0,5.0\n")
+    blank.write_text(
+        "policy,target,mean,ci_low,ci_high\nspt,a,3.0,,\nfifo,a,3.5,nan,nan\nlpt,a,4.5,4.0,5.0\n"
+    )
+    figures = []
+    monkeypatch.setattr(_bench, "save_figure", lambda f, out: figures.append(f) or (out, out))
     plot = benchmark_bars(blank, tmp_path / "blank")
     assert plot.bar("a", "spt").mean == 3.0 and math.isnan(plot.bar("a", "spt").ci_low)
+    assert math.isnan(plot.bar("a", "fifo").ci_high)
     assert plot.bar("a", "lpt").mean == 4.5
+    # Blank and NaN intervals (one seed) get no error bar; lpt's is drawn as read.
+    (errorbar,) = [c for c in figures[0].axes[0].containers if isinstance(c, ErrorbarContainer)]
+    (segment,) = errorbar.lines[2][0].get_segments()
+    assert [tuple(point) for point in segment] == [
+        (plot.bar("a", "lpt").x, 4.0),
+        (plot.bar("a", "lpt").x, 5.0),
+    ]

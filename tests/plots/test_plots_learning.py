@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from shopfloor.plots import learning_curves
+from shopfloor.plots import _learning, learning_curves
 
 ENV = "small"
+T_975 = {1: 12.706204736174707, 2: 4.302652729749462}  # t(0.975, df) from tables, by df
 
 
 def rows(path: Path) -> list[dict[str, str]]:
@@ -21,7 +22,7 @@ def rows(path: Path) -> list[dict[str, str]]:
 
 
 def expected_curve(agent_dir: Path) -> tuple[list[int], list[float], list[float], list[float]]:
-    """Mean and 95% CI over seeds at the steps every seed evaluated, from eval.csv."""
+    """Mean and 95% Student-t CI over seeds at the steps every seed evaluated, from eval.csv."""
     per_seed = []
     for seed_dir in sorted(agent_dir.glob("seed_*")):
         per_seed.append(
@@ -35,8 +36,8 @@ def expected_curve(agent_dir: Path) -> tuple[list[int], list[float], list[float]
         mean = sum(values) / n
         sd = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
         means.append(mean)
-        lows.append(mean - 1.96 * sd / math.sqrt(n))
-        highs.append(mean + 1.96 * sd / math.sqrt(n))
+        lows.append(mean - T_975[n - 1] * sd / math.sqrt(n))
+        highs.append(mean + T_975[n - 1] * sd / math.sqrt(n))
     return steps, means, lows, highs
 
 
@@ -87,17 +88,26 @@ def test_seeds_are_aligned_on_the_steps_they_share(experiment, tmp_path):
     assert curve.mean == pytest.approx(means, rel=1e-12)
 
 
-def test_one_seed_has_no_band(experiment, tmp_path):
+def test_one_seed_has_no_band(experiment, tmp_path, monkeypatch):
     folder, _ = experiment
     copy = tmp_path / "tiny"
     shutil.copytree(folder, copy)
+    figures = []
+    monkeypatch.setattr(_learning, "save_figure", lambda f, out: figures.append(f) or (out, out))
+    two_seeds = learning_curves(copy, tmp_path / "two")
     shutil.rmtree(copy / ENV / "qlearning" / "seed_1")
-    curve = learning_curves(copy, tmp_path / "curves").curve(ENV, "qlearning")
+    curve = learning_curves(copy, tmp_path / "one").curve(ENV, "qlearning")
     seed_0 = [
         float(r["objective_mean"]) for r in rows(copy / ENV / "qlearning" / "seed_0" / "eval.csv")
     ]
     assert curve.seeds == (0,)
-    assert list(curve.mean) == list(curve.ci_low) == list(curve.ci_high) == seed_0
+    assert list(curve.mean) == seed_0
+    assert all(math.isnan(v) for v in (*curve.ci_low, *curve.ci_high))
+    bands = [len(figure.axes[0].collections) for figure in figures]
+    assert len(two_seeds.curve(ENV, "qlearning").seeds) == 2
+    assert bands == [1, 0]  # the two-seed band, then none
+    labels = [text.get_text() for text in figures[1].axes[0].get_legend().get_texts()]
+    assert "qlearning (1 seed)" in labels
 
 
 def test_unknown_env_and_missing_folder_are_errors(experiment, tmp_path):

@@ -19,10 +19,14 @@ of the machine, so CP-SAT rows are reproducible only when every solve finishes.
 Episodes run in a process pool over every core (``workers=1`` runs them in this
 process); results are ordered by ``(policy, target, seed)`` whatever order they finish
 in, so the numbers do not depend on the number of workers. Per ``(policy, target)``
-the summary gives the mean, a 95% percentile-bootstrap confidence interval of the
-mean (Efron & Tibshirani 1993, ch. 13; seeded, so it is reproducible), the relative
-gap ``(mean - UB) / UB`` to the best known makespan where the instance has one, and
-the mean time per episode; per policy, the mean gap over the targets with a bound.
+the summary gives the mean, the 95% Student-t interval of the mean across seeds (none
+with one seed), the relative gap ``(mean - UB) / UB`` to the best known makespan where
+the instance has one, and the mean time per episode; per policy, the mean gap over the
+targets with a bound.
+
+A saved agent is benchmarked only on targets of the environment family it was trained
+in, with its observation and action sizes (a ``JobScoringPolicy`` agent acts on JobShops
+of any size); any other target is an error before anything runs.
 """
 
 from __future__ import annotations
@@ -44,9 +48,11 @@ from typing import Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 from rich.table import Table
 
 from shopfloor import __version__
+from shopfloor._stats import CONFIDENCE, confidence_interval
 from shopfloor.envs import ENV_IDS
 from shopfloor.experiments._folders import write_atomic as _write_atomic
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
@@ -62,7 +68,6 @@ from shopfloor.policies import (
 from shopfloor.sim import FactorySpec
 
 JOB_SHOP, DYNAMIC_JOB_SHOP, PRODUCTION_INVENTORY = ENV_IDS
-CONFIDENCE = 0.95
 RESAMPLES = 2000
 MAX_STEPS = 10_000_000
 
@@ -188,7 +193,13 @@ def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
     """The environment ``policy`` is evaluated in on ``target``.
 
     A :class:`~shopfloor.policies.RulePolicy` gets a rule-mode ``DynamicJobShop``
-    offering its own rule; every other policy gets the family's defaults.
+    offering its own rule; a saved agent gets the options of the env it was trained
+    in; every other policy gets the family's defaults.
+
+    Raises:
+        ValueError: A saved agent that cannot act on ``target``: trained in another
+            env family, or on observations or actions of other sizes (the message
+            names the run folder, what it was trained on and the target).
     """
     kwargs: dict[str, Any]
     if target.env_id == JOB_SHOP:
@@ -198,9 +209,58 @@ def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
         if target.env_id == DYNAMIC_JOB_SHOP and isinstance(policy, RulePolicy):
             kwargs.update(action_mode="rule", rules=(policy.rule,))
     if isinstance(policy, SavedAgent):
+        if policy.env_id != target.env_id:
+            raise ValueError(
+                f"{policy.run_dir}: the {policy.algorithm} agent was trained on "
+                f"{_trained_on(policy)}; {target.target} is a {target.env_id} target"
+            )
         kwargs.update(policy.env_options)  # the agent acts in the env it was trained in
-        return make_env_factory(target.env_id, kwargs)()  # with its forecast, if any
+        env = make_env_factory(target.env_id, kwargs)()  # with its forecast, if any
+        try:
+            _check_spaces(policy, target, env)
+        except ValueError:
+            env.close()
+            raise
+        return env
     return gym.make(target.env_id, disable_env_checker=True, **kwargs)
+
+
+def _agent_spaces(agent: SavedAgent) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
+    """The observation and action spaces a saved agent was trained on."""
+    model = agent._agent
+    if agent.algorithm == "qlearning":
+        trained = model.env if model.discretiser is None else model.discretiser.env
+        return trained.observation_space, trained.action_space
+    return model.observation_space, model.action_space
+
+
+def _actions(space: spaces.Space[Any]) -> str:
+    if isinstance(space, spaces.Discrete):
+        return f"{int(space.n)} actions"
+    return f"actions of shape {space.shape}"
+
+
+def _trained_on(agent: SavedAgent) -> str:
+    """``<env id> (<options>; observations of shape (n,), m actions)``."""
+    observations, actions = _agent_spaces(agent)
+    options = "".join(f"{key}={value}; " for key, value in agent.env_options.items())
+    sizes = f"observations of shape {observations.shape}, {_actions(actions)}"
+    return f"{agent.env_id} ({options}{sizes})"
+
+
+def _check_spaces(agent: SavedAgent, target: BenchTarget, env: gym.Env[Any, Any]) -> None:
+    """Raise ``ValueError`` unless ``agent`` reads and answers ``env`` as in training."""
+    if hasattr(getattr(agent._agent, "policy", None), "predict_any_size"):
+        return  # a JobScoringPolicy scores jobs one by one, whatever the shop's size
+    observations, actions = _agent_spaces(agent)
+    given = (env.observation_space.shape, _actions(env.action_space))
+    if given != (observations.shape, _actions(actions)):
+        raise ValueError(
+            f"{agent.run_dir}: the {agent.algorithm} agent was trained on "
+            f"{_trained_on(agent)}; {target.target} gives observations of shape "
+            f"{given[0]} and {given[1]} (only JobScoringPolicy agents act on other shop "
+            "sizes)"
+        )
 
 
 # -------------------------------------------------------------------- episodes
@@ -383,7 +443,12 @@ def _check_cpsat(target: BenchTarget) -> None:
 
 
 def check_applicable(policy_name: str, target: BenchTarget) -> None:
-    """Raise :class:`~shopfloor.policies.PolicyNotApplicableError` if it cannot run."""
+    """Raise :class:`~shopfloor.policies.PolicyNotApplicableError` if it cannot run.
+
+    Raises:
+        PolicyNotApplicableError: The policy cannot act in the target's env.
+        ValueError: A saved agent that does not fit the target (see :func:`make_env`).
+    """
     policy = _policy(policy_name)
     if isinstance(policy, CpSatPolicy):
         _check_cpsat(target)
@@ -405,6 +470,9 @@ def bootstrap_ci(
     seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the mean (Efron & Tibshirani 1993).
+
+    Not what the summaries report (with a few seeds it is about ``[min, max]``); they
+    use the Student-t interval of :func:`~shopfloor._stats.confidence_interval`.
 
     Args:
         values: The sample (non-empty).
@@ -440,8 +508,9 @@ class Summary:
         objective: The KPI that scores it.
         episodes: Number of episodes (seeds).
         mean: Mean objective.
-        ci_low: Lower end of the 95% bootstrap interval of the mean.
-        ci_high: Upper end.
+        ci_low: Lower end of the 95% Student-t interval of the mean across seeds
+            (NaN with one episode).
+        ci_high: Upper end (NaN with one episode).
         upper_bound: Best known makespan, where known.
         gap: ``(mean - upper_bound) / upper_bound`` where the bound is known.
         mean_wall_time: Mean seconds per episode.
@@ -502,7 +571,7 @@ def summarise(
     for (policy, target), group in groups.items():
         values = [episode.value for episode in group]
         mean = float(np.mean(values))
-        low, high = bootstrap_ci(values)
+        low, high = confidence_interval(values)
         bound = bounds.get(target)
         summaries.append(
             Summary(
@@ -612,7 +681,8 @@ class BenchResult:
         lines = [
             "# Benchmark",
             "",
-            "Mean over seeds [95% bootstrap CI of the mean] (gap to the best known makespan).",
+            "Mean over seeds [95% Student-t interval of the mean across seeds] "
+            "(gap to the best known makespan).",
             "",
             "| " + " | ".join(header) + " |",
             "|" + "|".join(["---", "---", "---:"] + ["---:"] * len(policies)) + "|",
@@ -630,16 +700,27 @@ class BenchResult:
         lines += ["", f"Settings: {settings}", ""]
         return "\n".join(lines)
 
-    def save(self, directory: str | os.PathLike[str]) -> dict[str, Path]:
+    def save(self, directory: str | os.PathLike[str], overwrite: bool = False) -> dict[str, Path]:
         """Write the episodes, summaries, table and settings into ``directory``.
 
         ``episodes.csv``, ``summary.csv``, ``policies.csv``, ``bench.md`` and
         ``settings.json``; the directory is created, each file written atomically.
 
+        Args:
+            directory: The results folder.
+            overwrite: Replace those files in a folder that already holds some
+                (files of other names are kept).
+
         Returns:
             The paths written, by kind.
+
+        Raises:
+            ValueError: ``directory`` is not empty and ``overwrite`` is false; nothing
+                is written.
         """
         folder = Path(directory)
+        if not overwrite:
+            _refuse_existing(folder)
         folder.mkdir(parents=True, exist_ok=True)
         kpi_keys = list(dict.fromkeys(key for e in self.episodes for key in e.kpis))
         episode_rows = [
@@ -701,7 +782,7 @@ def _percent(value: float | None) -> str:
 
 def _cell(summary: Summary) -> str:
     text = _number(summary.mean)
-    if summary.ci_low != summary.ci_high:
+    if math.isfinite(summary.ci_low) and summary.ci_low != summary.ci_high:
         text += f" [{_number(summary.ci_low)}, {_number(summary.ci_high)}]"
     if summary.gap is not None:
         text += f" ({_percent(summary.gap)})"
@@ -717,22 +798,42 @@ def _csv(fields: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def results_dir(name: str | None = None, root: str | os.PathLike[str] | None = None) -> Path:
-    """Where a benchmark's files go: ``<root>/<name>``.
+def results_dir(
+    name: str | None = None,
+    root: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Where a benchmark's files go: ``<root>/<name>``, checked to be free.
 
     Args:
         name: Folder name (default: ``bench-<date>-<time>``).
         root: Results root (default: ``experiments/results`` under the current
             directory, i.e. the repository's when run from its top).
+        overwrite: Accept a folder that already holds results (see
+            :meth:`BenchResult.save`).
 
     Raises:
-        ValueError: ``name`` is not a plain folder name.
+        ValueError: ``name`` is not a plain folder name, or the folder is not empty
+            and ``overwrite`` is false.
     """
     name = name or time.strftime("bench-%Y%m%d-%H%M%S")
     if name in (".", "..") or "/" in name or os.sep in name:
         raise ValueError(f"a results name is a folder name, got {name!r}")
     base = Path(root) if root is not None else Path.cwd() / "experiments" / "results"
+    if not overwrite:
+        _refuse_existing(base / name)
     return base / name
+
+
+def _refuse_existing(folder: Path) -> None:
+    """Raise ``ValueError`` if ``folder`` exists and is not empty."""
+    if folder.is_dir() and any(folder.iterdir()):
+        raise ValueError(
+            f"{folder} already holds results; choose another name (--name), or replace "
+            "them with --overwrite"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{folder} is a file, not a results folder")
 
 
 # ---------------------------------------------------------------------- runner
@@ -793,7 +894,8 @@ def run_bench(
         make-to-stock scenario, CP-SAT on a dynamic shop) are skipped and listed.
 
     Raises:
-        ValueError: An unknown policy or target, no seeds, or nothing applicable.
+        ValueError: An unknown policy or target, no seeds, nothing applicable, or a
+            saved agent that does not fit a target (see :func:`make_env`).
         NotImplementedError: A policy that is a saved agent's path (not yet).
     """
     if isinstance(seeds, int):
@@ -862,7 +964,7 @@ def run_bench(
         "time_limit": time_limit,
         "samples": samples,
         "confidence": CONFIDENCE,
-        "resamples": RESAMPLES,
+        "interval": "student-t",
         "shopfloor": __version__,
     }
     return BenchResult(

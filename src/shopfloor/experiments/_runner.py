@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from shopfloor._stats import confidence_interval
 from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
 from shopfloor.experiments._spec import ExperimentSpec
 from shopfloor.experiments._train import (
@@ -295,9 +297,11 @@ class _progress:
 
 
 def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Final objective per env x agent (mean and 95% CI over seeds) and per baseline.
+    """Final objective per env x agent and per baseline: mean and 95% CI over seeds.
 
-    Reads only the run folders.
+    The interval is the 95% Student-t interval of the mean across seeds
+    (:func:`~shopfloor._stats.confidence_interval`; NaN with one seed). Reads only the
+    run folders.
     """
     rows = []
     for env in spec.envs:
@@ -333,21 +337,14 @@ def _row(env: str, name: str, kind: str, values: Iterable[float]) -> dict[str, A
     }
 
 
-def confidence_interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float]:
-    """Normal-approximation CI of the mean (t-based would need scipy); the mean when n=1."""
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, mean
-    half = 1.96 * float(values.std(ddof=1)) / np.sqrt(len(values))
-    return float(mean - half), float(mean + half)
-
-
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The summary as a Markdown table."""
+    """The summary as a Markdown table; ``-`` for the interval of a single value."""
     lines = ["| env | policy | kind | n | mean | 95% CI |", "|---|---|---|---|---|---|"]
     for row in rows:
+        low, high = row["ci_low"], row["ci_high"]
+        interval = f"[{low:.4g}, {high:.4g}]" if math.isfinite(low) else "-"
         lines.append(
             f"| {row['env']} | {row['policy']} | {row['kind']} | {row['n']} | {row['mean']:.4g} "
-            f"| [{row['ci_low']:.4g}, {row['ci_high']:.4g}] |"
+            f"| {interval} |"
         )
     return "\n".join(lines) + "\n"

@@ -72,6 +72,8 @@ def benchmark_bars(
 ) -> BenchmarkPlot:
     """Draw grouped bars: per target (or env) one bar per policy, with CI error bars.
 
+    A bar whose interval is blank or NaN (one seed: no interval) has no error bar.
+
     Args:
         summary_csv: A benchmark or experiment ``summary.csv``.
         out: Output path; ``<stem>.png`` and ``<stem>.svg`` are written.
@@ -130,7 +132,6 @@ def benchmark_bars(
             x = groups.index(row[group_column]) - 0.4 + width * (names.index(policy) + 0.5)
             mean = _number(row["mean"])
             low, high = _number(row.get("ci_low")), _number(row.get("ci_high"))
-            error = [[_nonnegative(mean - low)], [_nonnegative(high - mean)]]
             label = policy if policy not in drawn_labels else None
             drawn_labels.add(policy)
             axes.bar(
@@ -143,7 +144,11 @@ def benchmark_bars(
                 linewidth=0.4,
                 label=label,
             )
-            axes.errorbar(x, mean, yerr=error, fmt="none", ecolor="black", capsize=2, linewidth=0.8)
+            if not (math.isnan(low) or math.isnan(high)):  # no interval from one value
+                error = [[max(mean - low, 0.0)], [max(high - mean, 0.0)]]
+                axes.errorbar(
+                    x, mean, yerr=error, fmt="none", ecolor="black", capsize=2, linewidth=0.8
+                )
             bars.append(BenchmarkBar(panel, row[group_column], policy, mean, low, high, x))
         axes.set_xticks(range(len(groups)))
         axes.set_xticklabels(
@@ -170,7 +175,3 @@ def _number(text: str | None) -> float:
     if text is None or text.strip() == "":
         return math.nan
     return float(text)
-
-
-def _nonnegative(value: float) -> float:
-    return 0.0 if math.isnan(value) or value < 0 else value

@@ -1,5 +1,7 @@
 """Learning curves: evaluation objective over env steps, mean and 95% CI across seeds.
 
+The band is the 95% Student-t interval of the mean across seeds (none with one seed).
+
 Reads an experiment's run folders (``<experiment>/<env>/<agent>/seed_<n>/eval.csv``
 and ``result.json``) and its baselines (``<experiment>/<env>/baselines/<policy>.csv``);
 nothing is simulated or evaluated here.
@@ -18,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from shopfloor._stats import confidence_interval
 from shopfloor.plots._output import new_figure, save_figure
 
 BASELINES = "baselines"
-Z_95 = 1.96
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class Curve:
         seeds: Seeds averaged.
         timesteps: Env steps evaluated by every one of those seeds.
         mean: Mean over seeds of ``objective_mean`` at each of those steps.
-        ci_low: ``mean - 1.96 * sd / sqrt(n)`` (sd over seeds; the mean when n = 1).
-        ci_high: ``mean + 1.96 * sd / sqrt(n)``.
+        ci_low: Lower end of the 95% Student-t interval of the mean across seeds
+            (NaN when n = 1).
+        ci_high: Upper end (NaN when n = 1).
     """
 
     env: str
@@ -101,7 +104,8 @@ def learning_curves(
 
     For every env of the experiment (or only ``env``), one axes: per agent, the mean
     over seeds of ``eval.csv``'s ``objective_mean`` at the steps every seed evaluated,
-    with a 95% normal confidence band across seeds; each baseline's mean objective as a
+    with the 95% Student-t interval of the mean across seeds as a band (none with one
+    seed); each baseline's mean objective as a
     dashed horizontal line. The y label is the objective named in the runs'
     ``result.json``. So that a far-off baseline does not flatten the curves, one more
     than the agents' range (their bands and the best baseline) above it is only named
@@ -153,14 +157,18 @@ def learning_curves(
         axes = grid[index // columns][index % columns]
         for curve in (c for c in curves if c.env == name):
             colour = colours[curve.agent]
-            axes.fill_between(curve.timesteps, curve.ci_low, curve.ci_high, color=colour, alpha=0.2)
+            n = len(curve.seeds)
+            if n > 1:
+                axes.fill_between(
+                    curve.timesteps, curve.ci_low, curve.ci_high, color=colour, alpha=0.2
+                )
             axes.plot(
                 curve.timesteps,
                 curve.mean,
                 color=colour,
                 marker="o",
                 markersize=3,
-                label=f"{curve.agent} ({len(curve.seeds)} seeds, 95% CI)",
+                label=f"{curve.agent} ({n} seeds, 95% CI)" if n > 1 else f"{curve.agent} (1 seed)",
             )
         levels = [b for b in baselines if b.env == name]
         cutoff = _scale_limit([c for c in curves if c.env == name], levels)
@@ -198,11 +206,11 @@ def learning_curves(
 
 
 def _scale_limit(curves: Sequence[Curve], levels: Sequence[BaselineLevel]) -> float:
-    """Highest baseline drawn: the agents' range (bands and best baseline) above it.
+    """Highest baseline drawn: the agents' range (means, bands, best baseline) above it.
 
     With no curves every baseline is drawn (infinity).
     """
-    values = [v for curve in curves for v in (*curve.ci_low, *curve.ci_high)]
+    values = [v for curve in curves for v in (*curve.mean, *curve.ci_low, *curve.ci_high)]
     if not values:
         return math.inf
     if levels:
@@ -242,7 +250,7 @@ def _read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _curve(env: str, agent_dir: Path) -> Curve | None:
-    """Mean and 95% CI over seeds at the steps every seed evaluated."""
+    """Mean and 95% Student-t interval over seeds at the steps every seed evaluated."""
     per_seed: dict[int, dict[int, float]] = {}
     for seed, seed_dir in _seed_dirs(agent_dir):
         rows = _read_csv(seed_dir / "eval.csv")
@@ -258,19 +266,15 @@ def _curve(env: str, agent_dir: Path) -> Curve | None:
         return None
     seeds = sorted(per_seed)
     values = np.array([[per_seed[s][t] for t in common] for s in seeds], dtype=float)
-    mean = values.mean(axis=0)
-    if len(seeds) > 1:
-        half = Z_95 * values.std(axis=0, ddof=1) / math.sqrt(len(seeds))
-    else:
-        half = np.zeros_like(mean)
+    intervals = [confidence_interval(values[:, step]) for step in range(len(common))]
     return Curve(
         env=env,
         agent=agent_dir.name,
         seeds=tuple(seeds),
         timesteps=tuple(common),
-        mean=_floats(mean),
-        ci_low=_floats(mean - half),
-        ci_high=_floats(mean + half),
+        mean=_floats(values.mean(axis=0)),
+        ci_low=tuple(low for low, _ in intervals),
+        ci_high=tuple(high for _, high in intervals),
     )
 
 
