@@ -6,13 +6,11 @@ import csv
 import dataclasses
 import re
 
-import numpy as np
 import pytest
 
 from shopfloor.cli import main
 from shopfloor.experiments import _bench as bench_module
 from shopfloor.experiments import (
-    bootstrap_ci,
     evaluate_episode,
     expand_targets,
     resolve_bench_target,
@@ -78,20 +76,6 @@ def test_static_seeds_collapse_the_interval(serial):
     assert summary.episodes == 2
     assert summary.ci_low == summary.mean == summary.ci_high
     assert any("static instances" in note for note in serial.notes)
-
-
-def test_bootstrap_interval():
-    values = np.random.default_rng(1).normal(10.0, 2.0, size=20)
-    low, high = bootstrap_ci(values)
-    assert low < values.mean() < high
-    assert bootstrap_ci(values) == (low, high)
-    assert bootstrap_ci(values, seed=1) != (low, high)
-    narrower = bootstrap_ci(values, confidence=0.5)
-    assert low < narrower[0] < narrower[1] < high
-    assert bootstrap_ci([3.5]) == (3.5, 3.5)
-    assert bootstrap_ci([2.0, 2.0, 2.0]) == (2.0, 2.0)
-    with pytest.raises(ValueError, match="at least one"):
-        bootstrap_ci([])
 
 
 def test_files_hold_the_returned_numbers(serial, tmp_path):
@@ -268,6 +252,27 @@ def test_cli_refuses_a_used_name(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "error:" in out and "taken already holds results" in out
     assert {path.name: path.read_bytes() for path in (tmp_path / "taken").iterdir()} == before
+
+
+def test_cli_refuses_a_used_name_before_any_episode_and_overwrites_when_asked(
+    tmp_path, capsys, monkeypatch
+):
+    command = ["bench", "--policies", "spt", "--instances", "ft06", "--seeds", "1"]
+    command += ["--workers", "1", "--out", str(tmp_path), "--name", "taken", "--no-progress"]
+    assert main(command) == 0
+    first = (tmp_path / "taken" / "summary.csv").read_text()
+    real_execute = bench_module._execute
+
+    def no_episodes(*args, **kwargs):
+        raise AssertionError("episodes ran")
+
+    monkeypatch.setattr(bench_module, "_execute", no_episodes)
+    assert main([*command[:2], "mwkr", *command[3:]]) == 2
+    assert "taken already holds results" in capsys.readouterr().out
+    monkeypatch.setattr(bench_module, "_execute", real_execute)
+    assert main([*command[:2], "mwkr", *command[3:], "--overwrite"]) == 0
+    replaced = (tmp_path / "taken" / "summary.csv").read_text()
+    assert "mwkr" in replaced and "spt" not in replaced and "spt" in first
 
 
 def _train(tmp_path_factory, env_id: str, name: str, kwargs: dict, agent: str, **hp) -> str:

@@ -144,6 +144,7 @@ def _bench(args: argparse.Namespace) -> int:
     targets = [*args.instances, *args.scenarios]
     if not targets:
         raise ValueError("give --instances and/or --scenarios")
+    folder = results_dir(args.name, args.out, overwrite=args.overwrite)  # before any episode
     try:
         result = run_bench(
             policies=[args.policies],
@@ -162,7 +163,7 @@ def _bench(args: argparse.Namespace) -> int:
         console.print(f"note: {note}", highlight=False)
     for policy, target, reason in result.skipped:
         console.print(f"skipped {policy} on {target}: {reason}", highlight=False)
-    paths = result.save(results_dir(args.name, args.out))
+    paths = result.save(folder, overwrite=args.overwrite)
     console.print(f"results: {paths['markdown'].parent}", highlight=False)
     for kind, path in paths.items():
         console.print(f"  {kind}: {path.name}", highlight=False)
@@ -272,8 +273,8 @@ def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-name",
         help="entry of agents/<agent>.yaml after the env id's, e.g. an experiment's env "
-        "name (default: the scenario, instance or env id); train also names the run "
-        "folder after it",
+        "name (default: the scenario, instance or env id); for train also the run "
+        "folder's env name",
     )
 
 
@@ -361,7 +362,7 @@ def _run(args: argparse.Namespace) -> int:
             row["kind"],
             str(row["n"]),
             f"{row['mean']:.4g}",
-            f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]",
+            "-" if math.isnan(row["ci_low"]) else f"[{row['ci_low']:.4g}, {row['ci_high']:.4g}]",
         )
     console.print(table)
     statuses = ", ".join(

@@ -68,7 +68,6 @@ from shopfloor.policies import (
 from shopfloor.sim import FactorySpec
 
 JOB_SHOP, DYNAMIC_JOB_SHOP, PRODUCTION_INVENTORY = ENV_IDS
-RESAMPLES = 2000
 MAX_STEPS = 10_000_000
 
 
@@ -461,40 +460,6 @@ def check_applicable(policy_name: str, target: BenchTarget) -> None:
 
 
 # ---------------------------------------------------------------- statistics
-
-
-def bootstrap_ci(
-    values: Sequence[float],
-    confidence: float = CONFIDENCE,
-    resamples: int = RESAMPLES,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile-bootstrap confidence interval of the mean (Efron & Tibshirani 1993).
-
-    Not what the summaries report (with a few seeds it is about ``[min, max]``); they
-    use the Student-t interval of :func:`~shopfloor._stats.confidence_interval`.
-
-    Args:
-        values: The sample (non-empty).
-        confidence: Coverage of the interval.
-        resamples: Bootstrap resamples.
-        seed: Seed of the resampling, so the interval is reproducible.
-
-    Returns:
-        ``(low, high)``; both equal the value when there is one value (or all agree).
-    """
-    sample = np.asarray(values, dtype=float)
-    if sample.size == 0:
-        raise ValueError("bootstrap_ci needs at least one value")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    if sample.size == 1 or np.all(sample == sample[0]):
-        return float(sample[0]), float(sample[0])
-    rng = np.random.default_rng(seed)
-    means = sample[rng.integers(0, sample.size, size=(resamples, sample.size))].mean(axis=1)
-    tail = 100 * (1 - confidence) / 2
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
 
 
 @dataclass(frozen=True)
