@@ -8,7 +8,8 @@
     progress.csv    one row per finished training episode (timesteps, reward, wall time)
     eval.csv        one row per evaluation on the held-out seeds
     tensorboard/    TensorBoard events
-    checkpoints/    periodic checkpoints and latest.json (the one to resume from)
+    checkpoints/    the last two checkpoints (DQN: with its replay buffer) and latest.json
+                    (the one to resume from)
     model.*         the final model
     best_model.*    the model of the best evaluation so far (best.json: its step and score)
     eval_events.csv event log of the final policy's last evaluation episode
