@@ -195,12 +195,138 @@ def test_simulate_json_stays_one_json_line_with_an_event_log(tmp_path, capsys):
     assert "event log:" in captured.err and events.is_file()
 
 
-def test_missing_forecaster_is_a_one_line_error(tmp_path, capsys):
-    model = tmp_path / "model.pt"
-    assert main(["forecast", "eval", str(model), "production_inventory"]) == 2
-    assert f"{tmp_path / 'model.json'}: config file not found" in capsys.readouterr().out
-
-
 def test_headroom_needs_a_worker():
     with pytest.raises(ValueError, match="workers must be >= 1, got 0"):
         rule_choice_headroom([1], workers=0)
+
+
+@pytest.mark.parametrize(
+    ("env_id", "kwargs"),
+    [
+        ("shopfloor/JobShop-v0", {"instance": "ft06"}),
+        (
+            "shopfloor/DynamicJobShop-v0",
+            {"scenario": "dynamic_job_shop_small", "action_mode": "job"},
+        ),
+    ],
+)
+@pytest.mark.parametrize("algorithm", ["ppo", "a2c", "dqn"])
+def test_agents_without_masks_are_refused_where_actions_can_be_invalid(algorithm, env_id, kwargs):
+    from shopfloor.agents import make_agent
+    from shopfloor.experiments._train import make_env_factory
+
+    with pytest.raises(AgentConfigError, match=f"{algorithm} cannot follow action masks"):
+        make_agent(algorithm, make_env_factory(env_id, kwargs), {"n_envs": 1}, 0, "cpu")
+
+
+def test_agents_that_follow_masks_are_built_where_actions_can_be_invalid():
+    from shopfloor.agents import make_agent
+    from shopfloor.experiments._train import make_env_factory
+
+    factory = make_env_factory("shopfloor/JobShop-v0", {"instance": "ft06"})
+    assert make_agent("maskable_ppo", factory, {"n_envs": 1}, 0, "cpu").num_timesteps == 0
+    rule_choice = make_env_factory(
+        "shopfloor/DynamicJobShop-v0", {"scenario": "dynamic_job_shop_small"}
+    )
+    assert make_agent("ppo", rule_choice, {"n_envs": 1}, 0, "cpu").num_timesteps == 0
+
+
+def test_an_experiment_refuses_unmasked_agents_and_unfit_baselines_at_load(tmp_path):
+    job_shop = (
+        "name: x\nenvs:\n  - {{id: shopfloor/JobShop-v0, name: ft06, kwargs: {{instance: ft06}}}}\n"
+        "agents: {agents}\nseeds: [0]\nbudget: 10\neval: {{every: 10, seeds: [9]}}\n"
+    )
+    path = _experiment(tmp_path, job_shop.format(agents="[maskable_ppo, ppo]"))
+    with pytest.raises(ExperimentError, match=r"exp.yaml: agents: ppo cannot follow action masks"):
+        load_experiment(path)
+    assert load_experiment(_experiment(tmp_path, job_shop.format(agents="[maskable_ppo]")))
+    inventory = (
+        "name: x\nenvs:\n  - {id: shopfloor/ProductionInventory-v0, name: pi}\nagents: [ppo]\n"
+        "seeds: [0]\nbudget: 10\neval: {every: 10, seeds: [9]}\nbaselines: [basestock, spt]\n"
+    )
+    with pytest.raises(
+        ExperimentError, match=r"exp.yaml: baselines.1: spt on env 'pi': .*dispatches"
+    ):
+        load_experiment(_experiment(tmp_path, inventory))
+
+
+@pytest.mark.parametrize(
+    ("options", "env_id"),
+    [
+        (["--instance", "ft06"], "shopfloor/JobShop-v0"),
+        (["--scenario", "flow_shop_small"], "shopfloor/JobShop-v0"),
+        (["--scenario", "production_inventory"], "shopfloor/ProductionInventory-v0"),
+        (["--scenario", "dynamic_job_shop_small"], "shopfloor/DynamicJobShop-v0"),
+        ([], "shopfloor/DynamicJobShop-v0"),
+        (["--env-kwarg", "generator={n_jobs: 6, n_machines: 3}"], "shopfloor/JobShop-v0"),
+        (
+            ["--instance", "ft06", "--env", "shopfloor/DynamicJobShop-v0"],
+            "shopfloor/DynamicJobShop-v0",
+        ),
+    ],
+)
+def test_train_takes_the_env_from_its_target(options, env_id):
+    from shopfloor.cli._main import _resolve_env, build_parser
+
+    args = build_parser().parse_args(["train", "--agent", "ppo", *options])
+    _resolve_env(args)
+    assert args.env == env_id
+
+
+def test_a_production_scenario_in_the_dynamic_job_shop_is_named():
+    import gymnasium as gym
+
+    import shopfloor.envs  # noqa: F401
+
+    with pytest.raises(ValueError, match="'production_inventory' is a production-inventory"):
+        gym.make("shopfloor/DynamicJobShop-v0", scenario="production_inventory")
+
+
+def test_train_refuses_a_training_seed_among_the_evaluation_seeds(tmp_path, capsys):
+    args = ["train", "--agent", "qlearning", "--scenario", "dynamic_job_shop_small"]
+    assert main([*args, "--seed", "3", "--eval-seeds", "1-5", "--root", str(tmp_path)]) == 2
+    assert "--seed 3 is also an evaluation seed" in capsys.readouterr().out
+    assert not any(tmp_path.iterdir())
+
+
+def test_other_commands_refuse_what_they_would_ignore_or_repeat(capsys):
+    experiment = "experiments/quickstart.yaml"
+    assert main(["run", experiment, "--address", "1.2.3.4:6379"]) == 2
+    assert "--address is the Ray cluster's" in capsys.readouterr().out
+    assert main(["headroom", "dynamic_job_shop_small", "--seeds", "1", "--rules", "atc,atc"]) == 2
+    assert "give each rule once" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["bench-speed", "ft06", "--seconds", "0"])
+    assert "argument --seconds: 0 is not above 0" in capsys.readouterr().err
+
+
+def test_a_missing_forecaster_is_named_as_given(tmp_path, capsys):
+    assert main(["forecast", "eval", str(tmp_path / "none.pt"), "production_inventory"]) == 2
+    assert (
+        f"{tmp_path / 'none.pt'}: no saved forecaster (nor its none.json)"
+        in capsys.readouterr().out
+    )
+
+
+def test_forecast_train_keeps_an_earlier_model_unless_told(tmp_path, capsys):
+    command = ["forecast", "train", "production_inventory", "--out", str(tmp_path / "f")]
+    command += ["--epochs", "2", "--lookback", "8", "--horizon", "2", "--periods", "80"]
+    assert main(command) == 0
+    model = tmp_path / "f" / "model.pt"
+    first = model.read_bytes()
+    assert main([*command, "--seed", "1"]) == 2
+    assert "already holds a trained forecaster" in capsys.readouterr().out
+    assert model.read_bytes() == first
+    assert main([*command, "--seed", "1", "--overwrite"]) == 0
+    assert model.read_bytes() != first
+
+
+def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
+    import shopfloor.cli._main as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_simulate", interrupted)
+    assert main(["simulate", "ft06"]) == 130
+    assert "interrupted" in capsys.readouterr().out

@@ -97,8 +97,13 @@ def test_save_load_round_trip(trained, tmp_path):
 
 def test_load_errors_name_the_file(trained, tmp_path):
     model, _, _ = trained
-    with pytest.raises(ForecastError, match=r"missing\.json: config file not found"):
+    with pytest.raises(
+        ForecastError, match=r"missing\.pt: no saved forecaster \(nor its missing\.json\)"
+    ):
         NeuralForecaster.load(tmp_path / "missing.pt")
+    (tmp_path / "alone.pt").write_bytes(b"weights without their config")
+    with pytest.raises(ForecastError, match=r"alone\.json: config file not found"):
+        NeuralForecaster.load(tmp_path / "alone.pt")
     path = tmp_path / "model.pt"
     model.save(path)
     path.write_bytes(b"not a torch file")

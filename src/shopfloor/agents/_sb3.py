@@ -114,6 +114,13 @@ class SB3Agent:
         n_envs = int(self.hyperparameters.get("n_envs", 1))
         kind = str(self.hyperparameters.get("vec_env", "dummy"))
         self.env = make_vec_env(env_factory, n_envs, seed, kind)
+        if algorithm != "maskable_ppo" and _masks_actions(self.env):
+            self.env.close()
+            raise AgentConfigError(
+                f"{algorithm} cannot follow action masks, and some actions of this env are "
+                "invalid at times (a static job shop, or action_mode job); use maskable_ppo "
+                "or qlearning"
+            )
         cls = algorithm_class(algorithm)
         if _model is not None:
             self.model = _model
@@ -294,6 +301,14 @@ class SB3Agent:
             tensorboard_log=tensorboard_log,
             _model=model,
         )
+
+
+def _masks_actions(env: VecEnv) -> bool:
+    """Whether the vectorised env's actions can be invalid (shopfloor envs say so)."""
+    try:
+        return bool(env.get_attr("masks_actions", indices=[0])[0])
+    except AttributeError:  # not a shopfloor env
+        return False
 
 
 def _replay_file(path: str | os.PathLike[str]) -> Path:

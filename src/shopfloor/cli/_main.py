@@ -112,6 +112,7 @@ def _bench_train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import measure_training
     from shopfloor.experiments._train_speed import VEC_ENVS
 
+    _resolve_env(args)
     _note_plain_env_name(args)
     results = measure_training(
         args.env,
@@ -181,7 +182,10 @@ def _headroom(args: argparse.Namespace) -> int:
     seeds = _seeds(args.seeds)
     env_kwargs: dict[str, object] = {"scenario": args.scenario}
     if args.rules:
-        env_kwargs["rules"] = [name.strip() for name in args.rules.split(",")]
+        rules = [name.strip() for name in args.rules.split(",")]
+        if len(set(rules)) < len(rules):
+            raise ValueError(f"--rules {args.rules!r}: give each rule once")
+        env_kwargs["rules"] = rules
     if args.action_mode == "job":
         env_kwargs.update(action_mode="job", slots=16 if args.slots is None else args.slots)
     elif args.slots is not None:
@@ -264,7 +268,12 @@ def _seeds(text: str) -> list[int]:
 
 def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
     """The env options of ``train`` and ``bench-train`` (read by :func:`_env_kwargs`)."""
-    parser.add_argument("--env", default="shopfloor/DynamicJobShop-v0", help="env id")
+    parser.add_argument(
+        "--env",
+        help="env id (default: the target's family: shopfloor/JobShop-v0 for an instance or "
+        "static scenario, ProductionInventory-v0 for a make-to-stock one, else "
+        "DynamicJobShop-v0)",
+    )
     parser.add_argument("--scenario", help="scenario name or YAML (env argument)")
     parser.add_argument("--instance", help="instance name or file (env argument)")
     parser.add_argument(
@@ -276,6 +285,22 @@ def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
         "name (default: the scenario, instance or env id); for train also the run "
         "folder's env name",
     )
+
+
+def _resolve_env(args: argparse.Namespace) -> None:
+    """Set ``args.env`` from the target when it is not given."""
+    if args.env:
+        return
+    from shopfloor.experiments import env_family
+    from shopfloor.scenario import resolve_target
+
+    target = args.instance or args.scenario
+    if target is not None:
+        args.env = env_family(resolve_target(target)[1])
+    elif any(item.startswith("generator=") for item in args.env_kwarg or []):
+        args.env = "shopfloor/JobShop-v0"
+    else:
+        args.env = "shopfloor/DynamicJobShop-v0"
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
@@ -296,6 +321,10 @@ def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
 def _note_plain_env_name(args: argparse.Namespace) -> None:
     """Say so when ``--env-name`` changes no hyperparameter (e.g. a misspelt entry)."""
     from shopfloor.agents import load_hyperparameters
+    from shopfloor.experiments._folders import check_folder_name
+
+    if args.env_name:
+        check_folder_name("env name", args.env_name)
 
     if args.env_name and load_hyperparameters(
         args.agent, args.env, args.env_name
@@ -309,15 +338,21 @@ def _note_plain_env_name(args: argparse.Namespace) -> None:
 def _train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import train
 
+    _resolve_env(args)
     _note_plain_env_name(args)
 
+    eval_seeds = _seeds(args.eval_seeds)
+    if args.seed in eval_seeds:
+        raise ValueError(
+            f"--seed {args.seed} is also an evaluation seed; evaluation seeds are held out"
+        )
     outcome = train(
         env_id=args.env,
         agent=args.agent,
         seed=args.seed,
         budget=args.budget,
         eval_every=args.eval_every,
-        eval_seeds=_seeds(args.eval_seeds),
+        eval_seeds=eval_seeds,
         env_kwargs=_env_kwargs(args),
         env_name=args.env_name,
         experiment=args.experiment,
@@ -342,6 +377,8 @@ def _train(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from shopfloor.experiments import load_experiment, run_experiment
 
+    if args.address and args.backend != "ray":
+        raise ValueError("--address is the Ray cluster's; give it with --backend ray")
     spec = load_experiment(args.experiment)
     result = run_experiment(
         spec,
@@ -408,6 +445,11 @@ def _forecast(args: argparse.Namespace) -> int:
             args.out
             or Path("experiments/runs/forecast") / source_name(source) / f"seed_{args.seed}"
         )
+        if (Path(out) / "model.pt").exists() and not args.overwrite:
+            raise ValueError(
+                f"{out} already holds a trained forecaster; give another --out, or "
+                "replace it with --overwrite"
+            )
         config = ForecasterConfig(
             lookback=args.lookback,
             horizon=args.horizon,
@@ -468,6 +510,17 @@ def _at_least(minimum: int) -> Callable[[str], int]:
     return parse
 
 
+def _positive_seconds(text: str) -> float:
+    """An argparse type: a number of seconds > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is not above 0")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopfloor`` command."""
     parser = argparse.ArgumentParser(
@@ -501,7 +554,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="instances or scenarios (default: ta01 ta61 ta71 dynamic_job_shop)",
     )
     speed.add_argument("--policy", default="spt", help="dispatching rule (default spt)")
-    speed.add_argument("--seconds", type=float, default=3.0, help="time per target (default 3)")
+    speed.add_argument(
+        "--seconds", type=_positive_seconds, default=3.0, help="time per target (default 3)"
+    )
     speed.add_argument(
         "--env", action="store_true", help="also time the JobShop env on the instance targets"
     )
@@ -568,7 +623,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--policies",
         default="spt,mwkr,atc",
-        help="comma-separated: rules (spt, mwkr, atc ...), random, basestock, cpsat "
+        help="comma-separated: rules (spt, mwkr, atc ...), random, basestock, cpsat, or a "
+        "saved agent's run folder (its final model; <folder>:best for its best evaluation) "
         "(default spt,mwkr,atc)",
     )
     bench.add_argument(
@@ -627,9 +683,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget", type=_at_least(1), default=20000, help="env steps (default 20000)"
     )
     train.add_argument(
-        "--eval-every", type=_at_least(1), default=4000, help="steps between evaluations"
+        "--eval-every",
+        type=_at_least(1),
+        default=4000,
+        help="steps between evaluations and checkpoints (default 4000)",
     )
-    train.add_argument("--eval-seeds", default="1000-1009", help="held-out seeds, e.g. 1000-1009")
+    train.add_argument(
+        "--eval-seeds", default="1000-1009", help="held-out seeds (default 1000-1009)"
+    )
     train.add_argument("--experiment", default="adhoc", help="experiment folder name")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     train.add_argument("--root", default="experiments/runs", help="runs folder")
@@ -665,6 +726,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     forecast.add_argument("source", nargs="?", help="eval: scenario or demand CSV")
     forecast.add_argument("--out", type=Path, help="run folder (default: under experiments/runs)")
+    forecast.add_argument(
+        "--overwrite", action="store_true", help="train: replace a forecaster already in --out"
+    )
     forecast.add_argument(
         "--lookback", type=_at_least(1), default=52, help="input periods (default 52)"
     )
@@ -702,6 +766,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, LookupError, FileNotFoundError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
         return 2
+    except KeyboardInterrupt:
+        console.print("interrupted (a training run resumes from its last checkpoint)")
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -165,6 +165,11 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
                 return
             self._resolve()
 
+    @property
+    def masks_actions(self) -> bool:
+        """Whether some actions can be invalid: an agent must then follow :meth:`action_masks`."""
+        return False
+
     def action_masks(self) -> np.ndarray:
         """Which actions are valid now (for sb3-contrib's MaskablePPO)."""
         assert isinstance(self.action_space, gym.spaces.Discrete)

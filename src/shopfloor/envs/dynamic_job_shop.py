@@ -143,6 +143,12 @@ class DynamicJobShopEnv(FactoryEnv):
             raise ValueError(f"action_mode must be 'rule' or 'job', got {action_mode!r}")
         if slots < 1:
             raise ValueError(f"slots must be >= 1, got {slots}")
+        example = self.source.example()
+        if example.production is not None:
+            raise ValueError(
+                f"{self.source.name!r} is a production-inventory scenario; use "
+                "the shopfloor/ProductionInventory-v0 env for it"
+            )
         objective = objective or self.source.env_options.get("objective", OBJECTIVES[0])
         if objective not in OBJECTIVES:
             raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
@@ -152,7 +158,6 @@ class DynamicJobShopEnv(FactoryEnv):
             raise ValueError("rules must not be empty")
         self.slots = slots
         self.objective = objective
-        example = self.source.example()
         self.n_machines = len(example.machines)
         self._time_scale = _mean_operation_time(example)
         self._max_weight = _max_weight(example)
@@ -175,6 +180,11 @@ class DynamicJobShopEnv(FactoryEnv):
         factory = self.factory
         machine = factory.decision_machine()
         factory.start(factory.queue(machine)[0], machine)
+
+    @property
+    def masks_actions(self) -> bool:
+        """In job mode: only occupied queue slots may be chosen (every rule always may)."""
+        return self.action_mode == "job"
 
     def action_masks(self) -> np.ndarray:
         """Valid actions: every rule, or the occupied slots."""

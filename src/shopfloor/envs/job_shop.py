@@ -160,6 +160,11 @@ class JobShopEnv(FactoryEnv):
     def _resolve(self) -> None:  # pragma: no cover - the agent takes every choice
         raise AssertionError("JobShop has no choices of its own")
 
+    @property
+    def masks_actions(self) -> bool:
+        """Always: only jobs whose next operation can start may be chosen."""
+        return True
+
     def action_masks(self) -> np.ndarray:
         """Jobs whose next operation can start now."""
         if self._factory is None:

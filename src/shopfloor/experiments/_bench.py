@@ -132,6 +132,17 @@ def expand_targets(targets: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(expanded))
 
 
+def env_family(spec: FactorySpec) -> str:
+    """The env id for a factory.
+
+    ProductionInventory when it produces to stock, JobShop when all its jobs are known
+    at the start, else DynamicJobShop.
+    """
+    if spec.production is not None:
+        return PRODUCTION_INVENTORY
+    return JOB_SHOP if spec.is_static else DYNAMIC_JOB_SHOP
+
+
 def resolve_bench_target(target: str) -> BenchTarget:
     """Resolve ``target`` (see :func:`~shopfloor.scenario.resolve_target`) and its family.
 
@@ -142,12 +153,7 @@ def resolve_bench_target(target: str) -> BenchTarget:
     from shopfloor.scenario import resolve_target
 
     name, spec = resolve_target(target)
-    if spec.production is not None:
-        env_id = PRODUCTION_INVENTORY
-    elif spec.is_static:
-        env_id = JOB_SHOP
-    else:
-        env_id = DYNAMIC_JOB_SHOP
+    env_id = env_family(spec)
     upper_bound = _upper_bound(target, name) if env_id == JOB_SHOP else None
     resolved = BenchTarget(target, name, env_id, "", upper_bound, spec)
     env = make_env(resolved)  # the family says what it minimises (a scenario may choose)

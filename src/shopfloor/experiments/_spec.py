@@ -262,10 +262,11 @@ def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:
 
 
 def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
-    """Build each baseline policy and env once, naming the file and field of any error."""
+    """Build each env and baseline once and check the agents fit, naming file and field."""
     import gymnasium as gym
 
     import shopfloor.envs  # noqa: F401  (registers the env ids)
+    from shopfloor.experiments._runner import _baseline_env_kwargs
     from shopfloor.policies import make_policy
 
     for index, name in enumerate(spec.baselines):
@@ -273,9 +274,31 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
             make_policy(name)
         except (ValueError, NotImplementedError) as error:
             raise ExperimentError(f"{path}: baselines.{index}: {error}") from None
+    build_errors = (gym.error.Error, TypeError, ValueError, LookupError, OSError)
     for index, env in enumerate(spec.envs):
         kwargs = {key: value for key, value in env.kwargs.items() if key != FORECAST_KEY}
+        where = f"{path}: envs.{index} ({env.name})"
         try:
-            gym.make(env.id, **kwargs).close()
-        except (gym.error.Error, TypeError, ValueError, LookupError, OSError) as error:
-            raise ExperimentError(f"{path}: envs.{index} ({env.name}): {error}") from None
+            built = gym.make(env.id, **kwargs)
+        except build_errors as error:
+            raise ExperimentError(f"{where}: {error}") from None
+        masked = bool(getattr(built.unwrapped, "masks_actions", False))
+        built.close()
+        for agent in spec.agents:
+            if masked and agent not in ("maskable_ppo", "qlearning"):
+                raise ExperimentError(
+                    f"{path}: agents: {agent} cannot follow action masks, which env "
+                    f"{env.name!r} needs (some of its actions are invalid at times); use "
+                    "maskable_ppo or qlearning"
+                )
+        for policy_index, name in enumerate(spec.baselines):
+            try:
+                baseline_env = gym.make(env.id, **_baseline_env_kwargs(env.id, kwargs, name))
+                policy = make_policy(name)
+                if hasattr(policy, "bind"):  # rules check the env is one they can act in
+                    policy.bind(baseline_env)
+                baseline_env.close()
+            except build_errors as error:
+                raise ExperimentError(
+                    f"{path}: baselines.{policy_index}: {name} on env {env.name!r}: {error}"
+                ) from None

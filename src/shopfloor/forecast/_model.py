@@ -346,6 +346,8 @@ class NeuralForecaster:
         """
         weights = Path(path)
         config_file = cls.config_path(weights)
+        if not weights.exists() and not config_file.exists():
+            raise ForecastError(f"{weights}: no saved forecaster (nor its {config_file.name})")
         config = cls._read_config(config_file)
         if device is not None:
             config["device"] = device
