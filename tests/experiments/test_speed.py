@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -83,14 +84,34 @@ def test_env_alone_runs_episode_after_episode_for_a_minimum_time() -> None:
     assert timed.steps > 100 and timed.seconds >= 0.3
 
 
-def test_a_dead_env_process_is_reported_and_no_process_is_left() -> None:
+def test_a_dead_env_process_is_reported_and_no_process_is_left(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     import multiprocessing
+    import os
+    import signal
+    import threading
 
+    from shopfloor.agents._sb3 import SB3Agent
     from shopfloor.experiments import measure_training
 
-    # Plain PPO on JobShop picks masked actions: the env raises in its process.
+    learning = threading.Event()
+    learn = SB3Agent.learn
+
+    def signalled_learn(self: SB3Agent, *args: Any, **kwargs: Any) -> SB3Agent:
+        learning.set()
+        return learn(self, *args, **kwargs)
+
+    def kill_an_env_process() -> None:  # as the OOM killer would, once training runs
+        if learning.wait(timeout=120):
+            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+
+    monkeypatch.setattr(SB3Agent, "learn", signalled_learn)
+    killer = threading.Thread(target=kill_an_env_process, daemon=True)
+    killer.start()
     with pytest.raises(RuntimeError, match="an env process died"):
-        measure_training("shopfloor/JobShop-v0", "ppo", {"instance": "ft06"}, 500, ["subproc"])
+        measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, 20_000, ["subproc"])
+    killer.join()
     assert multiprocessing.active_children() == []
 
 
