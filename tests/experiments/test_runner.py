@@ -64,6 +64,7 @@ def test_runs_write_complete_folders_and_a_summary(tmp_path):
         assert list((run / "tensorboard").rglob("events.out.tfevents.*"))
         meta = json.loads((run / "meta.json").read_text())
         assert meta["shopfloor"] and "finished" in meta
+        assert meta["mkl_cbwr"] == os.environ["MKL_CBWR"] and meta["cpu_count"] == os.cpu_count()
         evaluations = read_csv(run / "eval.csv")
         assert [int(r["timesteps"]) for r in evaluations] == [0, 200, 400, 600]
         result_json = json.loads((run / "result.json").read_text())

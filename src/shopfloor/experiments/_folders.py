@@ -130,6 +130,8 @@ def provenance() -> dict[str, Any]:
         "gymnasium": gymnasium.__version__,
         "torch": torch.__version__,
         "stable_baselines3": stable_baselines3.__version__,
+        "mkl_cbwr": os.environ.get("MKL_CBWR"),  # MKL's code path: results depend on it
+        "cpu_count": os.cpu_count(),
         "started": now_iso(),
     }
 
