@@ -330,3 +330,11 @@ def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
     monkeypatch.setattr(cli, "_simulate", interrupted)
     assert main(["simulate", "ft06"]) == 130
     assert "interrupted" in capsys.readouterr().out
+
+
+def test_simulate_refuses_a_cover_it_would_ignore(capsys):
+    assert main(["simulate", "ft06", "--cover", "3"]) == 2
+    assert "--cover is the base-stock cover of make-to-stock scenarios; ft06 has none" in (
+        capsys.readouterr().out
+    )
+    assert main(["simulate", "production_inventory", "--cover", "3", "--json"]) == 0

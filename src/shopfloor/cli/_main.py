@@ -23,7 +23,12 @@ def _simulate(args: argparse.Namespace) -> int:
     from shopfloor.scenario import resolve_target
 
     name, spec = resolve_target(args.target)
-    production = BaseStockPolicy(cover=args.cover) if spec.production is not None else None
+    if args.cover is not None and spec.production is None:
+        raise ValueError(
+            f"--cover is the base-stock cover of make-to-stock scenarios; {name} has none"
+        )
+    cover = 4.0 if args.cover is None else args.cover
+    production = BaseStockPolicy(cover=cover) if spec.production is not None else None
     factory = simulate(spec, args.policy, seed=args.seed, production=production)
     kpis = factory.kpis()
     if args.events_csv:
@@ -539,7 +544,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--policy", default="fifo", help="dispatching rule (default fifo)")
     simulate.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
-    simulate.add_argument("--cover", type=float, default=4.0, help="base-stock cover in periods")
+    simulate.add_argument(
+        "--cover", type=float, help="make-to-stock: base-stock cover in periods (default 4)"
+    )
     simulate.add_argument("--events-csv", type=Path, help="write the event log to this CSV")
     simulate.add_argument("--json", action="store_true", help="print the KPIs as one JSON line")
     simulate.set_defaults(handler=_simulate)
