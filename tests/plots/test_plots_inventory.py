@@ -118,3 +118,31 @@ def test_products_not_in_the_log_are_named(production_spec, tmp_path):
         inventory(log, tmp_path / "x", products=[0, 7])
     with pytest.raises(ValueError, match="no products to draw"):
         inventory(log, tmp_path / "x", products=[])
+
+
+def test_the_cli_takes_names_and_initial_stock_from_the_scenario(tmp_path, monkeypatch):
+    from shopfloor.cli import main
+    from shopfloor.plots import _inventory
+    from shopfloor.scenario import load_scenario, scenario_path
+
+    events = tmp_path / "events.csv"
+    assert main(["simulate", "production_inventory", "--events-csv", str(events), "--json"]) == 0
+    titles: list[list[str]] = []
+    save = _inventory.save_figure
+
+    def keep_titles(figure, out):
+        titles.append([axes.get_title(loc="left") for axes in figure.axes])
+        return save(figure, out)
+
+    monkeypatch.setattr(_inventory, "save_figure", keep_titles)
+    products = load_scenario(scenario_path("production_inventory")).factory.products
+    assert main(["plot", "inventory", str(events), "--scenario", "production_inventory"]) == 0
+    assert [title.split(",")[0] for title in titles[-1]] == [
+        f"{p.name}: initial stock {p.initial_stock:g}" for p in products
+    ]
+    assert main(["plot", "inventory", str(events)]) == 0
+    assert [title.split(":")[0] for title in titles[-1]] == [
+        f"product {i}" for i in range(len(products))
+    ]
+    assert main(["plot", "gantt", str(events), "--scenario", "production_inventory"]) == 0
+    assert main(["plot", "bench", str(events), "--scenario", "production_inventory"]) == 2

@@ -426,11 +426,27 @@ def _plot(args: argparse.Namespace) -> int:
     if args.kind == "curves":
         target = args.out or Path(args.source) / "learning_curves"
         drawn = plots.learning_curves(args.source, target)
-    elif args.kind == "gantt":
-        drawn = plots.gantt(args.source, out)
-    elif args.kind == "inventory":
-        drawn = plots.inventory(args.source, out)
+    elif args.kind in ("gantt", "inventory"):
+        spec = None
+        if args.scenario is not None:
+            from shopfloor.scenario import resolve_target
+
+            spec = resolve_target(args.scenario)[1]
+        if args.kind == "gantt":
+            names = None if spec is None else [machine.name for machine in spec.machines]
+            drawn = plots.gantt(args.source, out, machine_names=names)
+        elif spec is None:
+            drawn = plots.inventory(args.source, out)
+        else:
+            drawn = plots.inventory(
+                args.source,
+                out,
+                initial_stock=[product.initial_stock for product in spec.products],
+                product_names=[product.name for product in spec.products],
+            )
     else:
+        if args.scenario is not None:
+            raise ValueError("--scenario is for gantt and inventory plots of an event log")
         drawn = plots.benchmark_bars(args.source, out)
     for path in drawn.paths:
         console.print(f"figure: {path}")
@@ -722,6 +738,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     plot.add_argument("source", type=Path, help="folder or CSV to draw from")
     plot.add_argument("--out", type=Path, help="output path without extension (PNG and SVG)")
+    plot.add_argument(
+        "--scenario",
+        help="gantt/inventory: the log's scenario or instance, for machine and product "
+        "names and the initial stock (otherwise taken from the log where it can be)",
+    )
     plot.set_defaults(handler=_plot)
 
     forecast = commands.add_parser(
