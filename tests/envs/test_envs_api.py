@@ -93,8 +93,10 @@ def test_out_of_space_action_raises_a_clear_error(env_id):
     env.reset(seed=0)
     with pytest.raises(InvalidActionError, match="outside the action space"):
         env.step(10_000)
-    with pytest.raises(InvalidActionError, match="single integer"):
-        env.step("two")
+    for action in ("two", "0", 0.7, np.array([0.0]), np.array([0, 1]), True):
+        with pytest.raises(InvalidActionError, match="single integer"):
+            env.step(action)
+    env.step(np.array([0]))  # SB3 passes an integer array of one
 
 
 def test_masked_job_raises_and_names_valid_actions():
@@ -237,3 +239,33 @@ def test_registered_ids_accept_any_factory_source():
     assert gym.make("shopfloor/JobShop-v0").action_space.n == 6  # ft06 by default
     env = gym.make("shopfloor/DynamicJobShop-v0", scenario="dynamic_job_shop_small")
     assert env.unwrapped.source.name == "dynamic_job_shop_small"
+
+
+FLEXIBLE = """\
+name: flex_small
+machines: [A, B, C]
+jobs:
+  - {routing: [{machines: [A, B], durations: [3, 5]}, {machine: C, duration: 2}]}
+  - {routing: [{machine: A, duration: 2}, {machines: [A, C], duration: 3}]}
+  - {routing: [{machines: [B, A], durations: [2, 6]}, {machine: A, duration: 4}]}
+  - {routing: [{machine: C, duration: 5}, {machines: [A, B], durations: [2, 2]}]}
+  - {routing: [{machines: [A, B, C], durations: [1, 2, 3]}]}
+"""
+
+
+def test_a_flexible_shop_shows_the_time_on_the_machine_an_operation_runs_on(tmp_path):
+    scenario = tmp_path / "flex.yaml"
+    scenario.write_text(FLEXIBLE)
+    env = gym.make("shopfloor/JobShop-v0", scenario=str(scenario))
+    unwrapped = env.unwrapped
+    n = unwrapped.n_jobs
+    env.reset(seed=0)
+    env.step(4)  # job 4 takes A (1 unit)
+    observation, *_ = env.step(0)  # A is busy: job 0 starts on B, 5 units (3 on A)
+    factory = unwrapped.factory
+    assert factory.now == 0.0 and factory.machine_free_at(1) == 5.0
+    scale = 6.0  # the longest time over all alternatives (job 2 on A)
+    assert observation[8 * n + 1] == pytest.approx(5.0 / scale)  # not 3 / 6
+    for machine in range(3):
+        left = max(factory.machine_free_at(machine) - factory.now, 0.0)
+        assert observation[8 * n + machine] == pytest.approx(min(left / scale, 1.0))

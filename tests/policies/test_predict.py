@@ -223,7 +223,7 @@ def test_predict_needs_a_bound_live_episode():
         policy.predict(None)
 
 
-def test_make_policy_names(tmp_path):
+def test_make_policy_names(tmp_path, monkeypatch):
     assert isinstance(make_policy("SPT"), RulePolicy)
     assert make_policy("atc").rule is DispatchingRule.ATC
     assert isinstance(make_policy("random"), RandomPolicy)
@@ -235,7 +235,10 @@ def test_make_policy_names(tmp_path):
         make_policy("sptt")
     saved = tmp_path / "agent.zip"
     saved.write_bytes(b"")
-    with pytest.raises(NotImplementedError, match=r"shopfloor\.agents"):
+    with pytest.raises(NotImplementedError, match=r"shopfloor\.agents\.load_agent"):
         make_policy(saved)
-    with pytest.raises(NotImplementedError, match=r"shopfloor\.agents"):
+    with pytest.raises(NotImplementedError, match=r"shopfloor\.agents\.load_agent"):
         make_policy(str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spt").mkdir()  # a folder named like a rule does not shadow it
+    assert make_policy("spt").rule is DispatchingRule.SPT

@@ -133,15 +133,13 @@ class FactoryEnv(gym.Env[np.ndarray, np.int64]):
     def _validated(self, action: Any) -> int:
         if type(action) is int:
             value = action
-        elif isinstance(action, np.integer):
+        elif isinstance(action, np.integer) and not isinstance(action, np.bool_):
             value = int(action)
         else:
-            try:
-                value = int(np.asarray(action).item())
-            except (TypeError, ValueError):
-                raise InvalidActionError(
-                    f"action must be a single integer, got {action!r}"
-                ) from None
+            array = np.asarray(action)
+            if array.size != 1 or array.dtype.kind not in "iu":  # no floats, strings, bools
+                raise InvalidActionError(f"action must be a single integer, got {action!r}")
+            value = int(array.item())
         if not 0 <= value < self.action_space.n:  # type: ignore[attr-defined]
             raise InvalidActionError(
                 f"action {value} is outside the action space {self.action_space}"

@@ -61,7 +61,9 @@ class JobShopEnv(FactoryEnv):
     | 10 | M | work not yet started on the machine / largest machine total |
 
     A machine is busy exactly when its block-8 value is positive. An operation with
-    alternative machines counts at its first one in blocks 4, 5, 7, 9 and 10. Jobs
+    alternative machines counts at its first one in blocks 4, 5, 7, 9 and 10, with its
+    fastest time in blocks 2, 3 and 10; block 8 holds the time on the machine it runs
+    on, and the longest operation is over all alternatives. Jobs
     queued at one machine differ in blocks 1-3, 5 and 6: where a job goes after this
     machine is what a policy needs beyond rules such as MWKR.
 
@@ -236,6 +238,7 @@ def _observer(
     durations, operations = tables.duration_table, tables.operations
     work_feature, duration_feature = tables.work_feature, tables.duration_feature
     machine_table, single_machine = tables.machine_table, tables.single_machine
+    alternative_times = tables.alternative_times
     scale, load_scale = tables.time_scale, tables.load_scale
     done_block, duration_block, work_block = DONE * n, DURATION * n, WORK * n
     next_block, waited_block, free_block = NEXT_MACHINE * n, WAITED * n, FREE * n
@@ -285,7 +288,12 @@ def _observer(
                 touched.add(machine)
                 idle[machine] = False
                 queued_at[job] = np.inf
-                machine_free_at[machine] = (time + (value + durations[job][operation])) / scale
+                duration = (
+                    durations[job][operation]
+                    if single_machine
+                    else alternative_times[job][operation][machine]
+                )
+                machine_free_at[machine] = (time + (value + duration)) / scale
                 view[job] = 0.0  # no longer startable
                 view[work_block + job] = work_feature[job][operation + 1]
                 home = next_machine[job]  # counted there (an operation's first machine)
@@ -374,6 +382,7 @@ class _InstanceTables:
     # Per job and operation, padded with one "done" column after the last operation:
     machine_table: list[list[int]]  # n_machines when done
     duration_table: list[list[float]]
+    alternative_times: list[list[dict[int, float]]]  # per job and operation: machine -> time
     duration_feature: list[list[float]]  # duration / time scale
     work_feature: list[list[float]]  # work from this operation on / largest job total
     following_feature: list[list[float]]  # block 5 when this operation is next
@@ -394,8 +403,10 @@ class _InstanceTables:
         for job, routing in enumerate(routings):
             times[job, : len(routing)] = factory.routing_times(job)
             machines[job, : len(routing)] = [op.machines[0] for op in routing]
+        alternatives = [factory.alternative_times(job) for job in range(n)]
         work_after = np.cumsum(times[:, ::-1], axis=1)[:, ::-1]  # work from operation k on
-        scale = max(float(times.max()), 1e-9)
+        longest = max(t for job in alternatives for op in job for t in op.values())
+        scale = max(float(longest), 1e-9)
         work_scale = max(float(work_after[:, 0].max()), 1e-9)
         first_queues = np.bincount(machines[:, 0], minlength=n_machines + 1)[:-1]
         loads = np.bincount(machines.ravel(), times.ravel(), minlength=n_machines + 1)[:-1]
@@ -422,6 +433,7 @@ class _InstanceTables:
             operations=[len(routing) for routing in routings],
             machine_table=machines.tolist(),
             duration_table=times.tolist(),
+            alternative_times=alternatives,
             duration_feature=(times / scale).tolist(),
             work_feature=(work_after / work_scale).tolist(),
             following_feature=following.tolist(),

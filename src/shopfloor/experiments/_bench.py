@@ -848,7 +848,8 @@ def run_bench(
     """Evaluate every policy on every target with every seed.
 
     Args:
-        policies: Policy names (see :func:`~shopfloor.policies.make_policy`);
+        policies: Policy names (see :func:`~shopfloor.policies.make_policy`) or run
+            folders of saved agents (``<folder>:best`` for the best evaluation);
             comma-separated lists are split.
         targets: Instances, instance ranges (``"ta01-ta10"``), scenario names or
             paths; comma-separated lists are split.
@@ -867,7 +868,6 @@ def run_bench(
     Raises:
         ValueError: An unknown policy or target, no seeds, nothing applicable, or a
             saved agent that does not fit a target (see :func:`make_env`).
-        NotImplementedError: A policy that is a saved agent's path (not yet).
     """
     if isinstance(seeds, int):
         if seeds < 1:

@@ -310,8 +310,8 @@ def make_policy(
         name: A dispatching rule (``"spt"``, ``"mwkr"``, ``"atc"`` ...), ``"random"``
             (:class:`RandomPolicy`), ``"basestock"`` (:class:`InventoryPolicy` over a
             default :class:`BaseStockPolicy`) or ``"cpsat"`` (a single-thread
-            :class:`CpSatPolicy` whose solver seed is ``seed``); a path to a saved
-            agent is reserved for :mod:`shopfloor.agents`.
+            :class:`CpSatPolicy` whose solver seed is ``seed``). A name wins over a
+            file of the same name; saved agents are loaded elsewhere (see Raises).
         seed: Seed of the policy's randomness (random rule, CP-SAT search).
         time_limit: CP-SAT's seconds per solve.
 
@@ -320,13 +320,13 @@ def make_policy(
         docstring).
 
     Raises:
-        NotImplementedError: ``name`` is a file or directory (a saved agent).
+        NotImplementedError: ``name`` is no policy name but a file or directory (a
+            saved agent: :func:`shopfloor.agents.load_agent`, or ``bench`` and
+            :func:`~shopfloor.experiments.evaluate_episode` with its run folder).
         ValueError: ``name`` is unknown.
     """
     text = os.fspath(name)
-    if os.path.exists(text):
-        raise NotImplementedError("saved agents arrive with shopfloor.agents")
-    key = text.strip().lower()
+    key = text.strip().lower()  # a policy name wins over a file of that name
     if key == "random":
         return RandomPolicy(seed)
     if key == "basestock":
@@ -336,6 +336,11 @@ def make_policy(
     try:
         rule = DispatchingRule.parse(key)
     except ValueError:
+        if os.path.exists(text):
+            raise NotImplementedError(
+                f"{text} is a path: a saved agent is loaded by shopfloor.agents.load_agent, "
+                "or by bench and evaluate_episode from its run folder"
+            ) from None
         raise ValueError(
             f"unknown policy {text!r}; choose from {', '.join(policy_names())} "
             "(or give the path of a saved agent)"

@@ -959,6 +959,13 @@ class Factory:
         """Processing time of each operation of ``job`` (the fastest alternative)."""
         return [min(times) for times in self._job_times[job]]
 
+    def alternative_times(self, job: int) -> list[dict[int, float]]:
+        """Per operation of ``job``, its processing time on each machine that can run it."""
+        return [
+            dict(zip(machines, times, strict=True))
+            for machines, times in zip(self._job_machines[job], self._job_times[job], strict=True)
+        ]
+
     def operation_time(self, job: int, machine: int) -> float:
         """Processing time of ``job``'s next operation on ``machine`` (no setup)."""
         step = self._job_next[job]
