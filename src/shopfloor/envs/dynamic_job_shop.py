@@ -46,7 +46,9 @@ class DynamicJobShopEnv(FactoryEnv):
     down and are repaired, setups and raw materials may apply (all from the scenario).
     Whenever a machine is idle with jobs waiting, the agent makes its choice for that
     machine (machine by machine, the lowest index first when several are free at once).
-    Choices with a single waiting job are taken automatically.
+    Choices with a single waiting job are taken automatically. An episode in which no
+    choice ever has two waiting jobs (a tiny or very light shop) is already over when
+    ``reset`` returns: ``env.unwrapped.factory.done`` is then true and ``step`` raises.
 
     ## Action Space
 
