@@ -338,3 +338,12 @@ def test_simulate_refuses_a_cover_it_would_ignore(capsys):
         capsys.readouterr().out
     )
     assert main(["simulate", "production_inventory", "--cover", "3", "--json"]) == 0
+
+
+def test_a_mistyped_option_gets_its_commands_usage(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "--polices", "spt"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "usage: shopfloor bench" in err
+    assert "shopfloor bench: error: unrecognized arguments: --polices spt" in err

@@ -783,12 +783,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="networks averaged, seeds seed, seed+1, ... (default 1)",
     )
     forecast.set_defaults(handler=_forecast)
+    for command in commands.choices.values():  # its own usage for a mistyped option
+        command.set_defaults(command_parser=command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``shopfloor`` console script."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     try:
         return int(args.handler(args))
     except (ValueError, LookupError, FileNotFoundError) as error:
