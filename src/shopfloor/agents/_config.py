@@ -31,6 +31,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 # Rule-choice start (see SB3Agent): the keys, and the algorithms that accept them.
 PRIOR_KEYS = frozenset({"prior_rule", "prior_logit"})
 PRIOR_ALGORITHMS = ("ppo", "a2c")
+MASKING_ALGORITHMS = ("qlearning", "maskable_ppo")
+"""Algorithms that follow ``action_masks()`` (the others need every action valid)."""
 # Keys the runner reads itself (not passed to the algorithm's constructor).
 RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy"}) | PRIOR_KEYS
 

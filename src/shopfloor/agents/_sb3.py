@@ -16,6 +16,7 @@ from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
 from shopfloor.agents._config import (
+    MASKING_ALGORITHMS,
     PRIOR_ALGORITHMS,
     PRIOR_KEYS,
     AgentConfigError,
@@ -114,7 +115,7 @@ class SB3Agent:
         n_envs = int(self.hyperparameters.get("n_envs", 1))
         kind = str(self.hyperparameters.get("vec_env", "dummy"))
         self.env = make_vec_env(env_factory, n_envs, seed, kind)
-        if algorithm != "maskable_ppo" and _masks_actions(self.env):
+        if algorithm not in MASKING_ALGORITHMS and _masks_actions(self.env):
             self.env.close()
             raise AgentConfigError(
                 f"{algorithm} cannot follow action masks, and some actions of this env are "

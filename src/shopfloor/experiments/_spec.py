@@ -10,7 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopfloor._yaml import describe_yaml_error
-from shopfloor.agents._config import ALGORITHMS
+from shopfloor.agents._config import ALGORITHMS, MASKING_ALGORITHMS
 from shopfloor.agents._device import check_device_name
 from shopfloor.experiments._folders import check_folder_name
 from shopfloor.forecast._arrivals import ARRIVAL_KINDS
@@ -269,9 +269,10 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
     from shopfloor.experiments._runner import _baseline_env_kwargs
     from shopfloor.policies import make_policy
 
+    policies = {}
     for index, name in enumerate(spec.baselines):
         try:
-            make_policy(name)
+            policies[name] = make_policy(name)
         except (ValueError, NotImplementedError) as error:
             raise ExperimentError(f"{path}: baselines.{index}: {error}") from None
     build_errors = (gym.error.Error, TypeError, ValueError, LookupError, OSError)
@@ -285,7 +286,7 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
         masked = bool(getattr(built.unwrapped, "masks_actions", False))
         built.close()
         for agent in spec.agents:
-            if masked and agent not in ("maskable_ppo", "qlearning"):
+            if masked and agent not in MASKING_ALGORITHMS:
                 raise ExperimentError(
                     f"{path}: agents: {agent} cannot follow action masks, which env "
                     f"{env.name!r} needs (some of its actions are invalid at times); use "
@@ -294,7 +295,7 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
         for policy_index, name in enumerate(spec.baselines):
             try:
                 baseline_env = gym.make(env.id, **_baseline_env_kwargs(env.id, kwargs, name))
-                policy = make_policy(name)
+                policy = policies[name]
                 if hasattr(policy, "bind"):  # rules check the env is one they can act in
                     policy.bind(baseline_env)
                 baseline_env.close()
