@@ -20,7 +20,7 @@ from torch import nn
 
 from shopfloor._yaml import describe_yaml_error
 
-ALGORITHMS = ("qlearning", "ppo", "a2c", "dqn", "maskable_ppo")
+ALGORITHMS = ("qlearning", "rollout", "ppo", "a2c", "dqn", "maskable_ppo")
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
@@ -92,6 +92,10 @@ def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
         from shopfloor.agents._qlearning import QLearningConfig
 
         allowed = set(inspect.signature(QLearningConfig).parameters)
+    elif algorithm == "rollout":
+        from shopfloor.agents._rollout import RolloutConfig
+
+        allowed = set(inspect.signature(RolloutConfig).parameters)
     else:
         allowed = set(inspect.signature(algorithm_class(algorithm)).parameters)
         allowed -= {"env", "policy", "seed", "device", "verbose", "tensorboard_log"}

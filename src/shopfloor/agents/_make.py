@@ -49,12 +49,16 @@ def make_agent(
     device: str = "auto",
     tensorboard_log: str | os.PathLike[str] | None = None,
 ) -> Agent:
-    """A new agent of ``algorithm`` (``qlearning`` or an SB3 algorithm)."""
+    """A new agent of ``algorithm`` (``qlearning``, ``rollout`` or an SB3 algorithm)."""
     if algorithm == "qlearning":
         from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
 
         config = QLearningConfig(**dict(hyperparameters))
         return QLearningAgent(env_factory(), config, seed=seed)
+    if algorithm == "rollout":
+        from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
+
+        return RolloutAgent(env_factory, RolloutConfig(**dict(hyperparameters)), seed, device)
     return SB3Agent(algorithm, env_factory, hyperparameters, seed, device, tensorboard_log)
 
 
@@ -76,6 +80,10 @@ def load_agent(
         from shopfloor.agents._qlearning import QLearningAgent
 
         return QLearningAgent.load(path, env_factory())
+    if algorithm == "rollout":
+        from shopfloor.agents._rollout import RolloutAgent
+
+        return RolloutAgent.load(path, env_factory, device)
     return SB3Agent.load(
         path, algorithm, env_factory, hyperparameters, seed, device, tensorboard_log
     )

@@ -700,7 +700,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=_bench)
     train = commands.add_parser("train", help="train one agent on one env (a run folder)")
     _add_env_arguments(train)
-    train.add_argument("--agent", required=True, help="qlearning, ppo, a2c, dqn, maskable_ppo")
+    train.add_argument(
+        "--agent", required=True, help="qlearning, rollout, ppo, a2c, dqn, maskable_ppo"
+    )
     train.add_argument("--seed", type=_at_least(0), default=0)
     train.add_argument(
         "--budget", type=_at_least(1), default=20000, help="env steps (default 20000)"

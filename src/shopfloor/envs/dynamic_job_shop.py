@@ -61,7 +61,8 @@ class DynamicJobShopEnv(FactoryEnv):
 
     ## Observation Space
 
-    `Box(-1, 1, (8 + n_machines + 13 * slots,), float32)`. Times are divided by the mean
+    `Box(-1, 1, (8 + n_machines + 13 * slots,), float32)`, plus `13 * len(rules)` with
+    `rule_candidates=True`. Times are divided by the mean
     operation time `p` of the scenario, then squashed with `tanh(x / 10)` where noted.
     Slack is `d - now - work left` unless said otherwise.
 
@@ -95,6 +96,10 @@ class DynamicJobShopEnv(FactoryEnv):
     | 11 | 1 if that machine is up, idle and has nothing waiting |
     | 12 (`ATCJS`) | ATCJS index / the queue's highest |
 
+    With `rule_candidates=True` (rule mode, without the `random` rule) 13 more values
+    per rule follow, in the order of `rules`: the slot features above of the job that
+    rule would start now, wherever it is in the queue. Rules that agree have equal rows.
+
     ## Rewards
 
     Minus the change of the objective between choices, divided by `p`. With
@@ -119,6 +124,7 @@ class DynamicJobShopEnv(FactoryEnv):
     `scenario` (YAML path or bundled name, default `"dynamic_job_shop"`) or `spec`;
     `action_mode` `"rule"` or `"job"`; `rules` (names); `slots` (default 8); `objective`
     (default from the scenario's `env.objective`, else weighted tardiness);
+    `rule_candidates` (default false: the features of each rule's job, above);
     `render_mode` `"ansi"` or `"rgb_array"`.
 
     ## Version History
@@ -137,6 +143,7 @@ class DynamicJobShopEnv(FactoryEnv):
         render_mode: str | None = None,
         instance: str | None = None,
         generator: GeneratorSpec | Mapping[str, Any] | None = None,
+        rule_candidates: bool = False,
     ):
         if scenario is None and spec is None and instance is None and generator is None:
             scenario = "dynamic_job_shop"
@@ -158,7 +165,15 @@ class DynamicJobShopEnv(FactoryEnv):
         self.rules = tuple(DispatchingRule.parse(rule) for rule in rules)
         if not self.rules:
             raise ValueError("rules must not be empty")
+        if rule_candidates and action_mode != "rule":
+            raise ValueError("rule_candidates needs action_mode='rule'")
+        if rule_candidates and DispatchingRule.RANDOM in self.rules:
+            raise ValueError(
+                "rule_candidates cannot show the job of the 'random' rule before it is "
+                "drawn; remove 'random' from rules"
+            )
         self.slots = slots
+        self.rule_candidates = bool(rule_candidates)
         self.objective = objective
         self.n_machines = len(example.machines)
         self._time_scale = _mean_operation_time(example)
@@ -168,6 +183,8 @@ class DynamicJobShopEnv(FactoryEnv):
             len(self.rules) if action_mode == "rule" else slots, self.action_masks
         )
         size = GLOBAL_FEATURES + self.n_machines + SLOT_FEATURES * slots
+        if self.rule_candidates:
+            size += SLOT_FEATURES * len(self.rules)
         self._size = size
         self.observation_space = spaces.Box(-1.0, 1.0, (size,), dtype=np.float32)
 
@@ -197,6 +214,19 @@ class DynamicJobShopEnv(FactoryEnv):
         if not factory.done:
             mask[: min(len(factory.queue(factory.decision_machine())), self.slots)] = True
         return mask
+
+    def rule_picks(self) -> list[int]:
+        """Queue position of the job each rule would start now, in the order of ``rules``.
+
+        Raises:
+            ValueError: The rule set holds ``random``, whose pick is not known in advance.
+        """
+        if DispatchingRule.RANDOM in self.rules:
+            raise ValueError("the 'random' rule's pick is not known before it is drawn")
+        factory = self.factory
+        machine = factory.decision_machine()
+        queue = factory.queue(machine)
+        return [queue.index(choose_job(rule, factory, machine, queue)) for rule in self.rules]
 
     def _apply(self, action: int) -> None:
         factory = self.factory
@@ -235,18 +265,19 @@ class DynamicJobShopEnv(FactoryEnv):
         atc = _relative(atc_log_indices(factory, machine, queue, times=times))
         atcjs = _relative(atc_log_indices(factory, machine, queue, True, times))
         loads: dict[int, float] = {}
-        for slot, job in enumerate(queue[: self.slots]):
-            row = observation[offset + slot * SLOT_FEATURES : offset + (slot + 1) * SLOT_FEATURES]
-            slack = slacks[slot]
+
+        def fill(row: np.ndarray, index: int) -> None:
+            job = queue[index]
+            slack = slacks[index]
             row[0] = 1.0
-            row[1] = min(times[slot] / (4 * scale), 1.0)
+            row[1] = min(times[index] / (4 * scale), 1.0)
             row[2] = math.tanh(slack / (10 * scale)) if math.isfinite(slack) else 1.0
             row[3] = min(factory.weight(job) / self._max_weight, 1.0)
             row[4] = math.tanh(factory.work_remaining(job) / (10 * scale))
             row[5] = min(factory.operations_remaining(job) / self._max_operations, 1.0)
             row[6] = math.tanh((now - factory.queued_since(job)) / (10 * scale))
-            row[ATC] = atc[slot]
-            local_slack = factory.due_date(job) - now - times[slot]
+            row[ATC] = atc[index]
+            local_slack = factory.due_date(job) - now - times[index]
             row[8] = math.tanh(local_slack / (10 * scale)) if math.isfinite(local_slack) else 1.0
             row[9] = min(factory.setup_time(job, machine) / (4 * scale), 1.0)
             following, _ = factory.following_operation(job)
@@ -257,7 +288,17 @@ class DynamicJobShopEnv(FactoryEnv):
                 target = min(following, key=loads.__getitem__)
                 row[10] = math.tanh(loads[target] / (10 * scale))
                 row[11] = float(_starving(factory, target))
-            row[ATCJS] = atcjs[slot]
+            row[ATCJS] = atcjs[index]
+
+        rows = observation[offset : offset + SLOT_FEATURES * self.slots]
+        for slot in range(min(len(queue), self.slots)):
+            fill(rows[slot * SLOT_FEATURES : (slot + 1) * SLOT_FEATURES], slot)
+        if self.rule_candidates:
+            start = offset + SLOT_FEATURES * self.slots
+            picks = self.rule_picks()
+            for position, index in enumerate(picks):
+                row_start = start + position * SLOT_FEATURES
+                fill(observation[row_start : row_start + SLOT_FEATURES], index)
         return observation
 
     @property

@@ -236,6 +236,8 @@ def _agent_spaces(agent: SavedAgent) -> tuple[spaces.Space[Any], spaces.Space[An
     if agent.algorithm == "qlearning":
         trained = model.env if model.discretiser is None else model.discretiser.env
         return trained.observation_space, trained.action_space
+    if agent.algorithm == "rollout":
+        return model.env.observation_space, model.env.action_space
     return model.observation_space, model.action_space
 
 

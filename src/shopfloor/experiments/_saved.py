@@ -54,6 +54,13 @@ class SavedAgent:
             self._agent: Any = QLearningAgent.load(
                 model, make_env_factory(self.env_id, env_kwargs)()
             )
+        elif self.algorithm == "rollout":
+            from shopfloor.agents._rollout import RolloutAgent
+            from shopfloor.experiments._train import make_env_factory
+
+            self._agent = RolloutAgent.load(
+                model, make_env_factory(self.env_id, env_kwargs), device="cpu"
+            )
         else:
             import torch
 
@@ -84,7 +91,8 @@ class SavedAgent:
             ValueError: An observation of another size than the agent's, which only a
                 ``JobScoringPolicy`` agent can read (the message names the run).
         """
-        shape = None if self.algorithm == "qlearning" else self._agent.observation_space.shape
+        own_checks = ("qlearning", "rollout")  # these check observations themselves
+        shape = None if self.algorithm in own_checks else self._agent.observation_space.shape
         if shape is not None and np.shape(observation) != shape:
             policy = self._agent.policy
             if action_masks is None or not hasattr(policy, "predict_any_size"):
@@ -95,7 +103,7 @@ class SavedAgent:
                 )
             action = policy.predict_any_size(observation, action_masks, deterministic)
             return np.int64(action), None
-        if self.algorithm in ("qlearning", "maskable_ppo"):
+        if self.algorithm in ("qlearning", "rollout", "maskable_ppo"):
             return self._agent.predict(  # type: ignore[no-any-return]
                 observation, deterministic=deterministic, action_masks=action_masks
             )

@@ -284,6 +284,13 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
         except build_errors as error:
             raise ExperimentError(f"{where}: {error}") from None
         masked = bool(getattr(built.unwrapped, "masks_actions", False))
+        if "rollout" in spec.agents:
+            from shopfloor.agents._rollout import check_rollout_env
+
+            try:
+                check_rollout_env(built)
+            except ValueError as error:
+                raise ExperimentError(f"{where}: agents: rollout: {error}") from None
         built.close()
         for agent in spec.agents:
             if masked and agent not in MASKING_ALGORITHMS:

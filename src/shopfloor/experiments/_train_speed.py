@@ -96,16 +96,16 @@ def measure_training(
         seed: Seed of the envs and the model.
 
     Raises:
-        ValueError: ``algorithm`` is ``qlearning`` (one env, nothing to vectorise),
+        ValueError: ``algorithm`` is ``qlearning`` or ``rollout`` (nothing to vectorise),
             ``steps`` < 1, or the env cannot be made.
     """
     from shopfloor.agents import SB3Agent
 
-    if algorithm == "qlearning":
+    if algorithm in ("qlearning", "rollout"):
         raise ValueError(
             "bench-train times the vectorised envs of SB3 agents (ppo, a2c, dqn, "
-            "maskable_ppo); qlearning steps one env in this process (its steps/s are in "
-            "the wall_time of a run's progress.csv)"
+            f"maskable_ppo); {algorithm} steps its envs in this process (its steps/s are "
+            "in the wall_time of a run's progress.csv)"
         )
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")

@@ -1,0 +1,211 @@
+"""The rollout agent: labels against direct simulation, determinism, resume, errors."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from shopfloor.agents import load_hyperparameters, make_agent
+from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
+from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
+from shopfloor.experiments._headroom import _episode
+from shopfloor.sim import DispatchingRule
+
+RULES = ["fifo", "spt", "edd", "wspt", "atc", "cr", "slack", "atcjs"]
+SMALL = {"iteration_steps": 12000, "futures": 2, "epochs": 3}  # ~2 episodes
+
+
+def small_env(**changes) -> DynamicJobShopEnv:
+    kwargs = {"scenario": "dynamic_job_shop_small", "rules": RULES, "rule_candidates": True}
+    return DynamicJobShopEnv(**{**kwargs, **changes})
+
+
+def agent(seed: int = 0, **changes) -> RolloutAgent:
+    return RolloutAgent(small_env, RolloutConfig(**{**SMALL, **changes}), seed, "cpu")
+
+
+def test_candidate_rows_are_the_slot_rows_of_each_rules_job():
+    env = small_env(slots=2)  # short: some picks lie beyond the slots
+    wide = small_env(slots=16)  # shows the whole queue
+    observation, _ = env.reset(seed=4)
+    wide_observation, _ = wide.reset(seed=4)
+    beyond = 0
+    for _ in range(40):
+        picks = env.rule_picks()
+        assert picks == wide.rule_picks()
+        start = GLOBAL_FEATURES + env.n_machines + SLOT_FEATURES * env.slots
+        wide_slots = GLOBAL_FEATURES + wide.n_machines
+        for rule, index in enumerate(picks):
+            row = observation[start + rule * SLOT_FEATURES : start + (rule + 1) * SLOT_FEATURES]
+            slot = wide_observation[
+                wide_slots + index * SLOT_FEATURES : wide_slots + (index + 1) * SLOT_FEATURES
+            ]
+            np.testing.assert_array_equal(row, slot)
+            beyond += index >= env.slots
+        action = int(np.argmax(picks))
+        observation, _, terminated, _, _ = env.step(action)
+        wide_observation, *_ = wide.step(action)
+        if terminated:
+            break
+    assert beyond > 0, "no pick beyond the slots: the test did not test that case"
+
+
+def test_rule_candidates_leave_the_other_features_as_they_were():
+    plain = DynamicJobShopEnv(scenario="dynamic_job_shop_small", rules=RULES)
+    extended = small_env()
+    assert extended.observation_space.shape[0] == plain.observation_space.shape[0] + 13 * 8
+    a, _ = plain.reset(seed=9)
+    b, _ = extended.reset(seed=9)
+    for _ in range(20):
+        np.testing.assert_array_equal(a, b[: len(a)])
+        a, *_ = plain.step(2)
+        b, *_ = extended.step(2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"action_mode": "job"}, "rule_candidates needs action_mode='rule'"),
+        ({"rules": ["spt", "random"]}, "remove 'random' from rules"),
+    ],
+)
+def test_rule_candidates_refuse_what_they_cannot_show(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        small_env(**kwargs)
+
+
+def test_labels_are_the_simulated_objectives_over_the_sampled_futures():
+    """``_simulate`` against the headroom module's independent episode replay."""
+    learner = agent(futures=3)
+    env = small_env()
+    env.reset(seed=11)
+    prefix = []
+    while len(set(env.rule_picks())) < 2:  # the first real choice
+        prefix.append(7)
+        env.step(7)
+    picks = env.rule_picks()
+    outcomes = learner._simulate(11, prefix, picks)
+    assert sorted(outcomes) == sorted(set(picks))
+    futures = [
+        int(np.random.SeedSequence([11, len(prefix), k, 7]).generate_state(1)[0]) for k in range(3)
+    ]
+    replay = small_env()
+    for job, outcome in outcomes.items():
+        action = picks.index(job)
+        expected = [
+            _episode(replay, 11, [*prefix, action], DispatchingRule.ATCJS, future)[0]
+            for future in futures
+        ]
+        assert outcome == pytest.approx(np.mean(expected), rel=1e-12)
+    assert len({round(v, 9) for v in outcomes.values()}) > 1, "candidates should differ"
+
+
+def test_before_its_first_network_it_is_the_base_rule_and_ties_go_to_it():
+    learner = agent()
+    env = small_env()
+    observation, _ = env.reset(seed=3)
+    assert learner.predict(observation)[0] == RULES.index("atcjs")
+    np.testing.assert_array_equal(learner.scores(observation), np.zeros(8))
+
+
+def test_learning_is_deterministic_and_rules_with_the_same_job_score_alike():
+    first, second = agent(seed=5), agent(seed=5)
+    first.learn(1)  # one step asked: one whole episode
+    first.learn(1)  # two episodes: one iteration
+    second.learn(first.num_timesteps)  # the same steps in one call
+    assert first.iteration == second.iteration >= 1
+    assert first.num_timesteps == second.num_timesteps
+    for (w1, b1), (w2, b2) in zip(first.weights, second.weights, strict=True):
+        np.testing.assert_array_equal(w1, w2)
+        np.testing.assert_array_equal(b1, b2)
+    other = agent(seed=6)
+    other.learn(first.num_timesteps)
+    assert not np.array_equal(first.weights[0][0], other.weights[0][0])
+    env = small_env()
+    observation, _ = env.reset(seed=21)
+    for _ in range(30):
+        scores = first.scores(observation)
+        picks = env.rule_picks()
+        for a in range(8):
+            for b in range(8):
+                if picks[a] == picks[b]:
+                    assert scores[a] == scores[b]
+        observation, _, terminated, _, _ = env.step(int(first.predict(observation)[0]))
+        if terminated:
+            break
+
+
+def test_counts_every_simulated_step():
+    learner = agent()
+    learner.learn(1)
+    # one labelled episode: its own steps plus every simulation's, far more than one episode
+    env = small_env()
+    env.reset(seed=0)
+    steps = 0
+    while not env.factory.done:
+        env.step(7)
+        steps += 1
+    assert learner.num_timesteps > 10 * steps
+
+
+def test_save_and_load_resume_bit_for_bit(tmp_path):
+    straight = agent(seed=2)
+    for _ in range(3):  # one episode each: 1.5 iterations
+        straight.learn(1)
+    assert straight.iteration == 1 and straight._targets  # mid-iteration, network in use
+    interrupted = agent(seed=2)
+    interrupted.learn(1)
+    path = interrupted.save(tmp_path / "agent")
+    assert path.suffix == ".npz"
+    resumed = RolloutAgent.load(tmp_path / "agent", small_env, "cpu")
+    resumed.learn(1)
+    path = resumed.save(tmp_path / "agent")
+    resumed = RolloutAgent.load(path, small_env, "cpu")
+    resumed.learn(1)
+    assert (resumed.num_timesteps, resumed.episodes, resumed.iteration) == (
+        straight.num_timesteps,
+        straight.episodes,
+        straight.iteration,
+    )
+    for (w1, b1), (w2, b2) in zip(resumed.weights, straight.weights, strict=True):
+        np.testing.assert_array_equal(w1, w2)
+        np.testing.assert_array_equal(b1, b2)
+    assert resumed._targets == straight._targets  # the unfinished iteration's labels
+
+
+def test_bad_settings_and_envs_are_named():
+    with pytest.raises(
+        ValueError, match=re.escape("RolloutConfig.futures must be an integer >= 1")
+    ):
+        RolloutConfig(futures=0)
+    with pytest.raises(ValueError, match=re.escape("RolloutConfig.exploration")):
+        RolloutConfig(exploration=1.5)
+    with pytest.raises(ValueError, match=re.escape("RolloutConfig.base_rule")):
+        RolloutConfig(base_rule="fastest")
+    with pytest.raises(ValueError, match="give the env rule_candidates: true"):
+        RolloutAgent(lambda: DynamicJobShopEnv(scenario="dynamic_job_shop_small"), seed=0)
+    with pytest.raises(ValueError, match="base_rule 'atcjs' is not in the env's rules"):
+        RolloutAgent(lambda: small_env(rules=["spt", "edd"]), seed=0)
+
+
+def test_loading_checks_the_file_and_the_env(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no saved rollout agent at"):
+        RolloutAgent.load(tmp_path / "missing", small_env)
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(
+        ValueError, match=re.escape("junk.npz is not a readable saved rollout agent")
+    ):
+        RolloutAgent.load(tmp_path / "junk.npz", small_env)
+    path = agent().save(tmp_path / "agent")
+    with pytest.raises(ValueError, match="was trained on rules"):
+        RolloutAgent.load(path, lambda: small_env(rules=["spt", "edd", "atcjs"]))
+
+
+def test_the_bundled_settings_build_an_agent():
+    settings = load_hyperparameters("rollout", "shopfloor/DynamicJobShop-v0")
+    built = make_agent("rollout", small_env, settings, seed=0, device="cpu")
+    assert isinstance(built, RolloutAgent)
+    assert built.config.hidden == (64, 64)
