@@ -250,6 +250,20 @@ def test_an_experiment_refuses_unmasked_agents_and_unfit_baselines_at_load(tmp_p
         load_experiment(_experiment(tmp_path, inventory))
 
 
+def test_an_experiment_refuses_the_rollout_agent_on_an_env_without_rule_candidates(tmp_path):
+    text = (
+        "name: x\nenvs:\n  - {{id: shopfloor/DynamicJobShop-v0, name: small, kwargs: "
+        "{{scenario: dynamic_job_shop_small{extra}}}}}\nagents: [rollout]\nseeds: [0]\n"
+        "budget: 10\neval: {{every: 10, seeds: [9]}}\n"
+    )
+    with pytest.raises(
+        ExperimentError,
+        match=r"exp.yaml: envs.0 \(small\): agents: rollout: .*give the env rule_candidates",
+    ):
+        load_experiment(_experiment(tmp_path, text.format(extra="")))
+    assert load_experiment(_experiment(tmp_path, text.format(extra=", rule_candidates: true")))
+
+
 @pytest.mark.parametrize(
     ("options", "env_id"),
     [

@@ -1,4 +1,7 @@
-"""Learning agents: tabular Q-learning (ours) and Stable-Baselines3 adapters.
+"""Learning agents: Q-learning, rollout-trained rule choice, Stable-Baselines3 adapters.
+
+Tabular Q-learning and the rollout agent are written here; PPO, A2C, DQN and
+MaskablePPO come from Stable-Baselines3 and sb3-contrib.
 
 Every agent answers the protocol shared with the non-learning policies:
 ``predict(observation, deterministic=True, action_masks=None) -> (action, state)``.
@@ -13,6 +16,7 @@ from shopfloor.agents._config import (
 from shopfloor.agents._device import DeviceError, configure_threads, select_device
 from shopfloor.agents._make import Agent, load_agent, make_agent
 from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
+from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
 from shopfloor.agents._sb3 import SB3Agent
 
 __all__ = [
@@ -22,6 +26,8 @@ __all__ = [
     "DeviceError",
     "QLearningAgent",
     "QLearningConfig",
+    "RolloutAgent",
+    "RolloutConfig",
     "SB3Agent",
     "agents_dir",
     "configure_threads",

@@ -156,7 +156,10 @@ class _Layout:
         base = DispatchingRule.parse(base_rule)
         if base not in unwrapped.rules:
             names = [rule.value for rule in unwrapped.rules]
-            raise ValueError(f"base_rule {base.value!r} is not in the env's rules {names}")
+            raise ValueError(
+                f"base_rule {base.value!r} is not in the env's rules {names}; add it to "
+                "the env's rules or set another base_rule (agents/rollout.yaml)"
+            )
         space = env.observation_space
         if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
             raise ValueError(f"the rollout agent needs a 1-D Box observation, got {space}")
