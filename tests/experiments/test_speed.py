@@ -118,8 +118,9 @@ def test_a_dead_env_process_is_reported_and_no_process_is_left(
 def test_training_speed_refuses_what_it_cannot_time() -> None:
     from shopfloor.experiments import measure_training
 
-    with pytest.raises(ValueError, match="qlearning steps one env"):
-        measure_training("shopfloor/DynamicJobShop-v0", "qlearning", SMALL)
+    for algorithm in ("qlearning", "rollout"):
+        with pytest.raises(ValueError, match=f"{algorithm} steps its envs in this process"):
+            measure_training("shopfloor/DynamicJobShop-v0", algorithm, SMALL)
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, steps=0)
 
