@@ -370,10 +370,14 @@ def _train(args: argparse.Namespace) -> int:
         highlight=False,
     )
     if outcome.timesteps > args.budget:
+        unit = (
+            "whole labelled episodes (their simulations included)"
+            if args.agent == "rollout"
+            else "whole rollouts (n_steps x n_envs)"
+        )
         console.print(
             f"note: {outcome.timesteps} steps for a budget of {args.budget}: {args.agent} "
-            "learns in whole rollouts (n_steps x n_envs), so chunks between evaluations "
-            "are rounded up to them",
+            f"learns in {unit}, so chunks between evaluations are rounded up to them",
             highlight=False,
         )
     return 0
