@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -37,6 +36,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from shopfloor.agents._files import save_npz_atomic
 from shopfloor.agents._tabular_math import (
     double_q_update,
     epsilon_greedy,
@@ -542,20 +542,7 @@ class QLearningAgent:
         }
         if self.q_table_b is not None:
             arrays["q_table_b"] = self.q_table_b
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **arrays)  # type: ignore[arg-type]
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        return save_npz_atomic(target, arrays)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], env: gym.Env[Any, Any]) -> QLearningAgent:

@@ -37,7 +37,6 @@ import itertools
 import json
 import math
 import os
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -50,6 +49,7 @@ import torch
 from torch import nn
 
 from shopfloor.agents._device import configure_threads, select_device
+from shopfloor.agents._files import save_npz_atomic
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
 from shopfloor.sim import DispatchingRule
@@ -478,20 +478,7 @@ class RolloutAgent:
         for index, (weight, bias) in enumerate(self.weights):
             arrays[f"weight_{index}"] = weight
             arrays[f"bias_{index}"] = bias
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-        )
-        try:
-            with os.fdopen(handle, "wb") as file:
-                np.savez(file, **arrays)  # type: ignore[arg-type]
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        return save_npz_atomic(target, arrays)
 
     @classmethod
     def load(
