@@ -239,9 +239,9 @@ class RolloutAgent:
 
     def scores(self, observation: np.ndarray) -> np.ndarray:
         """Each rule's score (lower is better; 0 for all before the first iteration)."""
-        inputs = self.layout.inputs(np.asarray(observation, dtype=np.float32))
         if not self.weights:
             return np.zeros(self.layout.rules)
+        inputs = self.layout.inputs(np.asarray(observation, dtype=np.float32))
         hidden = inputs.astype(np.float64)
         for layer, (weight, bias) in enumerate(self.weights):
             hidden = hidden @ weight.T + bias
