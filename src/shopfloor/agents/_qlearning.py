@@ -36,7 +36,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from shopfloor.agents._files import save_npz_atomic
+from shopfloor._atomic import replace_atomically
 from shopfloor.agents._tabular_math import (
     double_q_update,
     epsilon_greedy,
@@ -542,7 +542,7 @@ class QLearningAgent:
         }
         if self.q_table_b is not None:
             arrays["q_table_b"] = self.q_table_b
-        return save_npz_atomic(target, arrays)
+        return replace_atomically(target, lambda stream: np.savez(stream, **arrays))  # type: ignore[arg-type]
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], env: gym.Env[Any, Any]) -> QLearningAgent:

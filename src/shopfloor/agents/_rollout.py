@@ -48,8 +48,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from shopfloor._atomic import replace_atomically
 from shopfloor.agents._device import configure_threads, select_device
-from shopfloor.agents._files import save_npz_atomic
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
 from shopfloor.sim import DispatchingRule
@@ -478,7 +478,7 @@ class RolloutAgent:
         for index, (weight, bias) in enumerate(self.weights):
             arrays[f"weight_{index}"] = weight
             arrays[f"bias_{index}"] = bias
-        return save_npz_atomic(target, arrays)
+        return replace_atomically(target, lambda stream: np.savez(stream, **arrays))  # type: ignore[arg-type]
 
     @classmethod
     def load(
