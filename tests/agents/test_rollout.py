@@ -138,6 +138,35 @@ def test_learning_is_deterministic_and_rules_with_the_same_job_score_alike():
             break
 
 
+def test_simulations_after_a_network_follow_it():
+    """``_finish`` (fast replay, then the network) against a plain ``step`` replay."""
+    learner = agent(seed=5)
+    learner.learn(SMALL["iteration_steps"])  # one iteration
+    assert learner.weights
+    env = small_env()
+    observation, _ = env.reset(seed=13)
+    prefix = []
+    while len(prefix) < 6 or len(set(env.rule_picks())) < 2:
+        prefix.append(int(learner.predict(observation)[0]))
+        observation, *_ = env.step(prefix[-1])
+    prefix.append(0)  # FIFO's job: the network picks on from there
+    future = 12345
+    learner._simulator = small_env()
+    simulated = learner._finish(13, prefix, future)
+    env.reset(seed=13)
+    for step, action in enumerate(prefix):
+        if step == len(prefix) - 1:
+            env.factory.resample_future(future)
+        observation, _, done, _, _ = env.step(action)
+    deviations = 0
+    while not done:
+        action = int(learner.predict(observation)[0])
+        deviations += action != RULES.index("atcjs")
+        observation, _, done, _, _ = env.step(action)
+    assert deviations > 0, "the network never left the base rule: the test tests nothing"
+    assert simulated == env.episode_objective()
+
+
 def test_counts_every_simulated_step():
     learner = agent()
     learner.learn(1)

@@ -196,6 +196,38 @@ def test_dynamic_rewards_telescope_to_the_objective(objective):
     assert sum(rewards) * env._reward_scale() == pytest.approx(-target, rel=1e-9)
 
 
+def test_dynamic_advance_follows_step_and_the_rewards_still_telescope():
+    """``advance`` (no observation) takes the trajectory ``step`` takes."""
+    stepped = DynamicJobShopEnv(scenario="dynamic_job_shop_small", rules=["spt", "edd", "atc"])
+    mixed = DynamicJobShopEnv(scenario="dynamic_job_shop_small", rules=["spt", "edd", "atc"])
+    stepped.reset(seed=6)
+    mixed.reset(seed=6)
+    actions = np.random.default_rng(6).integers(3, size=10_000)
+    full, tail, advanced = 0.0, 0.0, 0
+    for choice, action in enumerate(actions):
+        _, reward, done, _, _ = stepped.step(int(action))
+        full += reward
+        if choice < 15:  # the first 15 choices fast, the rest stepped
+            assert mixed.advance(action) == done
+            advanced += 1
+        else:
+            tail += mixed.step(int(action))[1]
+        assert mixed.factory.now == stepped.factory.now
+        if done:
+            break
+    assert advanced == 15 and choice > 30
+    assert mixed.factory.log == stepped.factory.log
+    assert mixed.episode_objective() == stepped.episode_objective()
+    assert tail == pytest.approx(full, rel=1e-9)
+    with pytest.raises(RuntimeError, match="the episode is over"):
+        mixed.advance(0)
+    mixed.reset(seed=6)
+    with pytest.raises(InvalidActionError, match="outside the action space"):
+        mixed.advance(3)
+    with pytest.raises(RuntimeError, match="call reset"):
+        DynamicJobShopEnv(scenario="dynamic_job_shop_small").advance(0)
+
+
 def test_dynamic_job_mode_masks_empty_slots():
     env = DynamicJobShopEnv(scenario="dynamic_job_shop_small", action_mode="job", slots=4)
     env.reset(seed=1)

@@ -380,25 +380,34 @@ class RolloutAgent:
         """The objective of one simulated episode.
 
         It replays ``prefix`` from ``seed``, redraws the future before the last action
-        of it, and finishes with the current policy.
+        of it, and finishes with the current policy. Choices that need no observation
+        (the replay, and the base rule before the first network) take the env's fast
+        path, :meth:`~shopfloor.envs.DynamicJobShopEnv.advance`.
         """
         env = self._simulator
         assert env is not None
         unwrapped: DynamicJobShopEnv = env.unwrapped  # type: ignore[assignment]
-        observation, _ = env.reset(seed=seed)
-        for step, action in enumerate(prefix):
-            if step == len(prefix) - 1:
-                unwrapped.factory.resample_future(future)
-            observation, _, terminated, truncated, _ = env.step(action)
+        env.reset(seed=seed)
+        *replay, last = prefix
+        for action in replay:
             self.num_timesteps += 1
-            if terminated or truncated:
+            if unwrapped.advance(action):
                 return unwrapped.episode_objective()
+        unwrapped.factory.resample_future(future)
+        if not self.weights:
+            done = unwrapped.advance(last)
+            self.num_timesteps += 1
+            while not done:
+                done = unwrapped.advance(self.layout.base)
+                self.num_timesteps += 1
+            return unwrapped.episode_objective()
+        action = last
         while True:
-            action = self._act(observation) if self.weights else self.layout.base
             observation, _, terminated, truncated, _ = env.step(action)
             self.num_timesteps += 1
             if terminated or truncated:
                 return unwrapped.episode_objective()
+            action = self._act(observation)
 
     def _fit(self) -> None:
         """Fit this iteration's network to its labels; it becomes the policy."""

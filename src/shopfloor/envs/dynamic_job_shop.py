@@ -228,6 +228,28 @@ class DynamicJobShopEnv(FactoryEnv):
         queue = factory.queue(machine)
         return [queue.index(choose_job(rule, factory, machine, queue)) for rule in self.rules]
 
+    def advance(self, action: Any) -> bool:
+        """Take ``action`` and run to the next choice, building no observation or reward.
+
+        The fast path of simulation-based planners (the rollout agent replays and
+        finishes episodes with it, about 3 times faster than :meth:`step`). The next
+        :meth:`step`'s reward also covers what accrued over the advanced choices, so the
+        episode's rewards still sum to its objective.
+
+        Returns:
+            Whether the episode is over.
+
+        Raises:
+            InvalidActionError: As :meth:`step` does.
+            RuntimeError: Before :meth:`reset` or after the episode's end.
+        """
+        factory = self.factory
+        if factory.done:
+            raise RuntimeError("the episode is over; call reset()")
+        self._apply(self._validated(action))
+        self._advance()
+        return factory.done
+
     def _apply(self, action: int) -> None:
         factory = self.factory
         machine = factory.decision_machine()
