@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -203,6 +204,70 @@ def test_save_and_load_resume_bit_for_bit(tmp_path):
         np.testing.assert_array_equal(w1, w2)
         np.testing.assert_array_equal(b1, b2)
     assert resumed._targets == straight._targets  # the unfinished iteration's labels
+    assert resumed._choices == straight._choices
+
+
+def test_labels_come_grouped_by_choice_with_the_base_job_first():
+    learner = agent(seed=4)
+    learner.learn(1)
+    choices = np.asarray(learner._choices)
+    assert len(choices) == len(learner._targets) > 0
+    starts = np.flatnonzero(np.diff(choices, prepend=-1))
+    assert np.array_equal(choices[starts], np.arange(len(starts)))  # 0, 1, 2, ... in runs
+    assert len(starts) < len(choices)  # every choice has two or more candidates
+    inputs = np.asarray(learner._inputs)
+    assert np.all(np.asarray(learner._targets)[starts] == 0.0)
+    assert np.all(inputs[starts, -SLOT_FEATURES:] == 0.0)  # the base job: no difference
+
+
+def test_the_fit_learns_which_candidate_to_pick():
+    """Synthetic labels whose best candidate is known: the fitted scores find it."""
+    learner = agent(seed=0, epochs=30)
+    rng = np.random.default_rng(0)
+    features = learner.layout.features
+    column = features - 3 * SLOT_FEATURES + 2  # a candidate-job feature
+    weight = np.linspace(-1.0, 1.0, features) * 0.1
+
+    def choices(n):
+        groups = []
+        for _ in range(n):
+            rows = rng.uniform(-1, 1, (int(rng.integers(2, 5)), features)).astype(np.float32)
+            costs = np.sin(3 * rows[:, column]) + rows @ weight  # not linear in the inputs
+            groups.append((rows, costs - costs[0]))
+        return groups
+
+    for index, (rows, costs) in enumerate(choices(3000)):
+        learner._inputs.extend(rows)
+        learner._targets.extend(costs.tolist())
+        learner._choices.extend([index] * len(rows))
+    learner._fit()
+    hits = []
+    for rows, costs in choices(300):
+        hidden = rows.astype(np.float64)
+        for layer, (w, b) in enumerate(learner.weights):
+            hidden = hidden @ w.T + b
+            hidden = np.tanh(hidden) if layer < len(learner.weights) - 1 else hidden
+        hits.append(np.argmin(hidden[:, 0]) == np.argmin(costs))
+    assert np.mean(hits) > 0.85  # chance: about 0.4
+
+
+def test_format_version_1_files_load_unless_they_hold_labels(tmp_path):
+    trained = agent(seed=1)
+    trained.learn(1)
+
+    def as_version_1(path):
+        with np.load(path) as data:
+            arrays = {name: data[name] for name in data.files if name != "choices"}
+        meta = json.loads(str(arrays["meta"]))
+        arrays["meta"] = np.array(json.dumps({**meta, "version": 1}))
+        np.savez(path, **arrays)
+        return path
+
+    with pytest.raises(ValueError, match="saved mid-iteration in format version 1"):
+        RolloutAgent.load(as_version_1(trained.save(tmp_path / "mid")), small_env, "cpu")
+    trained._fit()
+    loaded = RolloutAgent.load(as_version_1(trained.save(tmp_path / "end")), small_env, "cpu")
+    np.testing.assert_array_equal(loaded.weights[0][0], trained.weights[0][0])
 
 
 def test_bad_settings_and_envs_are_named():

@@ -14,7 +14,12 @@ ch. 5):
    common to the candidate jobs, so their mean objectives compare like for like.
 2. Fit a network that scores one candidate job from the choice's context and the
    features of that job and of the base rule's job (the env's ``rule_candidates``
-   block) to its mean objective minus the base rule job's.
+   block). The loss is the expected regret of a softmax policy over each choice's
+   candidates (``temperature``), the simulated objective lost against the choice's
+   best candidate, plus a Huber regression of each score minus the base job's to the
+   mean objective minus the base job's (``regression_weight``). The regret term
+   learns what matters, which candidate to pick where it makes a difference; the
+   regression term anchors the scores to the objective's units.
 3. The new policy applies a rule whose job has the lowest score (the base rule's on a
    tie). Repeat from 1 with it as the policy the simulations follow.
 
@@ -56,7 +61,7 @@ from shopfloor.sim import DispatchingRule
 
 Callback = Callable[[dict[str, Any]], Any]
 _FORMAT = "shopfloor-rollout-agent"
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: labels grouped by choice (v1 files load when they hold none)
 
 
 def _is_int(value: Any, low: int) -> bool:
@@ -86,12 +91,16 @@ class RolloutConfig:
     """Hidden layer widths of the scoring network (tanh)."""
     epochs: int = 50
     """Passes over an iteration's labels when fitting, >= 1."""
-    batch_size: int = 256
-    """Minibatch size when fitting, >= 1."""
+    batch_size: int = 64
+    """Choices (each with all its labelled candidates) per minibatch when fitting, >= 1."""
     learning_rate: float = 1e-3
     """Adam step size, > 0."""
     weight_decay: float = 1e-4
     """Adam weight decay, >= 0."""
+    temperature: float = 0.03
+    """Softmax temperature of the regret loss, in the env objective's units, > 0."""
+    regression_weight: float = 1.0
+    """Weight of the Huber regression of the scores in the loss, >= 0."""
     huber_delta: float = 1.0
     """Huber loss threshold, in the env objective's units, > 0."""
 
@@ -109,15 +118,16 @@ class RolloutConfig:
             raise ValueError(
                 f"RolloutConfig.exploration must be a number in [0, 1], got {self.exploration!r}"
             )
-        for name in ("learning_rate", "huber_delta"):
+        for name in ("learning_rate", "temperature", "huber_delta"):
             if not _is_number(getattr(self, name)) or getattr(self, name) <= 0:
                 raise ValueError(
                     f"RolloutConfig.{name} must be a number > 0, got {getattr(self, name)!r}"
                 )
-        if not _is_number(self.weight_decay) or self.weight_decay < 0:
-            raise ValueError(
-                f"RolloutConfig.weight_decay must be a number >= 0, got {self.weight_decay!r}"
-            )
+        for name in ("weight_decay", "regression_weight"):
+            if not _is_number(getattr(self, name)) or getattr(self, name) < 0:
+                raise ValueError(
+                    f"RolloutConfig.{name} must be a number >= 0, got {getattr(self, name)!r}"
+                )
         hidden = self.hidden
         if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
             raise ValueError(f"RolloutConfig.hidden must be a list of widths, got {hidden!r}")
@@ -184,6 +194,29 @@ class _Layout:
         return np.concatenate([context, rows, base, rows - base], axis=1).astype(np.float32)
 
 
+def _grouped(
+    inputs: list[np.ndarray], targets: list[float], choices: list[int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Labels padded per choice, or ``None`` when there are none.
+
+    Returns inputs ``(choices, k, features)``, costs and validity ``(choices, k)``.
+    """
+    if not inputs:
+        return None
+    ids = np.asarray(choices)
+    _, first, counts = np.unique(ids, return_index=True, return_counts=True)
+    width = int(counts.max())
+    position = np.arange(len(ids)) - np.repeat(first, counts)
+    group = np.repeat(np.arange(len(first)), counts)
+    x = np.zeros((len(first), width, len(inputs[0])), dtype=np.float32)
+    cost = np.zeros((len(first), width), dtype=np.float32)
+    valid = np.zeros((len(first), width), dtype=bool)
+    x[group, position] = np.asarray(inputs, dtype=np.float32)
+    cost[group, position] = targets
+    valid[group, position] = True
+    return x, cost, valid
+
+
 class RolloutAgent:
     """Rule choice by approximate policy iteration over sampled-future rollouts.
 
@@ -228,6 +261,7 @@ class RolloutAgent:
         self._rng = np.random.default_rng(np.random.SeedSequence([self.seed, 2**31]))
         self._inputs: list[np.ndarray] = []  # labelled candidates of this iteration
         self._targets: list[float] = []
+        self._choices: list[int] = []  # the choice of each label (its base job's first)
 
     def __repr__(self) -> str:
         return (
@@ -343,10 +377,12 @@ class RolloutAgent:
             if len(set(picks)) > 1:
                 outcomes = self._simulate(seed, prefix, picks)
                 inputs = self.layout.inputs(np.asarray(observation, dtype=np.float32))
-                base_outcome = outcomes[picks[self.layout.base]]
-                for job, outcome in outcomes.items():
+                base_job = picks[self.layout.base]
+                choice = self._choices[-1] + 1 if self._choices else 0
+                for job in sorted(outcomes, key=lambda job: job != base_job):
                     self._inputs.append(inputs[picks.index(job)])
-                    self._targets.append(outcome - base_outcome)
+                    self._targets.append(outcomes[job] - outcomes[base_job])
+                    self._choices.append(choice)
                 if self._rng.random() < self.config.exploration:
                     action = int(self._rng.integers(len(picks)))
                 else:
@@ -413,9 +449,9 @@ class RolloutAgent:
         """Fit this iteration's network to its labels; it becomes the policy."""
         config = self.config
         self.iteration += 1
-        inputs, targets = np.asarray(self._inputs, dtype=np.float32), self._targets
-        self._inputs, self._targets = [], []
-        if len(inputs) == 0:  # no choice had two candidates: keep the policy
+        labels = _grouped(self._inputs, self._targets, self._choices)
+        self._inputs, self._targets, self._choices = [], [], []
+        if labels is None:  # no choice had two candidates: keep the policy
             return
         generator = torch.Generator().manual_seed(
             int(np.random.SeedSequence([self.seed, self.iteration]).generate_state(1)[0])
@@ -431,15 +467,23 @@ class RolloutAgent:
         optimiser = torch.optim.Adam(
             network.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )
-        x = torch.from_numpy(inputs).to(self.device)
-        y = torch.tensor(targets, dtype=torch.float32, device=self.device)[:, None]
+        x, cost, valid = (torch.from_numpy(array).to(self.device) for array in labels)
+        regret = torch.where(valid, cost - cost.masked_fill(~valid, math.inf).amin(1, True), 0.0)
         for _ in range(config.epochs):
             order = torch.randperm(len(x), generator=generator).to(self.device)
             for start in range(0, len(x), config.batch_size):
                 batch = order[start : start + config.batch_size]
-                loss = nn.functional.huber_loss(
-                    network(x[batch]), y[batch], delta=config.huber_delta
+                scores = network(x[batch])[..., 0]
+                relative = scores - scores[:, :1]  # each choice's base job comes first
+                mask = valid[batch]
+                policy = torch.softmax(
+                    (-relative / config.temperature).masked_fill(~mask, -math.inf), dim=1
                 )
+                loss = (policy * regret[batch]).sum(1).mean()
+                if config.regression_weight:
+                    loss = loss + config.regression_weight * nn.functional.huber_loss(
+                        relative[mask], cost[batch][mask], delta=config.huber_delta
+                    )
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
@@ -483,6 +527,7 @@ class RolloutAgent:
             "meta": np.array(json.dumps(meta)),
             "inputs": np.asarray(self._inputs, dtype=np.float32).reshape(-1, self.layout.features),
             "targets": np.asarray(self._targets, dtype=np.float64),
+            "choices": np.asarray(self._choices, dtype=np.int64),
         }
         for index, (weight, bias) in enumerate(self.weights):
             arrays[f"weight_{index}"] = weight
@@ -513,14 +558,21 @@ class RolloutAgent:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != _FORMAT:
                     raise ValueError(f"format is {meta.get('format')!r}, not {_FORMAT!r}")
-                if meta.get("version") != _FORMAT_VERSION:
-                    raise ValueError(f"format version {meta.get('version')!r} is not supported")
+                version = meta.get("version")
+                if version not in (1, _FORMAT_VERSION):
+                    raise ValueError(f"format version {version!r} is not supported")
                 weights = [
                     (np.array(data[f"weight_{i}"]), np.array(data[f"bias_{i}"]))
                     for i in range(int(meta["layers"]))
                 ]
                 inputs = np.array(data["inputs"], dtype=np.float32)
                 targets = [float(t) for t in data["targets"]]
+                if version == 1 and len(inputs):
+                    raise ValueError(
+                        "it was saved mid-iteration in format version 1, whose labels are "
+                        "not grouped by choice; train afresh"
+                    )
+                choices = [int(c) for c in data["choices"]] if version != 1 else []
             config = RolloutConfig(**meta["config"])
         except (OSError, EOFError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as error:
             raise ValueError(f"{source} is not a readable saved rollout agent: {error}") from error
@@ -539,4 +591,5 @@ class RolloutAgent:
         agent._rng.bit_generator.state = meta["rng"]
         agent._inputs = list(inputs)
         agent._targets = targets
+        agent._choices = choices
         return agent
