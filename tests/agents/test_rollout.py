@@ -279,6 +279,14 @@ def test_bad_settings_and_envs_are_named():
         RolloutConfig(exploration=1.5)
     with pytest.raises(ValueError, match=re.escape("RolloutConfig.base_rule")):
         RolloutConfig(base_rule="fastest")
+    with pytest.raises(
+        ValueError, match=re.escape("RolloutConfig.temperature must be a number > 0")
+    ):
+        RolloutConfig(temperature=0)
+    with pytest.raises(
+        ValueError, match=re.escape("RolloutConfig.regression_weight must be a number >= 0")
+    ):
+        RolloutConfig(regression_weight=-1.0)
     with pytest.raises(ValueError, match="give the env rule_candidates: true"):
         RolloutAgent(lambda: DynamicJobShopEnv(scenario="dynamic_job_shop_small"), seed=0)
     with pytest.raises(ValueError, match="base_rule 'atcjs' is not in the env's rules"):
