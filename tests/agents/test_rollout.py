@@ -13,6 +13,8 @@ from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
 from shopfloor.experiments._headroom import _episode
+from shopfloor.experiments._train import evaluate
+from shopfloor.policies import make_policy
 from shopfloor.sim import DispatchingRule
 
 RULES = ["fifo", "spt", "edd", "wspt", "atc", "cr", "slack", "atcjs"]
@@ -322,16 +324,9 @@ def test_learning_beats_the_best_single_rule_on_the_waves_shop():
     learner = RolloutAgent(waves, RolloutConfig(iteration_steps=400_000), seed=0, device="cpu")
     learner.learn(400_000)
     assert learner.iteration == 1
-    env = waves()
-    learned, atcjs = [], []
-    for seed in range(1000, 1030):  # the experiment's held-out seeds
-        for policy, results in ((learner, learned), (None, atcjs)):
-            observation, _ = env.reset(seed=seed)
-            done = False
-            while not done:
-                action = RULES.index("atcjs") if policy is None else policy.predict(observation)[0]
-                observation, _, done, _, _ = env.step(action)
-            results.append(env.episode_objective())
+    seeds = range(1000, 1030)  # the experiment's held-out seeds
+    learned, _ = evaluate(learner, waves(), seeds)
+    atcjs, _ = evaluate(make_policy("atcjs"), waves(), seeds)
     difference = np.asarray(learned) - np.asarray(atcjs)
     assert np.mean(learned) < 0.95 * np.mean(atcjs)  # measured: 3.90 against 4.33
     assert np.sum(difference < 0) > 2 * np.sum(difference > 0)
