@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -180,7 +181,9 @@ def run_experiment(
         spec: The experiment.
         root: Where run folders go.
         results_root: Where summary tables go.
-        workers: Parallel runs (default: all cores); 1 runs in this process.
+        workers: Parallel runs (default: all cores); 1 runs in this process. The
+            pool's processes are spawned, so a script must call this under
+            ``if __name__ == "__main__":``.
         backend: ``local`` (process pool) or ``ray``.
         address: Ray cluster address (``None``: start or join a local Ray).
         progress: Show a progress bar.
@@ -239,7 +242,11 @@ def _execute_local(
                 results.append(function(argument))
                 advance()
             return results
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        # Spawned, not forked: a fork copies only the calling thread, so a lock held
+        # by another thread of this process (torch's, Ray's, an import) stays held
+        # in the child forever.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = [pool.submit(function, argument) for function, argument in tasks]
             for _ in as_completed(futures):
                 advance()
