@@ -96,15 +96,17 @@ def test_a_dead_env_process_is_reported_and_no_process_is_left(
     from shopfloor.experiments import measure_training
 
     learning = threading.Event()
+    env_processes: list[multiprocessing.Process] = []
     learn = SB3Agent.learn
 
     def signalled_learn(self: SB3Agent, *args: Any, **kwargs: Any) -> SB3Agent:
+        env_processes.extend(self.env.processes)  # type: ignore[attr-defined]
         learning.set()
         return learn(self, *args, **kwargs)
 
     def kill_an_env_process() -> None:  # as the OOM killer would, once training runs
         if learning.wait(timeout=120):
-            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+            os.kill(env_processes[0].pid, signal.SIGKILL)  # type: ignore[arg-type]
 
     monkeypatch.setattr(SB3Agent, "learn", signalled_learn)
     killer = threading.Thread(target=kill_an_env_process, daemon=True)
