@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from shopfloor.experiments._folders import read_csv
-from shopfloor.experiments._runner import run_experiment, train
+from shopfloor.experiments._runner import _execute_local, run_experiment, train
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._train import RunConfig, execute_run
 
@@ -101,6 +102,36 @@ def test_process_pool_gives_the_same_results_as_in_process(tmp_path):
     for seed in (0, 1):
         relative = Path("tiny/small/qlearning") / f"seed_{seed}" / "eval.csv"
         assert read_csv(tmp_path / "a" / relative) == read_csv(tmp_path / "b" / relative)
+
+
+HELD = threading.Lock()  # held by a thread of the test process while the pool runs
+
+
+def _acquire_the_held_lock(_: object) -> bool:
+    acquired = HELD.acquire(timeout=5)
+    if acquired:
+        HELD.release()
+    return acquired
+
+
+def test_pool_workers_do_not_inherit_locks_other_threads_hold():
+    """A forked worker would copy HELD locked, with no thread left to release it."""
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with HELD:
+            holding.set()
+            done.wait(timeout=60)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(timeout=10)
+    try:
+        tasks = [(_acquire_the_held_lock, None)] * 2
+        assert _execute_local(tasks, workers=2, progress=False) == [True, True]
+    finally:
+        done.set()
+        holder.join()
 
 
 def _config(root: Path, budget: int, agent: str = "qlearning") -> RunConfig:
