@@ -125,7 +125,7 @@ def test_pool_workers_do_not_inherit_locks_other_threads_hold():
 
     holder = threading.Thread(target=hold)
     holder.start()
-    holding.wait(timeout=10)
+    assert holding.wait(timeout=10), "the lock was never taken"
     try:
         tasks = [(_acquire_the_held_lock, None)] * 2
         assert _execute_local(tasks, workers=2, progress=False) == [True, True]
