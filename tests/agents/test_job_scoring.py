@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from sb3_contrib import MaskablePPO
 
-from shopfloor.agents import SB3Agent, load_hyperparameters
-from shopfloor.agents._job_scoring import JobScoringNetwork, JobScoringPolicy
+from shopfloor.agents import SB3Agent, load_hyperparameters, load_policy
+from shopfloor.agents._job_scoring import JobScoringNetwork
 from shopfloor.envs import JobShopEnv
 from shopfloor.envs.job_shop import JOB_FEATURES, MACHINE_FEATURES, WORK
 from shopfloor.experiments import evaluate
@@ -79,13 +78,15 @@ def test_a_wrong_layout_is_refused():
 
 def test_trains_saves_and_loads_with_maskable_ppo(tmp_path, learn_changes_the_scores):
     env = JobShopEnv(instance="ft06")
-    model = MaskablePPO(
-        JobScoringPolicy, env, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu"
-    )
+    values = {"policy": "JobScoringPolicy", "n_steps": 64, "batch_size": 64, "n_epochs": 1}
+    agent = SB3Agent("maskable_ppo", lambda: JobShopEnv(instance="ft06"), values, device="cpu")
+    model = agent.model
     assert isinstance(model.policy.action_net, torch.nn.Identity)
     learn_changes_the_scores(model)
-    model.save(tmp_path / "model")
-    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
+    agent.save(tmp_path / "model")
+    loaded = load_policy(
+        tmp_path / "model", "maskable_ppo", env.observation_space, env.action_space, values
+    )
     observation, _ = env.reset(seed=1)
     masks = env.action_masks()
     for _ in range(3):
@@ -98,15 +99,14 @@ def test_trains_saves_and_loads_with_maskable_ppo(tmp_path, learn_changes_the_sc
 
 def test_work_prior_starts_as_mwkr_and_survives_save_load(tmp_path):
     env = JobShopEnv(instance="la01")
-    model = MaskablePPO(
-        JobScoringPolicy,
-        env,
-        policy_kwargs={"work_prior": 10.0},
-        n_steps=64,
-        batch_size=64,
-        seed=0,
-        device="cpu",
-    )
+    values = {
+        "policy": "JobScoringPolicy",
+        "policy_kwargs": {"work_prior": 10.0},
+        "n_steps": 64,
+        "batch_size": 64,
+    }
+    agent = SB3Agent("maskable_ppo", lambda: JobShopEnv(instance="la01"), values, device="cpu")
+    model = agent.model
     observation, _ = env.reset(seed=0)
     n = env.n_jobs
     checked = 0
@@ -122,8 +122,10 @@ def test_work_prior_starts_as_mwkr_and_survives_save_load(tmp_path):
         if terminated:
             break
     assert checked > 20
-    model.save(tmp_path / "model")
-    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
+    agent.save(tmp_path / "model")
+    loaded = load_policy(
+        tmp_path / "model", "maskable_ppo", env.observation_space, env.action_space, values
+    )
     assert loaded.policy.mlp_extractor.work_prior == 10.0
     torch.testing.assert_close(
         loaded.policy.mlp_extractor.prior.weight, model.policy.mlp_extractor.prior.weight
@@ -147,19 +149,19 @@ def test_pooled_critic_values_a_shop_the_same_whatever_the_job_order(tmp_path):
         ]
     torch.testing.assert_close(values[0][0], values[0][1])
     assert not torch.allclose(values[1][0], values[1][1]), "the flat critic is order-sensitive"
-    model = MaskablePPO(
-        JobScoringPolicy,
-        env,
-        policy_kwargs={"pooled_critic": True},
-        n_steps=64,
-        batch_size=64,
-        n_epochs=1,
-        seed=0,
-        device="cpu",
+    values = {
+        "policy": "JobScoringPolicy",
+        "policy_kwargs": {"pooled_critic": True},
+        "n_steps": 64,
+        "batch_size": 64,
+        "n_epochs": 1,
+    }
+    agent = SB3Agent("maskable_ppo", lambda: env, values, device="cpu").learn(64)
+    model = agent.model
+    agent.save(tmp_path / "model")
+    loaded = load_policy(
+        tmp_path / "model", "maskable_ppo", env.observation_space, env.action_space, values
     )
-    model.learn(64)
-    model.save(tmp_path / "model")
-    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
     tensor = torch.as_tensor(observation)[None]
     with torch.no_grad():
         torch.testing.assert_close(

@@ -7,9 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sb3_contrib import MaskablePPO
 
-from shopfloor.agents import AgentConfigError, SB3Agent
+from shopfloor.agents import AgentConfigError, SB3Agent, load_policy
 from shopfloor.agents._slot_scoring import SlotScoringNetwork, SlotScoringPolicy
 from shopfloor.envs import DynamicJobShopEnv, JobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
@@ -89,11 +88,18 @@ def test_swapping_slots_swaps_scores_and_pooled_value_ignores_the_order(tmp_path
 
 def test_trains_saves_and_loads(tmp_path, learn_changes_the_scores):
     env = job_choice()
-    model = make_agent(prior_weight=10.0, prior_rule="atcjs", pooled_critic=True, hidden=32).model
+    agent = make_agent(prior_weight=10.0, prior_rule="atcjs", pooled_critic=True, hidden=32)
+    model = agent.model
     assert isinstance(model.policy, SlotScoringPolicy)
     learn_changes_the_scores(model)
-    model.save(tmp_path / "model")
-    loaded = MaskablePPO.load(tmp_path / "model", device="cpu")
+    agent.save(tmp_path / "model")
+    loaded = load_policy(
+        tmp_path / "model",
+        "maskable_ppo",
+        env.observation_space,
+        env.action_space,
+        agent.hyperparameters,
+    )
     network = loaded.policy.mlp_extractor
     assert network.prior_rule == "atcjs" and network.prior_weight == 10.0
     assert network.embed is not None and network.score[0].out_features == 32

@@ -318,7 +318,7 @@ def test_dqn_checkpoints_keep_the_replay_buffer_and_episodes_count_on(tmp_path):
     )
     execute_run(config)
     checkpoint = config.run_dir / "checkpoints" / "step_600"
-    assert checkpoint.with_suffix(".replay.pkl").is_file()
+    assert checkpoint.with_name("step_600.replay.npz").is_file()
     agent = load_agent(checkpoint, "dqn", config.env_factory(), hyperparameters, 0, "cpu")
     assert agent.model.replay_buffer.size() == 600  # what was collected, not an empty buffer
     episodes = [int(row["episodes"]) for row in read_csv(config.run_dir / "progress.csv")]

@@ -83,7 +83,7 @@ def test_the_best_evaluated_model_is_benchmarked_by_name(run_dir, tmp_path):
     agent = SavedAgent(f"{run_dir}:best")
     assert agent.run_dir == SavedAgent(run_dir).run_dir
     assert best.value == rollout(agent, deterministic=True)
-    with pytest.raises(FileNotFoundError, match=r"best_model\.zip"):
+    with pytest.raises(FileNotFoundError, match=r"best_model\.npz"):
         empty = tmp_path / "run"
         empty.mkdir()
         (empty / "config.yaml").write_text((Path(run_dir) / "config.yaml").read_text())

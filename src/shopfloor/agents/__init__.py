@@ -17,13 +17,16 @@ from shopfloor.agents._device import DeviceError, configure_threads, select_devi
 from shopfloor.agents._make import Agent, load_agent, make_agent
 from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
 from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
-from shopfloor.agents._sb3 import SB3Agent
+from shopfloor.agents._sb3 import LoadedPolicy, SB3Agent, load_policy
+from shopfloor.agents._state_file import ModelFileError
 
 __all__ = [
     "ALGORITHMS",
     "Agent",
     "AgentConfigError",
     "DeviceError",
+    "LoadedPolicy",
+    "ModelFileError",
     "QLearningAgent",
     "QLearningConfig",
     "RolloutAgent",
@@ -33,6 +36,7 @@ __all__ = [
     "configure_threads",
     "load_agent",
     "load_hyperparameters",
+    "load_policy",
     "make_agent",
     "select_device",
 ]

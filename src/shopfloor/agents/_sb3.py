@@ -24,6 +24,7 @@ from shopfloor.agents._config import (
     resolve_values,
 )
 from shopfloor.agents._device import configure_threads, select_device
+from shopfloor.agents._state_file import ModelFileError, load_state, save_state
 
 EnvFactory = Callable[[], gym.Env]
 
@@ -245,26 +246,43 @@ class SB3Agent:
         return self.model.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save the model as ``<path>.zip``, atomically."""
-        target = Path(path).with_suffix(".zip")
-        temporary = target.with_name(target.stem + ".tmp.zip")
-        self.model.save(temporary)
-        os.replace(temporary, target)
-        return target
+        """Save the model as ``<path>.npz``, atomically, as data only.
+
+        The file holds the networks' and optimizers' state (:meth:`get_parameters`),
+        the training counters and a description of the spaces; :meth:`load` rebuilds
+        the model from the run's hyperparameters and these weights, so nothing is
+        unpickled (SB3's own zip files unpickle their ``:serialized:`` entries).
+        """
+        model = self.model
+        meta = {
+            "format": MODEL_FORMAT,
+            "version": MODEL_FORMAT_VERSION,
+            "algorithm": self.algorithm,
+            "observation_space": describe_space(model.observation_space),
+            "action_space": describe_space(model.action_space),
+            "counters": {name: getattr(model, name) for name in _COUNTERS if hasattr(model, name)},
+        }
+        return save_state(model_file(path), meta, model.get_parameters())
 
     def save_replay_buffer(self, path: str | os.PathLike[str]) -> Path | None:
-        """Save an off-policy model's replay buffer as ``<path>.replay.pkl``, atomically.
+        """Save an off-policy model's replay buffer as ``<path>.replay.npz``, atomically.
+
+        The buffer's arrays and its position, as data only.
 
         Returns:
             The file, or ``None`` for an algorithm without a replay buffer.
         """
-        if getattr(self.model, "replay_buffer", None) is None:
+        buffer = getattr(self.model, "replay_buffer", None)
+        if buffer is None:
             return None
-        target = _replay_file(path)
-        temporary = target.with_name(target.stem + ".tmp.pkl")
-        self.model.save_replay_buffer(temporary)
-        os.replace(temporary, target)
-        return target
+        arrays = {name: getattr(buffer, name) for name in _BUFFER_ARRAYS}
+        meta = {
+            "format": REPLAY_FORMAT,
+            "version": MODEL_FORMAT_VERSION,
+            "pos": int(buffer.pos),
+            "full": bool(buffer.full),
+        }
+        return save_state(_replay_file(path), meta, _present(arrays))
 
     @classmethod
     def load(
@@ -277,31 +295,242 @@ class SB3Agent:
         device: str = "auto",
         tensorboard_log: str | os.PathLike[str] | None = None,
     ) -> SB3Agent:
-        """Load a saved model (to evaluate it or train on), with its replay buffer if saved.
+        """Load a saved model to train on, with its replay buffer if one was saved.
+
+        The model is built anew from ``hyperparameters`` (as the run built it), then
+        given the saved weights, optimizer state and counters.
 
         Raises:
             FileNotFoundError: No model at ``path`` (named in the message).
+            ModelFileError: The file is damaged, not a model of ``algorithm``, from
+                another env, or in SB3's own (pickled) format.
         """
-        target = Path(path).with_suffix(".zip")
-        if not target.is_file():
-            raise FileNotFoundError(f"no saved {algorithm} model at {target}")
-        model_class = algorithm_class(algorithm)
-        model = model_class.load(
-            target,
-            device=select_device(device),
-            tensorboard_log=None if tensorboard_log is None else str(tensorboard_log),
+        source = model_file(path)
+        meta, state = read_model(source, algorithm)
+        agent = cls(algorithm, env_factory, hyperparameters, seed, device, tensorboard_log)
+        model = agent.model
+        check_spaces(source, meta, model.observation_space, model.action_space)
+        try:
+            model.set_parameters(state, exact_match=True, device=agent.device)
+        except (RuntimeError, ValueError, KeyError, TypeError) as error:
+            raise ModelFileError(
+                f"{source} does not fit a {algorithm} model built from these "
+                f"hyperparameters: {str(error).splitlines()[0][:200]}"
+            ) from None
+        for name, value in _counters(source, meta).items():
+            if hasattr(model, name):
+                setattr(model, name, value)
+        replay = _replay_file(path)
+        if replay.is_file() and getattr(model, "replay_buffer", None) is not None:
+            _restore_buffer(replay, model.replay_buffer)
+        return agent
+
+
+MODEL_FORMAT = "shopfloor-sb3"
+REPLAY_FORMAT = "shopfloor-sb3-replay"
+MODEL_FORMAT_VERSION = 1
+_COUNTERS = (
+    "num_timesteps",
+    "_n_updates",
+    "_episode_num",
+    "_n_calls",
+    "exploration_rate",
+    "_current_progress_remaining",
+)
+"""Training counters SB3 keeps outside the networks (schedules and DQN's target updates)."""
+_BUFFER_ARRAYS = ("observations", "next_observations", "actions", "rewards", "dones", "timeouts")
+
+
+def model_file(path: str | os.PathLike[str]) -> Path:
+    """The ``.npz`` file :meth:`SB3Agent.save` writes for ``path``."""
+    target = Path(path)
+    return target if target.suffix == ".npz" else target.with_name(target.name + ".npz")
+
+
+def read_model(source: Path, algorithm: str) -> tuple[dict[str, Any], Any]:
+    """The meta record and state of a saved ``algorithm`` model, checked.
+
+    Raises:
+        FileNotFoundError: Nothing at ``source`` (an SB3 zip beside it is named).
+        ModelFileError: Damaged, of another format or algorithm.
+    """
+    legacy = source.with_name(source.name.removesuffix(".npz") + ".zip")
+    if not source.is_file() and legacy.is_file():
+        raise ModelFileError(
+            f"{legacy}: a model in Stable-Baselines3's zip format, whose entries are "
+            "unpickled when opened (a crafted file runs code), so shopfloor does not open "
+            "it; train the run again to save it as data"
         )
-        if _replay_file(path).is_file() and hasattr(model, "load_replay_buffer"):
-            model.load_replay_buffer(_replay_file(path))
-        return cls(
-            algorithm,
-            env_factory,
-            hyperparameters,
-            seed=seed,
-            device=device,
-            tensorboard_log=tensorboard_log,
-            _model=model,
+    meta, state = load_state(source, f"saved {algorithm} model")
+    if meta.get("format") != MODEL_FORMAT or meta.get("version") != MODEL_FORMAT_VERSION:
+        raise ModelFileError(
+            f"{source} is not a saved shopfloor SB3 model (format {meta.get('format')!r}, "
+            f"version {meta.get('version')!r})"
         )
+    if meta.get("algorithm") != algorithm:
+        raise ModelFileError(f"{source} holds a {meta.get('algorithm')!r} model, not {algorithm!r}")
+    if not isinstance(state, dict) or not isinstance(state.get("policy"), dict):
+        raise ModelFileError(f"{source} holds no policy weights")
+    return meta, state
+
+
+def describe_space(space: gym.Space[Any]) -> dict[str, Any]:
+    """Kind, shape and (discrete) sizes of a space, as plain data."""
+    described: dict[str, Any] = {"kind": type(space).__name__, "shape": list(space.shape or ())}
+    if isinstance(space, gym.spaces.Discrete):
+        described["n"] = int(space.n)
+    elif isinstance(space, gym.spaces.MultiDiscrete):
+        described["nvec"] = [int(n) for n in np.ravel(space.nvec)]
+    return described
+
+
+def check_spaces(
+    source: Path, meta: Mapping[str, Any], observations: gym.Space[Any], actions: gym.Space[Any]
+) -> None:
+    """Refuse a model saved for other spaces than the env's (the message says which)."""
+    for what, space in (("observation_space", observations), ("action_space", actions)):
+        if meta.get(what) != describe_space(space):
+            raise ModelFileError(
+                f"{source} was saved for the {what.replace('_', ' ')} {meta.get(what)}, "
+                f"but the env has {describe_space(space)}"
+            )
+
+
+def load_policy(
+    path: str | os.PathLike[str],
+    algorithm: str,
+    observation_space: gym.Space[Any],
+    action_space: gym.Space[Any],
+    hyperparameters: Mapping[str, Any],
+    device: str = "cpu",
+) -> LoadedPolicy:
+    """A saved model's policy alone, to act (no env copies, no replay buffer).
+
+    The policy class and its keywords come from ``hyperparameters`` (the run's
+    ``config.yaml``), as SB3 builds them; the weights from the file.
+
+    Raises:
+        FileNotFoundError: No model at ``path``.
+        ModelFileError: The file is damaged or does not fit the spaces.
+    """
+    source = model_file(path)
+    meta, state = read_model(source, algorithm)
+    check_spaces(source, meta, observation_space, action_space)
+    name = str(hyperparameters.get("policy", "MlpPolicy"))
+    policy_class = _scoring_policies().get(name) or algorithm_class(algorithm).policy_aliases.get(
+        name
+    )
+    if policy_class is None:
+        raise ModelFileError(f"{source}: unknown policy {name!r} in the run's hyperparameters")
+    kwargs = dict(resolve_values(hyperparameters).get("policy_kwargs") or {})
+    if hyperparameters.get("use_sde"):
+        kwargs["use_sde"] = True
+    policy = policy_class(observation_space, action_space, lambda _: 0.0, **kwargs)
+    policy = policy.to(select_device(device))
+    try:
+        policy.load_state_dict(state["policy"], strict=True)
+    except (RuntimeError, ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(
+            f"{source} does not fit a {name} built from the run's hyperparameters: "
+            f"{str(error).splitlines()[0][:200]}"
+        ) from None
+    policy.set_training_mode(False)
+    return LoadedPolicy(algorithm, policy)
+
+
+class LoadedPolicy:
+    """A saved SB3 model's policy behind the shared ``predict`` protocol.
+
+    Attributes:
+        algorithm: The algorithm that trained it.
+        policy: The SB3 policy module.
+    """
+
+    def __init__(self, algorithm: str, policy: Any):
+        self.algorithm = algorithm
+        self.policy = policy
+
+    @property
+    def observation_space(self) -> gym.Space[Any]:
+        """The observations the policy reads."""
+        return self.policy.observation_space  # type: ignore[no-any-return]
+
+    @property
+    def action_space(self) -> gym.Space[Any]:
+        """The actions the policy answers."""
+        return self.policy.action_space  # type: ignore[no-any-return]
+
+    def predict(
+        self,
+        observation: np.ndarray,
+        deterministic: bool = True,
+        action_masks: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, Any]:
+        """The shared protocol (masks for MaskablePPO's policies)."""
+        if self.algorithm == "maskable_ppo":
+            return self.policy.predict(  # type: ignore[no-any-return]
+                observation, deterministic=deterministic, action_masks=action_masks
+            )
+        return self.policy.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
+
+
+def _counters(source: Path, meta: Mapping[str, Any]) -> dict[str, int | float]:
+    """The saved counters, each a finite number of a known name."""
+    counters = meta.get("counters")
+    if not isinstance(counters, dict):
+        raise ModelFileError(f"{source}: its meta record has no counters")
+    checked: dict[str, int | float] = {}
+    for name, value in counters.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        count = isinstance(value, int) and value >= 0
+        is_count = name not in ("exploration_rate", "_current_progress_remaining")
+        if (
+            name not in _COUNTERS
+            or not number
+            or not np.isfinite(value)
+            or (is_count and not count)
+        ):
+            raise ModelFileError(f"{source}: counter {name!r} = {str(value)[:40]!r} is invalid")
+        checked[name] = value
+    return checked
+
+
+def _present(arrays: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in arrays.items() if value is not None}
+
+
+def _restore_buffer(source: Path, buffer: Any) -> None:
+    """Copy a saved replay buffer into ``buffer`` (same sizes and shapes, or refused)."""
+    meta, arrays = load_state(source, "saved replay buffer")
+    if meta.get("format") != REPLAY_FORMAT or not isinstance(arrays, dict):
+        raise ModelFileError(f"{source} is not a saved shopfloor replay buffer")
+    expected = _present({name: getattr(buffer, name, None) for name in _BUFFER_ARRAYS})
+    if set(arrays) != set(expected):
+        raise ModelFileError(
+            f"{source} holds the arrays {sorted(arrays)}, the buffer has {sorted(expected)}"
+        )
+    for name, target in expected.items():
+        pairs = target.items() if isinstance(target, dict) else [(None, target)]
+        saved = arrays[name]
+        for key, array in pairs:
+            value = saved if key is None else (saved or {}).get(key)
+            if not isinstance(value, np.ndarray) or value.shape != array.shape:
+                raise ModelFileError(
+                    f"{source}: {name} has shape {getattr(value, 'shape', None)}, the buffer "
+                    f"{array.shape} (another buffer_size or env?)"
+                )
+    pos, full = meta.get("pos"), meta.get("full")
+    if not isinstance(pos, int) or isinstance(pos, bool) or not 0 <= pos < buffer.buffer_size:
+        raise ModelFileError(f"{source}: position {str(pos)[:40]!r} is invalid")
+    if not isinstance(full, bool):
+        raise ModelFileError(f"{source}: 'full' must be true or false")
+    for name, target in expected.items():
+        if isinstance(target, dict):
+            for key, array in target.items():
+                array[...] = arrays[name][key]
+        else:
+            target[...] = arrays[name]
+    buffer.pos, buffer.full = pos, full
 
 
 def _masks_actions(env: VecEnv) -> bool:
@@ -314,7 +543,9 @@ def _masks_actions(env: VecEnv) -> bool:
 
 def _replay_file(path: str | os.PathLike[str]) -> Path:
     """Where :meth:`SB3Agent.save_replay_buffer` keeps the buffer of the model at ``path``."""
-    return Path(path).with_suffix(".replay.pkl")
+    target = Path(path)
+    stem = target.name.removesuffix(".npz")
+    return target.with_name(stem + ".replay.npz")
 
 
 def _scoring_policies() -> dict[str, Any]:

@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import yaml
 
+from shopfloor.agents import ALGORITHMS, configure_threads, load_agent, load_policy
+from shopfloor.experiments._train import make_env_factory
+
 SOURCE_KEYS = ("scenario", "instance", "spec", "generator")
 BEST_SUFFIX = ":best"
 
@@ -40,38 +43,35 @@ class SavedAgent:
                 f"{self.run_dir} is not a run folder: no config.yaml "
                 "(train one with shopfloor train)"
             )
-        config = yaml.safe_load(config_path.read_text())
-        self.algorithm = str(config["agent"])
-        self.env_id = str(config["env_id"])
+        config = _read_config(config_path)
+        self.algorithm = config["agent"]
+        self.env_id = config["env_id"]
         env_kwargs = dict(config.get("env_kwargs") or {})
         self.env_options = {k: v for k, v in env_kwargs.items() if k not in SOURCE_KEYS}
         self.name = f"{self.algorithm}@{self.run_dir.name}"
         model = self.run_dir / model_name
-        if self.algorithm == "qlearning":
-            from shopfloor.agents import QLearningAgent
-            from shopfloor.experiments._train import make_env_factory
-
-            self._agent: Any = QLearningAgent.load(
-                model, make_env_factory(self.env_id, env_kwargs)()
-            )
-        elif self.algorithm == "rollout":
-            from shopfloor.agents._rollout import RolloutAgent
-            from shopfloor.experiments._train import make_env_factory
-
-            self._agent = RolloutAgent.load(
-                model, make_env_factory(self.env_id, env_kwargs), device="cpu"
-            )
+        env_factory = make_env_factory(self.env_id, env_kwargs)
+        if self.algorithm in ("qlearning", "rollout"):
+            self._agent: Any = load_agent(model, self.algorithm, env_factory, {}, device="cpu")
         else:
             import torch
 
-            from shopfloor.agents import configure_threads
-            from shopfloor.agents._config import algorithm_class
-
-            path = model.with_suffix(".zip")
-            if not path.is_file():
-                raise FileNotFoundError(f"no saved {self.algorithm} model at {path}")
+            hyperparameters = config.get("hyperparameters") or {}
+            if not isinstance(hyperparameters, dict):
+                raise ValueError(f"{config_path}: hyperparameters must be a mapping")
             configure_threads(torch.device("cpu"))  # as in training: small nets, one thread
-            self._agent = algorithm_class(self.algorithm).load(path, device="cpu")
+            env = env_factory()
+            try:
+                self._agent = load_policy(
+                    model,
+                    self.algorithm,
+                    env.observation_space,
+                    env.action_space,
+                    hyperparameters,
+                    device="cpu",
+                )
+            finally:
+                env.close()
 
     def __repr__(self) -> str:
         return f"SavedAgent({str(self.run_dir)!r}, algorithm={self.algorithm!r})"
@@ -116,3 +116,26 @@ def is_run_folder(name: str | os.PathLike[str]) -> bool:
     if name.endswith(BEST_SUFFIX):
         name = name[: -len(BEST_SUFFIX)]
     return (Path(name) / "config.yaml").is_file()
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """A run's ``config.yaml``, checked for what loading its agent needs.
+
+    Raises:
+        ValueError: Unreadable, damaged or missing a field (file and field named).
+    """
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"{path} is damaged: {first[:200]}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is damaged: not a mapping of run settings")
+    for key in ("agent", "env_id"):
+        if not isinstance(config.get(key), str):
+            raise ValueError(f"{path} is damaged: {key} is missing or not a string")
+    if config["agent"] not in ALGORITHMS:
+        raise ValueError(f"{path}: agent {config['agent'][:40]!r} is not one of {ALGORITHMS}")
+    if not isinstance(config.get("env_kwargs") or {}, dict):
+        raise ValueError(f"{path} is damaged: env_kwargs must be a mapping")
+    return config
