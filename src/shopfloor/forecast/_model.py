@@ -30,6 +30,7 @@ import torch
 from numpy.typing import ArrayLike
 from torch import nn
 
+from shopfloor._atomic import replace_atomically
 from shopfloor.forecast._data import windows
 
 _MIN_SCALE = 1e-6
@@ -322,12 +323,12 @@ class NeuralForecaster:
         weights = Path(path)
         if weights.suffix == ".json":
             raise ForecastError(f"{weights}: the weights file must not end in .json")
-        weights.parent.mkdir(parents=True, exist_ok=True)
         state = {name: tensor.cpu() for name, tensor in self.network.state_dict().items()}
-        torch.save(state, weights)
         config = asdict(self.config)
         config["hidden_sizes"] = list(self.config.hidden_sizes)
-        self.config_path(weights).write_text(json.dumps(config, indent=2) + "\n", "utf-8")
+        text = (json.dumps(config, indent=2) + "\n").encode("utf-8")
+        replace_atomically(weights, lambda stream: torch.save(state, stream))
+        replace_atomically(self.config_path(weights), lambda stream: stream.write(text))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], device: str | None = None) -> NeuralForecaster:
