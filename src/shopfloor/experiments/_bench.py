@@ -230,17 +230,6 @@ def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
     return gym.make(target.env_id, disable_env_checker=True, **kwargs)
 
 
-def _agent_spaces(agent: SavedAgent) -> tuple[spaces.Space[Any], spaces.Space[Any]]:
-    """The observation and action spaces a saved agent was trained on."""
-    model = agent._agent
-    if agent.algorithm == "qlearning":
-        trained = model.env if model.discretiser is None else model.discretiser.env
-        return trained.observation_space, trained.action_space
-    if agent.algorithm == "rollout":
-        return model.env.observation_space, model.env.action_space
-    return model.observation_space, model.action_space
-
-
 def _actions(space: spaces.Space[Any]) -> str:
     if isinstance(space, spaces.Discrete):
         return f"{int(space.n)} actions"
@@ -249,7 +238,7 @@ def _actions(space: spaces.Space[Any]) -> str:
 
 def _trained_on(agent: SavedAgent) -> str:
     """``<env id> (<options>; observations of shape (n,), m actions)``."""
-    observations, actions = _agent_spaces(agent)
+    observations, actions = agent.observation_space, agent.action_space
     options = "".join(f"{key}={value}; " for key, value in agent.env_options.items())
     sizes = f"observations of shape {observations.shape}, {_actions(actions)}"
     return f"{agent.env_id} ({options}{sizes})"
@@ -257,9 +246,9 @@ def _trained_on(agent: SavedAgent) -> str:
 
 def _check_spaces(agent: SavedAgent, target: BenchTarget, env: gym.Env[Any, Any]) -> None:
     """Raise ``ValueError`` unless ``agent`` reads and answers ``env`` as in training."""
-    if hasattr(getattr(agent._agent, "policy", None), "predict_any_size"):
+    if agent.acts_on_any_size:
         return  # a JobScoringPolicy scores jobs one by one, whatever the shop's size
-    observations, actions = _agent_spaces(agent)
+    observations, actions = agent.observation_space, agent.action_space
     given = (env.observation_space.shape, _actions(env.action_space))
     if given != (observations.shape, _actions(actions)):
         raise ValueError(

@@ -73,6 +73,30 @@ class SavedAgent:
             finally:
                 env.close()
 
+    @property
+    def observation_space(self) -> Any:
+        """The observations the agent was trained on."""
+        return self._spaces()[0]
+
+    @property
+    def action_space(self) -> Any:
+        """The actions the agent was trained to answer."""
+        return self._spaces()[1]
+
+    @property
+    def acts_on_any_size(self) -> bool:
+        """Whether it acts in shops of other sizes than its training shop (JobScoringPolicy)."""
+        return hasattr(getattr(self._agent, "policy", None), "predict_any_size")
+
+    def _spaces(self) -> tuple[Any, Any]:
+        model = self._agent
+        if self.algorithm == "qlearning":
+            trained = model.env if model.discretiser is None else model.discretiser.env
+            return trained.observation_space, trained.action_space
+        if self.algorithm == "rollout":
+            return model.env.observation_space, model.env.action_space
+        return model.observation_space, model.action_space
+
     def __repr__(self) -> str:
         return f"SavedAgent({str(self.run_dir)!r}, algorithm={self.algorithm!r})"
 
