@@ -1,23 +1,34 @@
-"""Run folders: layout, atomic writes and provenance.
+"""Run folders: layout, atomic writes, strict reads and provenance.
 
 ``experiments/runs/<experiment>/<env>/<agent>/seed_<n>/`` holds::
 
+    .lock           the lock of the process writing the folder (one writer at a time)
     config.yaml     the resolved configuration of the run
     command.txt     the command that started it
     meta.json       package version, git revision, library versions, start/end times
     progress.csv    one row per finished training episode (timesteps, reward, wall time)
-    eval.csv        one row per evaluation on the held-out seeds
+    eval.csv        one row per evaluation on the held-out seeds (the first at step 0)
     tensorboard/    TensorBoard events
-    checkpoints/    the last two checkpoints (DQN: with its replay buffer) and latest.json
-                    (the one to resume from)
-    model.*         the final model
-    best_model.*    the model of the best evaluation so far (best.json: its step and score)
+    checkpoints/    step_<N>.*: the agent at step N (DQN: with its replay buffer; the
+                    final one: with eval_events.csv) and step_<N>.json, its manifest,
+                    written last (rows so far, best evaluation, checksums of the files);
+                    the last two checkpoints and the best one are kept
+    model.*         the final model (a copy of the last checkpoint's)
+    best_model.*    the model of the best evaluation so far (best.json: its step and
+                    score), a copy of that step's checkpoint
     eval_events.csv event log of the final policy's last evaluation episode
     result.json     final evaluation
     DONE            written last: the run is complete and is never redone
 
 Every file is written to a temporary name and renamed into place, so a crash leaves
-the previous version, never half a file.
+the previous version, never half a file; a restarted run removes the temporaries a
+crash left behind. A run resumes from the newest checkpoint whose manifest parses and
+whose files match their checksums, reading its rows from that manifest (the CSV files
+are outputs, rewritten from it); a damaged checkpoint is named in a warning and the
+one before it used. A run found complete but for its last files (a crash after the
+final checkpoint, or a damaged ``result.json``) is finished again from that checkpoint.
+``experiments/runs/<experiment>/.lock`` is held by ``shopfloor run`` for the whole
+experiment.
 """
 
 from __future__ import annotations
@@ -73,12 +84,96 @@ def write_csv(path: Path, fields: Sequence[str], rows: Iterable[Mapping[str, Any
     return write_atomic(path, buffer.getvalue())
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    """Rows of a CSV file ([] when it does not exist)."""
+class DamagedFileError(ValueError):
+    """A file of a run folder cannot be read as what it should be (the message names it)."""
+
+
+class RunRecoveryWarning(UserWarning):
+    """A run found a damaged file and recovered without it (the message names it)."""
+
+
+def read_csv(path: Path, numbers: Sequence[str] = ()) -> list[dict[str, str]]:
+    """Rows of a CSV file ([] when it does not exist), every row complete.
+
+    Args:
+        path: The file.
+        numbers: Columns that must be there and hold a number in every row.
+
+    Raises:
+        DamagedFileError: A row has too few or too many fields (a truncated or
+            garbled file), a ``numbers`` column is missing or holds no number, or the
+            file is not UTF-8 text.
+    """
     if not path.is_file():
         return []
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            rows = list(reader)
+            header = reader.fieldnames or []
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DamagedFileError(f"{path} is damaged: {error}") from None
+    missing = [name for name in numbers if name not in header]
+    if missing:
+        raise DamagedFileError(f"{path} is damaged: no column {', '.join(missing)}")
+    for line, row in enumerate(rows, start=2):
+        if None in row or None in row.values():
+            raise DamagedFileError(
+                f"{path} is damaged: line {line} does not have the {len(header)} fields "
+                "of the header"
+            )
+        for name in numbers:
+            try:
+                float(row[name])
+            except ValueError:
+                raise DamagedFileError(
+                    f"{path} is damaged: line {line} has {name} {row[name]!r}, not a number"
+                ) from None
+    return rows
+
+
+def read_json(path: Path, kind: type = dict) -> Any:
+    """The JSON value in ``path``, which must be a ``kind`` (an object by default).
+
+    Raises:
+        FileNotFoundError: There is no ``path``.
+        DamagedFileError: It is not UTF-8 JSON, or not a ``kind``.
+    """
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
+        raise DamagedFileError(f"{path} is damaged: {error}") from None
+    if not isinstance(data, kind):
+        raise DamagedFileError(f"{path} is damaged: it holds no JSON {kind.__name__}")
+    return data
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name is a temporary file of an interrupted write.
+
+    ``.<name>.<random>.tmp`` (:func:`~shopfloor._atomic.replace_atomically`),
+    ``<name>.tmp`` and ``<stem>.tmp.<ext>`` (a model saved under a temporary name).
+    """
+    return name.endswith(".tmp") or ".tmp." in name
+
+
+def remove_temporaries(*folders: Path) -> list[Path]:
+    """Delete the temporary files an interrupted run left in ``folders``; returns them.
+
+    Only the holder of the folder's lock may call this: the temporaries of a live
+    writer are not told apart from a dead one's.
+    """
+    removed = []
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if is_temporary(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
 
 
 def write_json(path: Path, data: Any) -> Path:
