@@ -25,6 +25,7 @@ from shopfloor.sim import (
     RandomRoutingSpec,
     SetupSpec,
     Uniform,
+    mean_duration,
 )
 
 from ._helpers import Chooser, fifo, random_chooser
@@ -249,7 +250,13 @@ def production_specs(draw: st.DrawFn) -> FactorySpec:
     for index in range(draw(st.integers(1, 3))):
         first = draw(
             operations(n_machines, n_materials, False, flexible).filter(
-                lambda operation: production_machine in operation.machines
+                lambda operation: (
+                    production_machine in operation.machines
+                    and mean_duration(
+                        operation.durations[operation.machines.index(production_machine)]
+                    )
+                    > 0
+                )  # a lot takes time (a zero-time lot could be made endlessly)
             )
         )
         rest = draw(routings(n_machines, n_materials, False, flexible, 2))

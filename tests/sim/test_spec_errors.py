@@ -178,7 +178,7 @@ BAD_SPECS: dict[str, tuple[Callable[[], object], str]] = {
     ),
     "infinite backorder cost": (
         lambda: factory(products=(ProductSpec("a", ON_M0, backorder_cost=math.inf),)),
-        re.escape("products[0].backorder_cost: must be >= 0, got inf"),
+        re.escape("products[0].backorder_cost: must be a finite number, got inf"),
     ),
     "negative material cost": (
         lambda: factory(materials=(steel(order_cost=-1.0),)),

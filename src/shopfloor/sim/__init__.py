@@ -15,6 +15,7 @@ from shopfloor.sim._distributions import (
     Weibull,
 )
 from shopfloor.sim._factory import DeadlockError, DecisionError, Factory, KPIs, LoggedEvent
+from shopfloor.sim._limits import LIMITS, InputLimits
 from shopfloor.sim._rules import DispatchingRule, atc_log_indices, choose_job
 from shopfloor.sim._spec import (
     ArrivalSpec,
@@ -38,6 +39,7 @@ from shopfloor.sim._spec import (
 )
 
 __all__ = [
+    "LIMITS",
     "ArrivalSpec",
     "BreakdownSpec",
     "Choice",
@@ -52,6 +54,7 @@ __all__ = [
     "Factory",
     "FactorySpec",
     "Gamma",
+    "InputLimits",
     "JobSpec",
     "KPIs",
     "LogNormal",

@@ -3,6 +3,11 @@
 Every distribution is a small frozen dataclass with ``sample(rng)`` and ``mean``. They
 draw only from the ``numpy.random.Generator`` they are handed, never from a global
 generator, so a factory seeded once reproduces every draw.
+
+Every parameter is a finite number in a documented range (see
+:class:`~shopfloor.sim.InputLimits`): times and means at most ``1e9``, gamma and
+Weibull shapes in ``[0.1, 1e4]``, a log-normal's std at most 1000 times its mean, so
+every mean, variance and draw is a finite number.
 """
 
 from __future__ import annotations
@@ -12,10 +17,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from shopfloor.sim._limits import LIMITS
+
+MAX_VARIATION = 1e3
+"""Largest coefficient of variation (std / mean) of a log-normal."""
+
 
 def _check(condition: bool, message: str) -> None:
     if not condition:
         raise ValueError(message)
+
+
+def _number(name: str, value: float, *, low: float = 0.0, high: float = LIMITS.max_time) -> None:
+    """``value`` is a finite number in ``[low, high]`` (``high``: a time at most 1e9)."""
+    _check(
+        isinstance(value, int | float) and not isinstance(value, bool),
+        f"{name} must be a number, got {value!r}",
+    )
+    _check(math.isfinite(value), f"{name} must be a finite number, got {value}")
+    _check(value >= low, f"{name} must be >= {low:g}, got {value}")
+    _check(value <= high, f"{name} must be at most {high:g} (the limit), got {value}")
+
+
+def _shape(value: float) -> None:
+    _number("shape", value, low=LIMITS.min_shape, high=LIMITS.max_shape)
 
 
 @dataclass(frozen=True)
@@ -25,9 +50,7 @@ class Constant:
     value: float
 
     def __post_init__(self) -> None:
-        _check(
-            math.isfinite(self.value) and self.value >= 0, f"value must be >= 0, got {self.value}"
-        )
+        _number("value", self.value)
 
     @property
     def mean(self) -> float:
@@ -46,6 +69,7 @@ class Exponential:
     mean_value: float
 
     def __post_init__(self) -> None:
+        _number("mean", self.mean_value)
         _check(self.mean_value > 0, f"mean must be > 0, got {self.mean_value}")
 
     @property
@@ -67,7 +91,9 @@ class Uniform:
     integer: bool = False
 
     def __post_init__(self) -> None:
-        _check(0 <= self.low <= self.high, f"need 0 <= low <= high, got [{self.low}, {self.high}]")
+        _number("low", self.low)
+        _number("high", self.high)
+        _check(self.low <= self.high, f"need 0 <= low <= high, got [{self.low}, {self.high}]")
 
     @property
     def mean(self) -> float:
@@ -90,7 +116,9 @@ class Normal:
     minimum: float = 0.0
 
     def __post_init__(self) -> None:
-        _check(self.std >= 0, f"std must be >= 0, got {self.std}")
+        _number("std", self.std)
+        _number("min", self.minimum)
+        _number("mean", self.mean_value)
         _check(self.mean_value >= self.minimum, "mean must be >= minimum")
 
     @property
@@ -111,7 +139,14 @@ class LogNormal:
     std: float
 
     def __post_init__(self) -> None:
+        _number("mean", self.mean_value)
+        _number("std", self.std)
         _check(self.mean_value > 0 and self.std >= 0, "need mean > 0 and std >= 0")
+        _check(
+            self.std <= MAX_VARIATION * self.mean_value,
+            f"std must be at most {MAX_VARIATION:g} times the mean (the limit), "
+            f"got std {self.std} for mean {self.mean_value}",
+        )
 
     @property
     def mean(self) -> float:
@@ -133,7 +168,10 @@ class Gamma:
     scale: float
 
     def __post_init__(self) -> None:
+        _shape(self.shape)
+        _number("scale", self.scale)
         _check(self.shape > 0 and self.scale > 0, "need shape > 0 and scale > 0")
+        _number("mean (shape * scale)", self.mean)
 
     @property
     def mean(self) -> float:
@@ -153,12 +191,16 @@ class Weibull:
     scale: float
 
     def __post_init__(self) -> None:
+        _shape(self.shape)
+        _number("scale", self.scale)
         _check(self.shape > 0 and self.scale > 0, "need shape > 0 and scale > 0")
+        _number("mean (scale * Gamma(1 + 1/shape))", self.mean)
 
     @property
     def mean(self) -> float:
-        """Expected value."""
-        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+        """Expected value (``inf`` only for a shape far below the allowed range)."""
+        argument = 1.0 + 1.0 / self.shape
+        return self.scale * math.gamma(argument) if argument < 171.0 else math.inf
 
     def sample(self, rng: np.random.Generator) -> float:
         """Draw one value."""
@@ -174,6 +216,8 @@ class Triangular:
     high: float
 
     def __post_init__(self) -> None:
+        for name in ("low", "mode", "high"):
+            _number(name, getattr(self, name))
         _check(0 <= self.low <= self.mode <= self.high, "need 0 <= low <= mode <= high")
         _check(self.low < self.high, "need low < high")
 
@@ -196,10 +240,17 @@ class Choice:
 
     def __post_init__(self) -> None:
         _check(len(self.values) > 0, "values must not be empty")
-        _check(all(v >= 0 for v in self.values), "values must be >= 0")
+        _check(
+            len(self.values) <= LIMITS.max_list,
+            f"values has {len(self.values)} entries; the limit is {LIMITS.max_list}",
+        )
+        for value in self.values:
+            _number("values", value)
         if self.weights:
             _check(len(self.weights) == len(self.values), "weights must match values")
-            _check(all(w >= 0 for w in self.weights) and sum(self.weights) > 0, "bad weights")
+            for weight in self.weights:
+                _number("weights", weight, high=LIMITS.max_cost)
+            _check(sum(self.weights) > 0, "bad weights: at least one must be > 0")
 
     @property
     def mean(self) -> float:

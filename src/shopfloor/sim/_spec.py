@@ -13,21 +13,69 @@ Indices, not names, link the parts (``OperationSpec.machines`` are machine indic
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
+from typing import Any
 
 from shopfloor.sim._distributions import Constant, Distribution
+from shopfloor.sim._limits import LIMITS
 
 Duration = float | Distribution
 """A processing time: a number (deterministic) or a distribution."""
 
 
 class SpecError(ValueError):
-    """A factory description is inconsistent; the message names the field."""
+    """A factory description is inconsistent or out of range; the message names the field.
+
+    Attributes:
+        where: The field, e.g. ``products[1].routing[0].materials`` (may be empty).
+        problem: What is wrong with it.
+    """
+
+    def __init__(self, message: str, *, where: str = "", problem: str = "") -> None:
+        super().__init__(message)
+        self.where = where
+        self.problem = problem or message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_spec_error, (str(self), self.where, self.problem))
+
+
+def _spec_error(message: str, where: str, problem: str) -> SpecError:
+    return SpecError(message, where=where, problem=problem)
 
 
 def _require(condition: bool, where: str, message: str) -> None:
     if not condition:
-        raise SpecError(f"{where}: {message}")
+        raise SpecError(f"{where}: {message}", where=where, problem=message)
+
+
+def _check_number(
+    where: str, value: float, *, low: float = 0.0, high: float = LIMITS.max_time, name: str = ""
+) -> None:
+    """``value`` is a finite number in ``[low, high]``; else a :class:`SpecError`."""
+    lead = f"{name} " if name else ""
+    _require(
+        isinstance(value, numbers.Real) and math.isfinite(value),
+        where,
+        f"{lead}must be a finite number, got {value}",
+    )
+    _require(value >= low, where, f"{lead}must be >= {low:g}, got {value}")
+    _require(value <= high, where, f"{lead}must be at most {high:g} (the limit), got {value}")
+
+
+def _check_count(where: str, count: int, limit: int, what: str) -> None:
+    _require(count <= limit, where, f"{count:,} {what}; the limit is {limit:,}")
+
+
+def _check_mean(where: str, distribution: Distribution, what: str) -> None:
+    """A time that repeats on its own has a mean of at least ``LIMITS.min_mean_time``."""
+    _require(
+        distribution.mean >= LIMITS.min_mean_time,
+        where,
+        f"{what} must have a mean of at least {LIMITS.min_mean_time:g} (the limit), "
+        f"got {distribution.mean:g}",
+    )
 
 
 def mean_duration(duration: Duration) -> float:
@@ -65,6 +113,11 @@ class OperationSpec:
                     "operation",
                     f"duration must be a finite number >= 0, got {duration}",
                 )
+                _require(
+                    duration <= LIMITS.max_time,
+                    "operation",
+                    f"duration must be at most {LIMITS.max_time:g} (the limit), got {duration}",
+                )
 
     @classmethod
     def on(cls, machine: int, duration: Duration) -> OperationSpec:
@@ -91,10 +144,14 @@ class SetupSpec:
     def __post_init__(self) -> None:
         size = len(self.times)
         _require(size > 0, "setup.times", "must not be empty")
+        _check_count("setup.times", size, LIMITS.max_families, "families")
         for row in self.times:
             _require(len(row) == size, "setup.times", f"must be square, got a row of {len(row)}")
             _require(all(t >= 0 for t in row), "setup.times", "times must be >= 0")
+            for time in row:
+                _check_number("setup.times", time, name="times")
         _require(self.cost >= 0, "setup.cost", "must be >= 0")
+        _check_number("setup.cost", self.cost, high=LIMITS.max_cost)
 
     @classmethod
     def uniform(cls, families: int, time: float, cost: float = 0.0) -> SetupSpec:
@@ -119,6 +176,9 @@ class BreakdownSpec:
     time_to_failure: Distribution
     repair_time: Distribution
 
+    def __post_init__(self) -> None:
+        _check_mean("breakdown.time_to_failure", self.time_to_failure, "time_to_failure")
+
 
 @dataclass(frozen=True)
 class MachineSpec:
@@ -140,6 +200,8 @@ class Shock:
     def __post_init__(self) -> None:
         _require(0 <= self.start < self.end, "shock", "need 0 <= start < end")
         _require(self.multiplier >= 0, "shock", "multiplier must be >= 0")
+        _check_number("shock", self.end, high=LIMITS.max_time, name="end")
+        _check_number("shock", self.multiplier, high=LIMITS.max_factor, name="multiplier")
 
 
 @dataclass(frozen=True)
@@ -171,9 +233,21 @@ class DemandSpec:
 
     def __post_init__(self) -> None:
         _require(self.rate >= 0, "demand.rate", f"must be >= 0, got {self.rate}")
+        _check_number("demand.rate", self.rate, high=LIMITS.max_quantity)
         _require(0 <= self.amplitude <= 1, "demand.amplitude", "must lie in [0, 1]")
         _require(self.season_length >= 0, "demand.season_length", "must be >= 0")
+        _check_number("demand.season_length", self.season_length, high=LIMITS.max_time)
+        _check_number("demand.phase", self.phase, low=-LIMITS.max_time)
+        _check_number("demand.trend", self.trend, low=-LIMITS.max_factor, high=LIMITS.max_factor)
+        _check_count("demand.shocks", len(self.shocks), LIMITS.max_list, "shocks")
         _require(0 < self.occurrence <= 1, "demand.occurrence", "must lie in (0, 1]")
+
+    def max_level(self, periods: float) -> float:
+        """An upper bound of :func:`~shopfloor.sim.demand_level` over ``periods`` periods."""
+        level = self.rate * (1.0 + self.amplitude) * max(1.0, 1.0 + abs(self.trend) * periods)
+        for shock in self.shocks:
+            level *= max(1.0, shock.multiplier)
+        return level
 
 
 @dataclass(frozen=True)
@@ -232,6 +306,19 @@ class RandomRoutingSpec:
     max_operations: int
     duration: Distribution
 
+    def __post_init__(self) -> None:
+        _require(
+            1 <= self.min_operations <= self.max_operations,
+            "arrivals.random_routing",
+            "need 1 <= min_operations <= max_operations",
+        )
+        _check_count(
+            "arrivals.random_routing.max_operations",
+            self.max_operations,
+            LIMITS.max_operations_per_job,
+            "operations per job",
+        )
+
 
 @dataclass(frozen=True)
 class RateProfile:
@@ -256,13 +343,25 @@ class RateProfile:
             "rate_profile",
             f"segment must be finite and > 0, got {self.segment}",
         )
+        _require(
+            self.segment >= LIMITS.min_mean_time and self.segment <= LIMITS.max_time,
+            "rate_profile",
+            f"segment must lie in [{LIMITS.min_mean_time:g}, {LIMITS.max_time:g}] (the limits), "
+            f"got {self.segment}",
+        )
         _require(len(self.factors) > 0, "rate_profile", "needs at least one factor")
+        _check_count("rate_profile", len(self.factors), LIMITS.max_list, "factors")
         _require(
             all(f >= 0 and math.isfinite(f) for f in self.factors),
             "rate_profile",
             f"factors must be finite and >= 0, got {list(self.factors)}",
         )
         _require(any(f > 0 for f in self.factors), "rate_profile", "needs a factor > 0")
+        _require(
+            max(self.factors) <= LIMITS.max_factor,
+            "rate_profile",
+            f"factors must be at most {LIMITS.max_factor:g} (the limit), got {max(self.factors)}",
+        )
 
     @property
     def mean_factor(self) -> float:
@@ -345,6 +444,29 @@ class ArrivalSpec:
             "arrivals",
             "give exactly one of product_mix and random_routing",
         )
+        if self.max_jobs is not None:
+            _require(self.max_jobs >= 1, "arrivals.max_jobs", "must be >= 1")
+            _check_count("arrivals.max_jobs", self.max_jobs, LIMITS.max_arrivals, "jobs")
+        if self.until is not None:
+            _check_number("arrivals.until", self.until)
+            _require(self.until > 0, "arrivals.until", "must be > 0")
+        _check_mean("arrivals.interarrival", self.interarrival, "interarrival")
+        for share in self.product_mix:
+            _check_number("arrivals.product_mix", share, high=LIMITS.max_cost)
+
+    def expected_jobs(self) -> float:
+        """Expected number of arrivals in one episode (``max_jobs``, or fewer by ``until``)."""
+        count = math.inf if self.max_jobs is None else float(self.max_jobs)
+        if self.until is not None:
+            factor = 1.0 if self.rate_profile is None else self.rate_profile.mean_factor
+            count = min(count, self.until * factor / self.interarrival.mean)
+        return count
+
+    def span(self) -> float:
+        """Expected time from the first to the last arrival."""
+        factor = 1.0 if self.rate_profile is None else self.rate_profile.mean_factor
+        span = self.expected_jobs() * self.interarrival.mean / factor
+        return span if self.until is None else min(span, self.until)
 
 
 @dataclass(frozen=True)
@@ -371,6 +493,37 @@ class MaterialSpec:
             f"materials.{self.name}",
             "holding_cost and order_cost must be >= 0",
         )
+        where = f"materials.{self.name}"
+        quantity = LIMITS.max_quantity
+        _check_number(where, self.initial_stock, high=quantity, name="initial_stock")
+        _check_number(where, self.reorder_point, low=-quantity, high=quantity, name="reorder_point")
+        _check_number(where, self.order_quantity, high=quantity, name="order_quantity")
+        _check_number(where, self.holding_cost, high=LIMITS.max_cost, name="holding_cost")
+        _check_number(where, self.order_cost, high=LIMITS.max_cost, name="order_cost")
+        _require(
+            self.orders_to_reach(self.reorder_point - self.initial_stock)
+            <= LIMITS.max_orders_at_once,
+            where,
+            f"order_quantity {self.order_quantity:g} is tiny against the reorder point: "
+            f"{self.orders_to_reach(self.reorder_point - self.initial_stock):.3g} orders at "
+            f"t=0 (the limit is {LIMITS.max_orders_at_once:,} at once)",
+        )
+
+    def orders_to_reach(self, shortfall: float) -> float:
+        """Orders placed at once to lift the inventory position above a ``shortfall``."""
+        return 0.0 if shortfall < 0 else math.floor(shortfall / self.order_quantity) + 1.0
+
+    def most_on_hand(self, consumed: bool) -> float:
+        """The most stock that can ever be on hand.
+
+        Without consumption the position stays at the initial stock, lifted above the
+        reorder point by the orders of t=0; once anything is consumed, orders lift
+        it to at most ``reorder_point + order_quantity``.
+        """
+        start = self.initial_stock + self.order_quantity * self.orders_to_reach(
+            self.reorder_point - self.initial_stock
+        )
+        return max(start, self.reorder_point + self.order_quantity) if consumed else start
 
 
 @dataclass(frozen=True)
@@ -388,7 +541,14 @@ class ProductionSpec:
     def __post_init__(self) -> None:
         _require(len(self.lot_sizes) > 0, "production.lot_sizes", "must not be empty")
         _require(all(q > 0 for q in self.lot_sizes), "production.lot_sizes", "must be > 0")
+        _check_count("production.lot_sizes", len(self.lot_sizes), LIMITS.max_list, "lot sizes")
+        _require(
+            max(self.lot_sizes) <= LIMITS.max_quantity,
+            "production.lot_sizes",
+            f"must be at most {LIMITS.max_quantity:g} (the limit), got {max(self.lot_sizes)}",
+        )
         _require(self.idle_time > 0, "production.idle_time", "must be > 0")
+        _check_number("production.idle_time", self.idle_time, low=LIMITS.min_mean_time)
 
 
 @dataclass(frozen=True)
@@ -422,6 +582,7 @@ class FactorySpec:
     def __post_init__(self) -> None:
         n_machines = len(self.machines)
         _require(n_machines > 0, "machines", "need at least one machine")
+        self._check_sizes()
         families = 1 + max((p.family for p in self.products), default=0)
         for index, machine in enumerate(self.machines):
             if machine.setup is not None:
@@ -435,13 +596,11 @@ class FactorySpec:
             _require(product.family >= 0, f"products[{index}].family", "must be >= 0")
             where = f"products[{index}]"
             _require(product.initial_stock >= 0, f"{where}.initial_stock", "must be >= 0")
+            _check_number(f"{where}.initial_stock", product.initial_stock, high=LIMITS.max_quantity)
             for cost in ("holding_cost", "backorder_cost", "lost_sale_cost"):
                 value = getattr(product, cost)
-                _require(
-                    math.isfinite(value) and value >= 0,
-                    f"{where}.{cost}",
-                    f"must be >= 0, got {value}",
-                )
+                _require(value >= 0, f"{where}.{cost}", f"must be >= 0, got {value}")
+                _check_number(f"{where}.{cost}", value, high=LIMITS.max_cost)
             self._check_routing(product.routing, f"products[{index}].routing")
             if product.demand is not None:
                 _require(
@@ -462,9 +621,14 @@ class FactorySpec:
                 "give a routing or a product",
             )
             _require(not math.isnan(job.due_date), f"{where}.due_date", "must be a number")
+            if job.due_date != math.inf:  # inf: no due date
+                _check_number(f"{where}.due_date", job.due_date, low=-LIMITS.max_time)
             _require(job.release_time >= 0, f"{where}.release_time", "must be >= 0")
+            _check_number(f"{where}.release_time", job.release_time)
             _require(job.weight >= 0, f"{where}.weight", "must be >= 0")
+            _check_number(f"{where}.weight", job.weight, high=LIMITS.max_cost)
             _require(job.quantity > 0, f"{where}.quantity", "must be > 0")
+            _check_number(f"{where}.quantity", job.quantity, high=LIMITS.max_quantity)
             if job.routing is not None:
                 _require(len(job.routing) > 0, f"{where}.routing", "is empty")
                 self._check_routing(job.routing, f"{where}.routing")
@@ -496,17 +660,305 @@ class FactorySpec:
                 self.horizon is not None, "horizon", "a factory with production needs a horizon"
             )
             for index, product in enumerate(self.products):
+                first = product.routing[0]
                 _require(
-                    production_machine in product.routing[0].machines,
+                    production_machine in first.machines,
                     f"products[{index}].routing[0]",
                     f"must run on the production machine {production_machine}",
                 )
+                time = mean_duration(first.durations[first.machines.index(production_machine)])
+                _require(
+                    time >= LIMITS.min_mean_time,
+                    f"products[{index}].routing[0]",
+                    f"must take a mean time of at least {LIMITS.min_mean_time:g} on the "
+                    f"production machine, got {time:g}: lots that take no time could be made "
+                    "endlessly at one instant",
+                )
         _require(self.demand_period > 0, "demand_period", "must be > 0")
+        _check_number("demand_period", self.demand_period, low=LIMITS.min_mean_time)
         _require(self.horizon is None or self.horizon > 0, "horizon", "must be > 0")
+        if self.horizon is not None:
+            _check_number("horizon", self.horizon)
         _require(
             bool(self.jobs) or self.arrivals is not None or self.production is not None,
             "jobs",
             "the factory has no jobs, no arrivals and no production",
+        )
+        self._check_demand_levels()
+        self._check_order_sizes()
+        self._check_events()
+
+    # --- limits --------------------------------------------------------------------
+
+    def _routings(self) -> list[tuple[str, Routing]]:
+        """Every listed routing with its field path."""
+        routings = [(f"products[{i}].routing", p.routing) for i, p in enumerate(self.products)]
+        routings += [
+            (f"jobs[{i}].routing", job.routing)
+            for i, job in enumerate(self.jobs)
+            if job.routing is not None
+        ]
+        return routings
+
+    def _check_sizes(self) -> None:
+        """Counts within :class:`~shopfloor.sim.InputLimits`, before looking at the parts."""
+        _check_count("machines", len(self.machines), LIMITS.max_machines, "machines")
+        _check_count("products", len(self.products), LIMITS.max_products, "products")
+        _check_count("materials", len(self.materials), LIMITS.max_materials, "materials")
+        _check_count("jobs", len(self.jobs), LIMITS.max_jobs, "jobs")
+        total = 0
+        for where, routing in self._routings():
+            _check_count(where, len(routing), LIMITS.max_operations_per_job, "operations")
+            total += len(routing)
+        _check_count("jobs", total, LIMITS.max_operations, "operations in all routings")
+        entries = sum(len(m.setup.times) ** 2 for m in self.machines if m.setup is not None)
+        _check_count("machines", entries, LIMITS.max_setup_entries, "setup times in all")
+
+    def _check_demand_levels(self) -> None:
+        """Expected demand per period at most ``max_quantity`` over the whole horizon."""
+        periods = (self.horizon or 0.0) / self.demand_period
+        for index, product in enumerate(self.products):
+            if product.demand is None:
+                continue
+            level = product.demand.max_level(periods)
+            _require(
+                level <= LIMITS.max_quantity,
+                f"products[{index}].demand",
+                f"the demand per period can reach {level:.3g} (rate x (1 + amplitude) x trend "
+                f"over {periods:.3g} periods x shock multipliers); the limit is "
+                f"{LIMITS.max_quantity:g}",
+            )
+
+    def _material_needs(self) -> list[tuple[int, float, str]]:
+        """``(material, quantity needed at once, where)`` of every operation that can run."""
+        needs: list[tuple[int, float, str]] = []
+
+        def add(routing: Routing, where: str, units: float) -> None:
+            for step, operation in enumerate(routing):
+                for material, quantity in operation.materials:
+                    if quantity > 0:
+                        needs.append((material, quantity * units, f"{where}[{step}].materials"))
+
+        for index, job in enumerate(self.jobs):
+            if job.routing is not None:
+                add(job.routing, f"jobs[{index}].routing", job.quantity)
+            elif 0 <= job.product < len(self.products):
+                routing = self.products[job.product].routing
+                add(routing, f"products[{job.product}].routing", job.quantity)
+        arrivals = self.arrivals
+        for index, product in enumerate(self.products):
+            arrives = arrivals is not None and index < len(arrivals.product_mix)
+            if arrives and arrivals is not None and arrivals.product_mix[index] > 0:
+                add(product.routing, f"products[{index}].routing", 1)
+            if self.production is not None:
+                for lot in sorted(set(self.production.lot_sizes)):
+                    add(product.routing, f"products[{index}].routing", lot)
+        return needs
+
+    def _check_order_sizes(self) -> None:
+        """Refuse an order quantity so small that one operation places too many orders."""
+        needs = self._material_needs()
+        for index, material in enumerate(self.materials):
+            mine = [need for k, need, _ in needs if k == index]
+            if not mine:
+                continue
+            largest = max(mine)
+            _require(
+                material.orders_to_reach(largest) <= LIMITS.max_orders_at_once,
+                f"materials[{index}]",
+                f"order_quantity {material.order_quantity:g} is tiny against the {largest:g} "
+                f"units one operation takes: {material.orders_to_reach(largest):.3g} orders at "
+                f"once (the limit is {LIMITS.max_orders_at_once:,})",
+            )
+
+    def check_material_supply(self) -> None:
+        """Refuse a material that can never be on hand in the quantity an operation needs.
+
+        Such an operation can never start, so the episode would end in a deadlock
+        (:class:`~shopfloor.sim.DeadlockError`). Only certain starvation is found: an
+        unlucky sequence of uses can still strand stock between the reorder point and
+        a need, which the simulation reports as a deadlock when it happens. Scenario
+        files are checked with this when they are loaded.
+
+        Raises:
+            SpecError: Naming the operation, the material and its (s, Q) settings.
+        """
+        needs = self._material_needs()
+        for index, material in enumerate(self.materials):
+            mine = [(need, where) for k, need, where in needs if k == index]
+            if not mine:
+                continue
+            smallest = min(need for need, _ in mine)
+            consumed = smallest <= material.most_on_hand(consumed=False)
+            most = material.most_on_hand(consumed=consumed)
+            for need, need_where in mine:
+                _require(
+                    need <= most,
+                    need_where,
+                    f"needs {need:g} {material.name} at once, but at most {most:g} can ever "
+                    f"be on hand (initial_stock {material.initial_stock:g}, reorder_point "
+                    f"{material.reorder_point:g}, order_quantity {material.order_quantity:g}"
+                    f"{'' if consumed else '; nothing smaller uses it, so it is never reordered'}"
+                    "): the operation could never start",
+                )
+
+    def expected_events(self) -> dict[str, tuple[float, str]]:
+        """A rough count of the simulation events of one episode, from the means.
+
+        Returns:
+            By field path, the expected events it causes and how they come about:
+            listed jobs, arrivals, failures of each machine, demand periods of each
+            product, production choices and raw-material orders.
+        """
+        events: dict[str, tuple[float, str]] = {}
+        length = self._episode_length()
+        operations = sum(len(self._routing_of(job)) for job in self.jobs)
+        if self.jobs:
+            events["jobs"] = (
+                2.0 * operations + 2.0 * len(self.jobs),
+                f"{len(self.jobs)} jobs with {operations} operations",
+            )
+        arrivals = self.arrivals
+        if arrivals is not None:
+            count = arrivals.expected_jobs()
+            events["arrivals"] = (
+                count * (2.0 * self._arrival_operations() + 2.0),
+                f"about {count:.3g} arriving jobs (max_jobs, or until {arrivals.until} over "
+                f"a mean interarrival time of {arrivals.interarrival.mean:g})",
+            )
+        for index, machine in enumerate(self.machines):
+            if machine.breakdown is not None:
+                up = machine.breakdown.time_to_failure.mean
+                down = machine.breakdown.repair_time.mean
+                events[f"machines[{index}].breakdown"] = (
+                    2.0 * length / (up + down),
+                    f"a failure every {up:g} time units (mean time_to_failure) plus {down:g} "
+                    f"of repair, over about {length:.3g} time units",
+                )
+        for index, product in enumerate(self.products):
+            if product.demand is not None:
+                periods = length / self.demand_period
+                events[f"products[{index}].demand"] = (
+                    periods,
+                    f"{periods:.3g} demand periods (horizon {length:g} / demand_period "
+                    f"{self.demand_period:g})",
+                )
+        if self.production is not None:
+            step, steps_events = self._production_step()
+            choices = length / step if step > 0 else math.inf
+            events["production"] = (
+                choices * steps_events,
+                f"up to {choices:.3g} production choices (horizon {length:g} over the "
+                f"shortest lot or idle_time, {step:g} time units)",
+            )
+        for index, material in enumerate(self.materials):
+            used = self._expected_use(index, length)
+            orders = used / material.order_quantity + material.orders_to_reach(
+                material.reorder_point - material.initial_stock
+            )
+            if orders > 0:
+                events[f"materials[{index}].order_quantity"] = (
+                    2.0 * orders,
+                    f"about {orders:.3g} orders of {material.order_quantity:g} units for "
+                    f"{used:.3g} units used",
+                )
+        return events
+
+    def _routing_of(self, job: JobSpec) -> Routing:
+        if job.routing is not None:
+            return job.routing
+        return self.products[job.product].routing
+
+    @staticmethod
+    def _work(routing: Routing) -> float:
+        """Expected work of a routing: the fastest machine of each operation."""
+        return sum(min(mean_duration(d) for d in op.durations) for op in routing)
+
+    def _arrival_operations(self) -> float:
+        arrivals = self.arrivals
+        assert arrivals is not None
+        if arrivals.random_routing is not None:
+            spec = arrivals.random_routing
+            return (spec.min_operations + spec.max_operations) / 2.0
+        total = sum(arrivals.product_mix)
+        return sum(
+            share * len(product.routing)
+            for share, product in zip(arrivals.product_mix, self.products, strict=False)
+        ) / max(total, 1e-300)
+
+    def _arrival_work(self) -> float:
+        arrivals = self.arrivals
+        assert arrivals is not None
+        if arrivals.random_routing is not None:
+            return self._arrival_operations() * arrivals.random_routing.duration.mean
+        total = sum(arrivals.product_mix)
+        return sum(
+            share * self._work(product.routing)
+            for share, product in zip(arrivals.product_mix, self.products, strict=False)
+        ) / max(total, 1e-300)
+
+    def _episode_length(self) -> float:
+        """The horizon, or a rough length: last release plus the work spread over machines."""
+        if self.horizon is not None:
+            return self.horizon
+        start = max((job.release_time for job in self.jobs), default=0.0)
+        work = sum(job.quantity * self._work(self._routing_of(job)) for job in self.jobs)
+        if self.arrivals is not None:
+            start = max(start, self.arrivals.span())
+            work += self.arrivals.expected_jobs() * self._arrival_work()
+        return start + work / len(self.machines)
+
+    def _production_step(self) -> tuple[float, float]:
+        """Shortest time between production choices, and the events of one choice."""
+        production = self.production
+        assert production is not None
+        step, events = production.idle_time, 1.0
+        lot = min(production.lot_sizes)
+        for product in self.products:
+            first = product.routing[0]
+            if production.machine in first.machines:
+                time = lot * mean_duration(
+                    first.durations[first.machines.index(production.machine)]
+                )
+                if time < step:
+                    step, events = time, 2.0 * len(product.routing) + 2.0
+        return step, events
+
+    def _expected_use(self, material: int, length: float) -> float:
+        """Units of ``material`` one episode is expected to use (production: at most)."""
+
+        def per_unit(routing: Routing) -> float:
+            return sum(q for op in routing for k, q in op.materials if k == material)
+
+        used = sum(job.quantity * per_unit(self._routing_of(job)) for job in self.jobs)
+        arrivals = self.arrivals
+        if arrivals is not None and arrivals.product_mix:
+            total = sum(arrivals.product_mix)
+            mean = sum(
+                share * per_unit(product.routing)
+                for share, product in zip(arrivals.product_mix, self.products, strict=False)
+            )
+            used += arrivals.expected_jobs() * mean / total
+        if self.production is not None:
+            step, _ = self._production_step()
+            most = max((per_unit(p.routing) for p in self.products), default=0.0)
+            if most > 0:
+                lots = length / step if step > 0 else math.inf
+                used += lots * max(self.production.lot_sizes) * most
+        return used
+
+    def _check_events(self) -> None:
+        """Refuse a factory whose episode would take more than ``LIMITS.max_events`` events."""
+        events = self.expected_events()
+        total = sum(count for count, _ in events.values())
+        if total <= LIMITS.max_events:
+            return
+        where, (_, how) = max(events.items(), key=lambda item: item[1][0])
+        _require(
+            False,
+            where,
+            f"one episode would take about {total:.3g} simulation events, more than the "
+            f"limit of {LIMITS.max_events:,}; most come from {how}",
         )
 
     def _check_routing(self, routing: Routing, where: str) -> None:
@@ -524,6 +976,12 @@ class FactorySpec:
                     f"no material {material}",
                 )
                 _require(quantity >= 0, f"{where}[{step}].materials", "quantity must be >= 0")
+                _check_number(
+                    f"{where}[{step}].materials",
+                    quantity,
+                    high=LIMITS.max_quantity,
+                    name="quantity",
+                )
 
     @property
     def is_static(self) -> bool:
