@@ -15,10 +15,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from torch import nn
 
-from shopfloor._yaml import describe_yaml_error
+from shopfloor._yaml import YAMLInputError, read_yaml, short_repr
 
 ALGORITHMS = ("qlearning", "rollout", "ppo", "a2c", "dqn", "maskable_ppo")
 ACTIVATIONS: dict[str, type[nn.Module]] = {
@@ -72,14 +71,16 @@ def load_hyperparameters(
     if not path.is_file():
         raise AgentConfigError(f"{path}: no hyperparameter file for {algorithm!r}")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise AgentConfigError(f"{path}: not valid YAML, {describe_yaml_error(error)}") from None
+        data = read_yaml(path)
+    except YAMLInputError as error:
+        raise AgentConfigError(f"{path}: {error}") from None
+    except OSError as error:
+        raise AgentConfigError(f"{path}: cannot read the file: {error.strerror or error}") from None
     if not isinstance(data, dict) or "default" not in data:
         raise AgentConfigError(f"{path}: must be a mapping with a 'default' entry")
     for key, entry in data.items():
         if not isinstance(entry, dict):
-            raise AgentConfigError(f"{path}: entry {key!r} must be a mapping")
+            raise AgentConfigError(f"{path}: entry {short_repr(key)} must be a mapping")
     resolved = dict(data["default"])
     for key in keys:
         resolved.update(data.get(key, {}))

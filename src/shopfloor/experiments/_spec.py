@@ -6,10 +6,9 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shopfloor._yaml import describe_yaml_error
+from shopfloor._yaml import YAMLInputError, read_yaml, short_repr
 from shopfloor.agents._config import ALGORITHMS, MASKING_ALGORITHMS
 from shopfloor.agents._device import check_device_name
 from shopfloor.experiments._folders import check_folder_name
@@ -20,6 +19,9 @@ from shopfloor.forecast._wrapper import KINDS
 class ExperimentError(ValueError):
     """A malformed experiment spec; the message names the file and field."""
 
+
+_MAX_LISTED_ERRORS = 20
+"""Problems of a file listed in full; more are counted."""
 
 FORECAST_KEY = "forecast"
 """Key of the forecast settings inside a run's ``env_kwargs`` (taken out before ``gym.make``)."""
@@ -241,21 +243,26 @@ def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:
     if not path.is_file():
         raise ExperimentError(f"{path}: no such experiment file")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise ExperimentError(f"{path}: not valid YAML, {describe_yaml_error(error)}") from None
+        data = read_yaml(path)
+    except YAMLInputError as error:
+        raise ExperimentError(f"{path}: {error}") from None
+    except OSError as error:
+        raise ExperimentError(f"{path}: cannot read the file: {error.strerror or error}") from None
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as error:
+        errors = error.errors()
         lines = [
-            f"{path}: {'.'.join(str(p) for p in e['loc']) or '<top>'}: {e['msg']}"
+            f"{path}: {'.'.join(str(p)[:80] for p in e['loc']) or '<top>'}: {e['msg']}"
             + (
-                f" (got {e['input']!r})"
+                f" (got {short_repr(e['input'])})"
                 if "input" in e and not isinstance(e["input"], dict)
                 else ""
             )
-            for e in error.errors()
+            for e in errors[:_MAX_LISTED_ERRORS]
         ]
+        if len(errors) > _MAX_LISTED_ERRORS:
+            lines.append(f"{path}: ... and {len(errors) - _MAX_LISTED_ERRORS} more problems")
         raise ExperimentError("\n".join(lines)) from None
     _check_buildable(spec, path)
     return spec

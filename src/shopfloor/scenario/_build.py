@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from shopfloor.scenario._errors import Location, Problem, format_location
+from shopfloor.scenario._errors import MAX_LISTED_PROBLEMS, Location, Problem, format_location
 from shopfloor.scenario._schema import (
     FACTORY_FIELDS,
     ArrivalsModel,
@@ -29,6 +30,7 @@ from shopfloor.scenario._schema import (
     to_duration,
 )
 from shopfloor.sim import (
+    LIMITS,
     ArrivalSpec,
     BreakdownSpec,
     DemandSpec,
@@ -44,11 +46,15 @@ from shopfloor.sim import (
     Routing,
     SetupSpec,
     Shock,
+    SpecError,
 )
 
 T = TypeVar("T")
 
+_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
 _MAX_LISTED_NAMES = 12
+_MAX_SUGGESTED_CHARS = 200
 
 
 class BuildError(Exception):
@@ -105,11 +111,32 @@ def _instance_factory(scenario: ScenarioFile, name: str) -> FactorySpec:
     return dataclasses.replace(spec, name=scenario.name)
 
 
-def _unknown(what: str, plural: str, name: str, known: Sequence[str]) -> str:
+def _location(where: str) -> Location:
+    """A field path as the simulation writes it (``products[1].routing[0]``), as a location."""
+    return tuple(
+        int(index) if index else name for name, index in _PART.findall(where) if name or index
+    )
+
+
+def _within(location: Location, where: Location) -> Location:
+    """The field a :class:`SpecError` names, for a part built at ``location``.
+
+    The simulation names fields relative to the part (``demand.rate`` of a product's
+    demand); they continue ``location`` when they start with its last key.
+    """
+    if not location:
+        return where
+    if where and where[0] == location[-1]:
+        return (*location, *where[1:])
+    return location
+
+
+def _unknown(what: str, plural: str, name: str, known: Sequence[str], suggest: bool = True) -> str:
     message = f"unknown {what}"
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        message += f"; did you mean {close[0]!r}?"
+    if suggest and len(name) <= _MAX_SUGGESTED_CHARS:
+        close = difflib.get_close_matches(name, known, n=1)
+        if close:
+            message += f"; did you mean {close[0]!r}?"
     if not known:
         return f"{message} (the scenario has no {plural})"
     listed = ", ".join(known[:_MAX_LISTED_NAMES])
@@ -184,7 +211,10 @@ class _Builder:
     ) -> int:
         if name in index:
             return index[name]
-        self.problems.append(Problem(location, _unknown(what, plural, name, list(index)), name))
+        # Suggestions cost a string comparison per known name: only for the problems shown.
+        suggest = len(self.problems) < MAX_LISTED_PROBLEMS
+        message = _unknown(what, plural, name, list(index), suggest)
+        self.problems.append(Problem(location, message, name))
         self._placeholder -= 1
         return self._placeholder
 
@@ -204,7 +234,10 @@ class _Builder:
         try:
             return factory(**kwargs)
         except ValueError as exc:
-            raise BuildError([*self.problems, Problem(location, str(exc))]) from exc
+            problem = Problem(location, str(exc))
+            if isinstance(exc, SpecError) and exc.where:
+                problem = Problem(_within(location, _location(exc.where)), exc.problem)
+            raise BuildError([*self.problems, problem]) from exc
 
     # --- parts -----------------------------------------------------------------------
 
@@ -246,11 +279,32 @@ class _Builder:
         matrix = tuple(tuple(0.0 if t is None else float(t) for t in row) for row in times)
         return self._make(location, SetupSpec, times=matrix, cost=setup.cost)
 
+    def _check_setup_size(self) -> None:
+        """Refuse setup matrices too large to build (families squared per machine)."""
+        with_setup = sum(1 for machine in self.scenario.machines if machine.setup is not None)
+        families = len(self.families)
+        if not with_setup:
+            return
+        location: Location = ("families",) if self.scenario.families else ("products",)
+        if families > LIMITS.max_families:
+            message = f"{families:,} setup families; the limit is {LIMITS.max_families:,}"
+        elif with_setup * families**2 > LIMITS.max_setup_entries:
+            message = (
+                f"{with_setup} machines with setups over {families} families make "
+                f"{with_setup * families**2:,} setup times; the limit is "
+                f"{LIMITS.max_setup_entries:,}"
+            )
+        else:
+            return
+        raise BuildError([*self.problems, Problem(location, message)])
+
     def _machine_spec(self, machine: MachineModel, location: Location) -> MachineSpec:
         setup = None if machine.setup is None else self._setup(machine.setup, (*location, "setup"))
         breakdown = None
         if machine.breakdown is not None:
-            breakdown = BreakdownSpec(
+            breakdown = self._make(
+                (*location, "breakdown"),
+                BreakdownSpec,
                 time_to_failure=to_distribution(machine.breakdown.time_to_failure),
                 repair_time=to_distribution(machine.breakdown.repair_time),
             )
@@ -340,7 +394,9 @@ class _Builder:
                         spec.max_operations,
                     )
                 )
-            random_routing = RandomRoutingSpec(
+            random_routing = self._make(
+                (*location, "random_routing"),
+                RandomRoutingSpec,
                 min_operations=spec.min_operations,
                 max_operations=spec.max_operations,
                 duration=to_distribution(spec.duration),
@@ -426,6 +482,7 @@ class _Builder:
                     "the factory has no work: give `jobs`, `arrivals` or `production`",
                 )
             )
+        self._check_setup_size()
         machines = tuple(
             self._machine_spec(machine, ("machines", position))
             for position, machine in enumerate(scenario.machines)
@@ -462,7 +519,7 @@ class _Builder:
         production = None if scenario.production is None else self._production(scenario.production)
         if self.problems:
             raise BuildError(self.problems)
-        return self._make(
+        factory = self._make(
             (),
             FactorySpec,
             name=scenario.name,
@@ -476,3 +533,8 @@ class _Builder:
             horizon=scenario.horizon,
             backorders=scenario.backorders,
         )
+        try:
+            factory.check_material_supply()
+        except SpecError as exc:
+            raise BuildError([Problem(_location(exc.where), exc.problem)]) from exc
+        return factory

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from shopfloor._yaml import short_repr
+
 Location = tuple[str | int, ...]
 """A field path as keys and list indices, e.g. ``("products", 1, "routing", 0, "machine")``."""
 
@@ -30,6 +32,11 @@ NO_VALUE: Any = _NoValue()
 
 _MAX_VALUE_CHARS = 80
 
+_MAX_MESSAGE_CHARS = 1000
+
+MAX_LISTED_PROBLEMS = 20
+"""Problems of a file listed in an error message; more are counted in a last line."""
+
 
 def format_location(location: Location) -> str:
     """Render a field path the way it reads in the file: ``products[1].routing[0].machine``."""
@@ -38,15 +45,23 @@ def format_location(location: Location) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = str(part)
+            if len(name) > _MAX_VALUE_CHARS or not name.isprintable():
+                name = _show(name)  # a key of the file: quoted, cut, on one line
+            text += f".{name}" if text else name
+    return text
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line of at most ``_MAX_MESSAGE_CHARS`` characters."""
+    text = " ".join(text.splitlines())
+    if len(text) > _MAX_MESSAGE_CHARS:
+        text = text[: _MAX_MESSAGE_CHARS - 3] + "..."
     return text
 
 
 def _show(value: Any) -> str:
-    text = repr(value)
-    if len(text) > _MAX_VALUE_CHARS:
-        text = text[: _MAX_VALUE_CHARS - 3] + "..."
-    return text
+    return short_repr(value, _MAX_VALUE_CHARS)  # never formats all of a huge value
 
 
 @dataclass(frozen=True)
@@ -84,7 +99,8 @@ class Problem:
             subject = (
                 f"{subject} = {_show(self.value)}" if subject else f"value {_show(self.value)}"
             )
-        return f"{where}: {subject}: {self.message}" if subject else f"{where}: {self.message}"
+        message = _one_line(self.message)
+        return f"{where}: {subject}: {message}" if subject else f"{where}: {message}"
 
 
 class ScenarioError(ValueError):
@@ -106,7 +122,11 @@ class ScenarioError(ValueError):
             problems = [Problem((), problems)]
         self.source = source
         self.problems: tuple[Problem, ...] = tuple(problems)
-        super().__init__("\n".join(problem.render(source) for problem in self.problems))
+        lines = [problem.render(source) for problem in self.problems[:MAX_LISTED_PROBLEMS]]
+        if len(self.problems) > MAX_LISTED_PROBLEMS:
+            hidden = len(self.problems) - MAX_LISTED_PROBLEMS
+            lines.append(f"{source}: ... and {hidden} more problems")
+        super().__init__("\n".join(lines))
 
     def __reduce__(self) -> tuple[type[ScenarioError], tuple[str, tuple[Problem, ...]]]:
         return (type(self), (self.source, self.problems))

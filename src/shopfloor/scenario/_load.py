@@ -12,6 +12,7 @@ Nothing here runs at import time; files are read only when a function is called.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 import types
@@ -25,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from shopfloor._yaml import YAMLInputError, parse_yaml, read_text
 from shopfloor.scenario._build import BuildError, build_factory
 from shopfloor.scenario._errors import NO_VALUE, Location, Problem, ScenarioError
 from shopfloor.scenario._schema import (
@@ -33,7 +35,7 @@ from shopfloor.scenario._schema import (
     TAG_PREFIX,
     ScenarioFile,
 )
-from shopfloor.sim import FactorySpec
+from shopfloor.sim import LIMITS, FactorySpec
 
 ENVS_DIR_VARIABLE = "SHOPFLOOR_ENVS_DIR"
 """Environment variable naming the directory of bundled scenarios (overrides the default)."""
@@ -150,13 +152,13 @@ def load_scenario(path: str | os.PathLike[str]) -> Scenario:
     file = scenario_path(path)
     source = str(file)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = read_text(file)
     except FileNotFoundError:
         raise ScenarioError(source, "file not found") from None
     except IsADirectoryError:
         raise ScenarioError(source, "is a directory, not a scenario file") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(source, f"not UTF-8 text: {exc}") from None
+    except YAMLInputError as exc:
+        raise ScenarioError(source, exc.problem) from None
     except OSError as exc:
         raise ScenarioError(source, f"cannot read the file: {exc.strerror or exc}") from None
     data, root = _parse_yaml(text, source)
@@ -224,38 +226,18 @@ def _is_extension(key: Any) -> bool:
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, yaml.Node | None]:
-    loader = yaml.SafeLoader(text)
     try:
-        root = loader.get_single_node()
-        if root is None:
-            return None, None
+        data, root = parse_yaml(text)
+    except YAMLInputError as exc:
+        message = f"YAML syntax error: {exc.detail}" if exc.syntax else exc.problem
+        raise ScenarioError(
+            source, [Problem((), message, line=exc.line, column=exc.column)]
+        ) from None
+    if root is not None:
         duplicates = list(_duplicate_keys(root, ()))
         if duplicates:
             raise ScenarioError(source, duplicates)
-        return loader.construct_document(root), root
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        detail = exc.problem or str(exc)
-        if exc.context:
-            detail += f" ({exc.context}"
-            if exc.context_mark is not None and exc.context_mark is not mark:
-                detail += f" started at line {exc.context_mark.line + 1}"
-            detail += ")"
-        raise ScenarioError(
-            source,
-            [
-                Problem(
-                    (),
-                    f"YAML syntax error: {detail}",
-                    line=None if mark is None else mark.line + 1,
-                    column=None if mark is None else mark.column + 1,
-                )
-            ],
-        ) from None
-    except yaml.YAMLError as exc:
-        raise ScenarioError(source, f"YAML error: {exc}") from None
-    finally:
-        loader.dispose()
+    return data, root
 
 
 def _duplicate_keys(
@@ -379,9 +361,36 @@ def _problem(error: ErrorDetails) -> Problem:
         return Problem(location, "expected an integer (no decimal point)", value)
     if kind in _EXPECTED:
         return Problem(location, f"expected {_EXPECTED[kind]}, not a {_yaml_type(value)}", value)
+    if kind in _LIMIT_KINDS and _is_limit(error.get("ctx")):
+        return Problem(location, _limit_message(kind, error.get("ctx") or {}), value)
     if kind in ("value_error", "assertion_error"):
         message = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return Problem(location, message, value)
+
+
+_LIMIT_VALUES = frozenset(float(value) for value in dataclasses.astuple(LIMITS))
+"""The values of :data:`shopfloor.sim.LIMITS`, to tell a limit from another bound."""
+
+
+_LIMIT_KINDS = {"less_than_equal": "le", "greater_than_equal": "ge", "too_long": "max_length"}
+"""Pydantic error types of a bound, and the context key holding it."""
+
+
+def _is_limit(context: Any) -> bool:
+    if not isinstance(context, Mapping):
+        return False
+    bound = next((context[key] for key in _LIMIT_KINDS.values() if key in context), None)
+    return isinstance(bound, int | float) and float(bound) in _LIMIT_VALUES
+
+
+def _limit_message(kind: str, context: Mapping[str, Any]) -> str:
+    if kind == "too_long":
+        actual = context.get("actual_length")
+        count = f"{actual:,} entries" if isinstance(actual, int) else "too many entries"
+        return f"{count}; the limit is {context['max_length']:,} (see envs/README.md)"
+    if kind == "greater_than_equal":
+        return f"must be at least {context['ge']:g} (the limit, see envs/README.md)"
+    return f"must be at most {context['le']:g} (the limit, see envs/README.md)"
 
 
 def _fields_at(model: type[BaseModel], location: tuple[Any, ...]) -> list[str]:

@@ -19,13 +19,11 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
-    NonNegativeFloat,
-    PositiveFloat,
-    PositiveInt,
     StringConstraints,
     Tag,
     field_validator,
@@ -33,6 +31,7 @@ from pydantic import (
 )
 
 from shopfloor.sim import (
+    LIMITS,
     Choice,
     Constant,
     Distribution,
@@ -48,6 +47,34 @@ from shopfloor.sim import (
 
 Name = Annotated[str, StringConstraints(min_length=1)]
 """A non-empty name of a machine, product, material or setup family."""
+
+# Numbers within the limits of shopfloor.sim.InputLimits (documented in envs/README.md).
+Time = Annotated[float, Field(ge=0, le=LIMITS.max_time)]
+"""A time (or a distribution parameter in time units): 0 to 1e9."""
+PositiveTime = Annotated[float, Field(gt=0, le=LIMITS.max_time)]
+"""A time above 0, at most 1e9."""
+
+
+def _repeats(value: float) -> float:
+    if value < LIMITS.min_mean_time:
+        raise ValueError(f"must be at least {LIMITS.min_mean_time:g} (the limit), got {value:g}")
+    return value
+
+
+RepeatingTime = Annotated[float, Field(gt=0, le=LIMITS.max_time), AfterValidator(_repeats)]
+"""A time that repeats on its own (demand period, idle time, segment): 1e-6 to 1e9."""
+Quantity = Annotated[float, Field(ge=0, le=LIMITS.max_quantity)]
+"""A quantity of stock or material: 0 to 1e9."""
+Cost = Annotated[float, Field(ge=0, le=LIMITS.max_cost)]
+"""A cost or weight: 0 to 1e9."""
+Factor = Annotated[float, Field(ge=0, le=LIMITS.max_factor)]
+"""A multiplier: 0 to 1e6."""
+Shape = Annotated[float, Field(ge=LIMITS.min_shape, le=LIMITS.max_shape)]
+"""A gamma or Weibull shape: 0.1 to 1e4."""
+Count = Annotated[int, Field(ge=1, le=int(LIMITS.max_quantity))]
+"""A whole number of units (job quantity, lot size): 1 to 1e9."""
+Period = Annotated[int, Field(ge=0, le=int(LIMITS.max_time))]
+"""A demand period index or count: 0 to 1e9."""
 
 MIX_TOLERANCE = 1e-3
 """How far the probabilities of ``arrivals.product_mix`` may sum from 1 (rounding)."""
@@ -80,7 +107,7 @@ class ConstantModel(_DistributionModel):
     """``{kind: constant, value}``: a fixed value (a bare number means the same)."""
 
     kind: Literal["constant"]
-    value: NonNegativeFloat
+    value: Time
 
     def to_sim(self) -> Constant:
         """The simulation's distribution object."""
@@ -91,7 +118,7 @@ class ExponentialModel(_DistributionModel):
     """``{kind: exponential, mean}``."""
 
     kind: Literal["exponential"]
-    mean: PositiveFloat
+    mean: PositiveTime
 
     def to_sim(self) -> Exponential:
         """The simulation's distribution object."""
@@ -102,8 +129,8 @@ class UniformModel(_DistributionModel):
     """``{kind: uniform, low, high, integer}``; integer draws when ``integer`` is true."""
 
     kind: Literal["uniform"]
-    low: NonNegativeFloat
-    high: NonNegativeFloat
+    low: Time
+    high: Time
     integer: bool = False
 
     def to_sim(self) -> Uniform:
@@ -115,9 +142,9 @@ class NormalModel(_DistributionModel):
     """``{kind: normal, mean, std, min}``: normal clipped below at ``min`` (default 0)."""
 
     kind: Literal["normal"]
-    mean: float
-    std: NonNegativeFloat
-    minimum: float = Field(0.0, alias="min")
+    mean: Time
+    std: Time
+    minimum: Time = Field(0.0, alias="min")
 
     def to_sim(self) -> Normal:
         """The simulation's distribution object."""
@@ -128,8 +155,8 @@ class LogNormalModel(_DistributionModel):
     """``{kind: lognormal, mean, std}``: mean and std of the value itself, not of its log."""
 
     kind: Literal["lognormal"]
-    mean: PositiveFloat
-    std: NonNegativeFloat
+    mean: PositiveTime
+    std: Time
 
     def to_sim(self) -> LogNormal:
         """The simulation's distribution object."""
@@ -140,8 +167,8 @@ class GammaModel(_DistributionModel):
     """``{kind: gamma, shape, scale}`` (mean = shape * scale)."""
 
     kind: Literal["gamma"]
-    shape: PositiveFloat
-    scale: PositiveFloat
+    shape: Shape
+    scale: PositiveTime
 
     def to_sim(self) -> Gamma:
         """The simulation's distribution object."""
@@ -152,8 +179,8 @@ class WeibullModel(_DistributionModel):
     """``{kind: weibull, shape, scale}``."""
 
     kind: Literal["weibull"]
-    shape: PositiveFloat
-    scale: PositiveFloat
+    shape: Shape
+    scale: PositiveTime
 
     def to_sim(self) -> Weibull:
         """The simulation's distribution object."""
@@ -164,9 +191,9 @@ class TriangularModel(_DistributionModel):
     """``{kind: triangular, low, mode, high}``."""
 
     kind: Literal["triangular"]
-    low: NonNegativeFloat
-    mode: NonNegativeFloat
-    high: NonNegativeFloat
+    low: Time
+    mode: Time
+    high: Time
 
     def to_sim(self) -> Triangular:
         """The simulation's distribution object."""
@@ -177,8 +204,8 @@ class ChoiceModel(_DistributionModel):
     """``{kind: choice, values, weights}``: one of ``values`` (uniformly if no weights)."""
 
     kind: Literal["choice"]
-    values: list[NonNegativeFloat] = Field(min_length=1)
-    weights: list[NonNegativeFloat] = []
+    values: list[Time] = Field(min_length=1, max_length=LIMITS.max_list)
+    weights: list[Cost] = Field([], max_length=LIMITS.max_list)
 
     def to_sim(self) -> Choice:
         """The simulation's distribution object."""
@@ -217,7 +244,7 @@ def _distribution_tag(value: Any) -> str | None:
 
 
 DistributionModel = Annotated[
-    Annotated[NonNegativeFloat, Tag(f"{TAG_PREFIX}number")]
+    Annotated[Time, Tag(f"{TAG_PREFIX}number")]
     | Annotated[ConstantModel, Tag(f"{TAG_PREFIX}constant")]
     | Annotated[ExponentialModel, Tag(f"{TAG_PREFIX}exponential")]
     | Annotated[UniformModel, Tag(f"{TAG_PREFIX}uniform")]
@@ -262,8 +289,16 @@ def to_duration(value: DistributionValue) -> Duration:
 
 
 def _positive_mean(value: DistributionValue | None, field: str) -> None:
-    if value is not None and to_distribution(value).mean <= 0:
+    if value is None:
+        return
+    mean = to_distribution(value).mean
+    if mean <= 0:
         raise ValueError(f"{field} must have a mean > 0")
+    if mean < LIMITS.min_mean_time:
+        raise ValueError(
+            f"{field} must have a mean of at least {LIMITS.min_mean_time:g} (the limit), "
+            f"got {mean:g}"
+        )
 
 
 # --- machines ------------------------------------------------------------------------
@@ -277,9 +312,9 @@ class SetupModel(_Model):
     ``time``, ``times`` must cover every ordered pair of different families.
     """
 
-    time: NonNegativeFloat | None = None
-    times: dict[Name, dict[Name, NonNegativeFloat]] | None = None
-    cost: NonNegativeFloat = 0.0
+    time: Time | None = None
+    times: dict[Name, dict[Name, Time]] | None = None
+    cost: Cost = 0.0
 
     @model_validator(mode="after")
     def _time_or_times(self) -> SetupModel:
@@ -325,10 +360,12 @@ class OperationModel(_Model):
     """
 
     machine: Name | None = None
-    machines: list[Name] | None = Field(None, min_length=1)
+    machines: list[Name] | None = Field(None, min_length=1, max_length=LIMITS.max_machines)
     duration: DistributionModel | None = None
-    durations: list[DistributionModel] | None = Field(None, min_length=1)
-    materials: dict[Name, NonNegativeFloat] = {}
+    durations: list[DistributionModel] | None = Field(
+        None, min_length=1, max_length=LIMITS.max_machines
+    )
+    materials: dict[Name, Quantity] = {}
 
     @model_validator(mode="after")
     def _consistent(self) -> OperationModel:
@@ -364,9 +401,9 @@ class OperationModel(_Model):
 class ShockModel(_Model):
     """Demand multiplied by ``multiplier`` in periods ``[start, end)``."""
 
-    start: Annotated[int, Field(ge=0)]
-    end: PositiveInt
-    multiplier: NonNegativeFloat
+    start: Period
+    end: Annotated[Period, Field(ge=1)]
+    multiplier: Factor
 
     @model_validator(mode="after")
     def _ordered(self) -> ShockModel:
@@ -378,12 +415,12 @@ class ShockModel(_Model):
 class DemandModel(_Model):
     """Customer demand per period (see :class:`shopfloor.sim.DemandSpec`)."""
 
-    rate: NonNegativeFloat
+    rate: Quantity
     amplitude: Annotated[float, Field(ge=0, le=1)] = 0.0
-    season_length: Annotated[int, Field(ge=0)] = 0
-    phase: float = 0.0
-    trend: float = 0.0
-    shocks: list[ShockModel] = []
+    season_length: Period = 0
+    phase: Annotated[float, Field(ge=-LIMITS.max_time, le=LIMITS.max_time)] = 0.0
+    trend: Annotated[float, Field(ge=-LIMITS.max_factor, le=LIMITS.max_factor)] = 0.0
+    shocks: list[ShockModel] = Field([], max_length=LIMITS.max_list)
     occurrence: Annotated[float, Field(gt=0, le=1)] = 1.0
 
 
@@ -392,11 +429,11 @@ class ProductModel(_Model):
 
     name: Name
     family: Name | None = None
-    routing: list[OperationModel] = Field(min_length=1)
-    initial_stock: NonNegativeFloat = 0.0
-    holding_cost: NonNegativeFloat = 0.0
-    backorder_cost: NonNegativeFloat = 0.0
-    lost_sale_cost: NonNegativeFloat = 0.0
+    routing: list[OperationModel] = Field(min_length=1, max_length=LIMITS.max_operations_per_job)
+    initial_stock: Quantity = 0.0
+    holding_cost: Cost = 0.0
+    backorder_cost: Cost = 0.0
+    lost_sale_cost: Cost = 0.0
     demand: DemandModel | None = None
 
     @property
@@ -412,11 +449,13 @@ class JobModel(_Model):
     """A job known in advance: a product, its own routing, or both."""
 
     product: Name | None = None
-    routing: list[OperationModel] | None = Field(None, min_length=1)
-    release_time: NonNegativeFloat = 0.0
-    due_date: NonNegativeFloat | None = None
-    weight: NonNegativeFloat = 1.0
-    quantity: PositiveInt = 1
+    routing: list[OperationModel] | None = Field(
+        None, min_length=1, max_length=LIMITS.max_operations_per_job
+    )
+    release_time: Time = 0.0
+    due_date: Time | None = None
+    weight: Cost = 1.0
+    quantity: Count = 1
     name: str = ""
 
     @model_validator(mode="after")
@@ -429,8 +468,8 @@ class JobModel(_Model):
 class RandomRoutingModel(_Model):
     """Each arriving job gets distinct random machines and random times."""
 
-    min_operations: PositiveInt
-    max_operations: PositiveInt
+    min_operations: Annotated[int, Field(ge=1, le=LIMITS.max_operations_per_job)]
+    max_operations: Annotated[int, Field(ge=1, le=LIMITS.max_operations_per_job)]
     duration: DistributionModel
 
     @model_validator(mode="after")
@@ -445,8 +484,8 @@ class RandomRoutingModel(_Model):
 class RateProfileModel(_Model):
     """Arrival-rate multipliers repeating over time (see :class:`shopfloor.sim.RateProfile`)."""
 
-    segment: PositiveFloat
-    factors: list[NonNegativeFloat] = Field(min_length=1)
+    segment: RepeatingTime
+    factors: list[Factor] = Field(min_length=1, max_length=LIMITS.max_list)
 
     @model_validator(mode="after")
     def _some_arrivals(self) -> RateProfileModel:
@@ -459,12 +498,12 @@ class ArrivalsModel(_Model):
     """Jobs arriving over time: a product mix or random routings."""
 
     interarrival: DistributionModel
-    product_mix: dict[Name, NonNegativeFloat] | None = None
+    product_mix: dict[Name, Annotated[float, Field(ge=0, le=1)]] | None = None
     random_routing: RandomRoutingModel | None = None
     due_date_tightness: DistributionModel | None = None
     weight: DistributionModel | None = None
-    max_jobs: PositiveInt | None = None
-    until: PositiveFloat | None = None
+    max_jobs: Annotated[int, Field(ge=1, le=LIMITS.max_arrivals)] | None = None
+    until: PositiveTime | None = None
     rate_profile: RateProfileModel | None = None
 
     @field_validator("product_mix")
@@ -494,20 +533,20 @@ class MaterialModel(_Model):
     """A raw material with continuous-review (s, Q) replenishment."""
 
     name: Name
-    initial_stock: NonNegativeFloat
-    reorder_point: float
-    order_quantity: PositiveFloat
+    initial_stock: Quantity
+    reorder_point: Annotated[float, Field(ge=-LIMITS.max_quantity, le=LIMITS.max_quantity)]
+    order_quantity: Annotated[float, Field(gt=0, le=LIMITS.max_quantity)]
     lead_time: DistributionModel
-    holding_cost: NonNegativeFloat = 0.0
-    order_cost: NonNegativeFloat = 0.0
+    holding_cost: Cost = 0.0
+    order_cost: Cost = 0.0
 
 
 class ProductionModel(_Model):
     """Make-to-stock: what to produce next on ``machine``, in which lot size."""
 
     machine: Name
-    lot_sizes: list[PositiveInt] = Field([1], min_length=1)
-    idle_time: PositiveFloat = 1.0
+    lot_sizes: list[Count] = Field([1], min_length=1, max_length=LIMITS.max_list)
+    idle_time: RepeatingTime = 1.0
 
 
 # --- the file ------------------------------------------------------------------------
@@ -551,13 +590,13 @@ class ScenarioFile(_Model):
     description: str = ""
     env: dict[str, Any] = {}
     instance: Name | None = None
-    families: list[Name] | None = Field(None, min_length=1)
-    machines: list[MachineModel] = []
-    products: list[ProductModel] = []
-    jobs: list[JobModel] = []
+    families: list[Name] | None = Field(None, min_length=1, max_length=LIMITS.max_families)
+    machines: list[MachineModel] = Field([], max_length=LIMITS.max_machines)
+    products: list[ProductModel] = Field([], max_length=LIMITS.max_products)
+    jobs: list[JobModel] = Field([], max_length=LIMITS.max_jobs)
     arrivals: ArrivalsModel | None = None
-    materials: list[MaterialModel] = []
+    materials: list[MaterialModel] = Field([], max_length=LIMITS.max_materials)
     production: ProductionModel | None = None
-    demand_period: PositiveFloat = 1.0
-    horizon: PositiveFloat | None = None
+    demand_period: RepeatingTime = 1.0
+    horizon: PositiveTime | None = None
     backorders: bool = True
