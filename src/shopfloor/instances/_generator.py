@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from shopfloor.instances._instance import JobShopInstance
+from shopfloor.instances._instance import JobShopInstance, check_size
+from shopfloor.sim import LIMITS
 
 
 def _positive_int(value: object, name: str) -> int:
@@ -51,7 +52,8 @@ def generate_instance(
 
     Raises:
         ValueError: A size is not a positive integer, ``n_operations`` exceeds
-            ``n_machines``, or not ``0 <= low <= high``.
+            ``n_machines``, not ``0 <= low <= high``, or a size or ``high`` is beyond
+            :data:`shopfloor.sim.LIMITS`.
     """
     n_jobs = _positive_int(n_jobs, "n_jobs")
     n_machines = _positive_int(n_machines, "n_machines")
@@ -60,6 +62,9 @@ def generate_instance(
         raise ValueError(f"n_operations ({operations}) must not exceed n_machines ({n_machines})")
     if not 0 <= low <= high:
         raise ValueError(f"need 0 <= low <= high, got low={low}, high={high}")
+    if high > LIMITS.max_time:
+        raise ValueError(f"high must be at most {LIMITS.max_time:g} (the limit), got {high}")
+    check_size(n_jobs, operations, n_machines)  # before anything is drawn
     rng = np.random.default_rng(seed)
     durations = rng.integers(low, high, size=(n_jobs, operations), endpoint=True)
     machines = [rng.permutation(n_machines)[:operations] for _ in range(n_jobs)]

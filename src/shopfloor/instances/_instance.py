@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from shopfloor.sim import LIMITS
+
 if TYPE_CHECKING:
     from shopfloor.sim import FactorySpec
 
@@ -34,6 +36,34 @@ def _as_matrix(rows: Sequence[Sequence[int]], field_name: str) -> tuple[tuple[in
             values.append(int(value))
         matrix.append(tuple(values))
     return tuple(matrix)
+
+
+def check_size(n_jobs: int, operations_per_job: int, n_machines: int | None) -> None:
+    """Refuse an instance larger than :data:`shopfloor.sim.LIMITS` allows.
+
+    Args:
+        n_jobs: Jobs.
+        operations_per_job: Operations of the longest routing.
+        n_machines: Machines, when known.
+
+    Raises:
+        ValueError: Naming the size and its limit.
+    """
+    limits = LIMITS
+    if n_jobs > limits.max_jobs:
+        raise ValueError(f"{n_jobs:,} jobs; the limit is {limits.max_jobs:,}")
+    if n_machines is not None and n_machines > limits.max_machines:
+        raise ValueError(f"{n_machines:,} machines; the limit is {limits.max_machines:,}")
+    if operations_per_job > limits.max_operations_per_job:
+        raise ValueError(
+            f"{operations_per_job:,} operations per job; the limit is "
+            f"{limits.max_operations_per_job:,}"
+        )
+    if n_jobs * operations_per_job > limits.max_operations:
+        raise ValueError(
+            f"{n_jobs:,} jobs of {operations_per_job:,} operations make "
+            f"{n_jobs * operations_per_job:,} operations; the limit is {limits.max_operations:,}"
+        )
 
 
 @dataclass(frozen=True)
@@ -56,8 +86,9 @@ class JobShopInstance:
             after construction (read it as :attr:`n_machines`).
 
     Raises:
-        ValueError: The matrices are ragged, empty or out of range, or the bounds
-            contradict each other.
+        ValueError: The matrices are ragged, empty or out of range, larger than
+            :data:`shopfloor.sim.LIMITS` allows (jobs, machines, operations, durations
+            of at most 1e9), or the bounds contradict each other.
     """
 
     name: str
@@ -69,11 +100,18 @@ class JobShopInstance:
     machine_count: int | None = None
 
     def __post_init__(self) -> None:
+        where = f"instance {self.name!r}"
+        for rows in (self.durations, self.machines):
+            if isinstance(rows, Sequence) and not isinstance(rows, str | bytes):
+                longest = max((len(row) for row in rows if isinstance(row, Sequence)), default=0)
+                try:
+                    check_size(len(rows), longest, self.machine_count)
+                except ValueError as exc:  # before anything is copied
+                    raise ValueError(f"{where}: {exc}") from None
         durations = _as_matrix(self.durations, "durations")
         machines = _as_matrix(self.machines, "machines")
         object.__setattr__(self, "durations", durations)
         object.__setattr__(self, "machines", machines)
-        where = f"instance {self.name!r}"
         if not durations:
             raise ValueError(f"{where}: has no jobs")
         if len(machines) != len(durations):
@@ -91,9 +129,17 @@ class JobShopInstance:
                 )
             if any(d < 0 for d in duration_row):
                 raise ValueError(f"{where}: job {job} has a negative duration")
+            if any(d > LIMITS.max_time for d in duration_row):
+                raise ValueError(
+                    f"{where}: job {job} has a duration of {max(duration_row):,}; the limit is "
+                    f"{LIMITS.max_time:g}"
+                )
             if any(m < 0 for m in machine_row):
                 raise ValueError(f"{where}: job {job} has a negative machine index")
         highest = max(max(row) for row in machines)
+        if highest >= LIMITS.max_machines or (self.machine_count or 0) > LIMITS.max_machines:
+            count = max(highest + 1, self.machine_count or 0)
+            raise ValueError(f"{where}: {count:,} machines; the limit is {LIMITS.max_machines:,}")
         if self.machine_count is None:
             object.__setattr__(self, "machine_count", highest + 1)
         elif self.machine_count <= highest:

@@ -27,13 +27,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from shopfloor.instances._instance import JobShopInstance
+from shopfloor.instances._instance import JobShopInstance, check_size
 
 InstanceFormat = Literal["auto", "orlibrary", "taillard"]
 """A text format: ``"orlibrary"``, ``"taillard"``, or ``"auto"`` to detect it."""
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _DEFAULT_SOURCE = "<string>"
+
+MAX_INSTANCE_CHARS = 16 * 1024 * 1024
+"""Longest instance file read, in characters (16 MiB; the largest bundled one is 20 KB)."""
+
+_MAX_DIGITS = 12
+"""Most digits of a number in an instance file (sizes and times are far smaller)."""
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """``repr(text)``, cut to about ``limit`` characters."""
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 class InstanceFormatError(ValueError):
@@ -99,7 +110,13 @@ class _Reader:
         for position, token in enumerate(line.tokens, start=1):
             if not _INTEGER.fullmatch(token):
                 raise self.error(
-                    line, f"{token!r} is not an integer (number {position} on the line)"
+                    line, f"{_shown(token)} is not an integer (number {position} on the line)"
+                )
+            if len(token.lstrip("+-")) > _MAX_DIGITS:
+                raise self.error(
+                    line,
+                    f"{_shown(token, 20)} is too large (number {position} on the line; at most "
+                    f"{_MAX_DIGITS} digits)",
                 )
         return [int(token) for token in line.tokens]
 
@@ -121,6 +138,10 @@ class _Reader:
             n_jobs, n_machines = values
             if n_jobs < 1 or n_machines < 1:
                 raise self.error(line, f"n_jobs and n_machines must be >= 1, got {values}")
+            try:
+                check_size(n_jobs, 1, n_machines)
+            except ValueError as exc:
+                raise self.error(line, f"the size line declares {exc}") from None
             return index, n_jobs, n_machines
         raise self.error(None, "no size line 'n_jobs n_machines' found")
 
@@ -186,7 +207,7 @@ def parse_orlibrary(
             raise reader.error(
                 line,
                 f"expected {n_jobs} job rows after the size line, found {len(rows)} "
-                f"before {line.text!r}",
+                f"before {_shown(line.text)}",
             )
         rows.append((line, reader.integers(line)))
         index += 1
@@ -266,6 +287,10 @@ def parse_taillard(
         n_jobs, n_machines = values[0], values[1]
         if n_jobs < 1 or n_machines < 1:
             raise reader.error(size, f"n_jobs and n_machines must be >= 1, got {values[:2]}")
+        try:
+            check_size(n_jobs, 1, n_machines)
+        except ValueError as exc:
+            raise reader.error(size, f"the size line declares {exc}") from None
         columns = [c.strip().lower() for c in lines[header_index].text.split(",")]
         for column, value in zip(columns, values, strict=False):
             if column in ("upper bound", "lower bound"):
@@ -316,7 +341,7 @@ def _taillard_block(
         if lines[index].keyword() != keyword:
             raise reader.error(
                 lines[index],
-                f"expected the {keyword.capitalize()!r} block, got {lines[index].text!r}",
+                f"expected the {keyword.capitalize()!r} block, got {_shown(lines[index].text)}",
             )
         index += 1
     rows: list[tuple[_Line, list[int]]] = []
@@ -329,7 +354,8 @@ def _taillard_block(
         line = lines[index]
         if line.keyword() is not None:
             raise reader.error(
-                line, f"expected {n_jobs} rows of {what}, found {len(rows)} before {line.text!r}"
+                line,
+                f"expected {n_jobs} rows of {what}, found {len(rows)} before {_shown(line.text)}",
             )
         values = reader.integers(line)
         if len(values) != n_machines:
@@ -360,7 +386,7 @@ def detect_format(text: str) -> Literal["orlibrary", "taillard"]:
         return "orlibrary"
     size_index = numeric.index(True)
     size = lines[size_index].split()
-    if len(size) != 2:
+    if len(size) != 2 or any(len(value) > _MAX_DIGITS for value in size):
         return "orlibrary"
     n_jobs, n_machines = int(size[0]), int(size[1])
     data_rows = 0
@@ -396,10 +422,17 @@ def read_instance(
     """
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise InstanceFormatError(source, None, f"not a UTF-8 text file ({exc.reason})") from exc
+    with path.open(encoding="utf-8") as handle:
+        try:
+            text = handle.read(MAX_INSTANCE_CHARS + 1)
+        except UnicodeDecodeError as exc:
+            raise InstanceFormatError(
+                source, None, f"not a UTF-8 text file ({exc.reason})"
+            ) from None
+    if len(text) > MAX_INSTANCE_CHARS:
+        raise InstanceFormatError(
+            source, None, f"more than {MAX_INSTANCE_CHARS:,} characters (the limit)"
+        )
     if format == "auto":
         format = detect_format(text) if text.strip() else "orlibrary"
     if name is None:

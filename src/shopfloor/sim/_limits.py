@@ -27,7 +27,8 @@ class InputLimits:
         max_jobs: Jobs listed in a scenario or held by an instance.
         max_arrivals: ``arrivals.max_jobs``, jobs arriving in one episode.
         max_operations_per_job: Operations in one routing.
-        max_operations: Operations of all listed routings together (jobs and products).
+        max_operations: Operations of all listed routings together (jobs and products);
+            with ``max_jobs`` it keeps any static instance within ``max_events``.
         max_products: Product types.
         max_materials: Raw materials.
         max_families: Setup families.
@@ -60,7 +61,7 @@ class InputLimits:
     max_jobs: int = 100_000
     max_arrivals: int = 1_000_000
     max_operations_per_job: int = 10_000
-    max_operations: int = 1_000_000
+    max_operations: int = 400_000
     max_products: int = 10_000
     max_materials: int = 10_000
     max_families: int = 1_000
