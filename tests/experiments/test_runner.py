@@ -168,8 +168,12 @@ def test_a_run_killed_mid_training_resumes_to_the_same_end(tmp_path, agent, budg
 
     process = subprocess.Popen([sys.executable, "-c", code, pickle.dumps(killed).hex()], cwd=ROOT)
     latest = killed.run_dir / "checkpoints" / "latest.json"
+
+    def trained() -> bool:  # a checkpoint after the initial one at step 0
+        return latest.is_file() and json.loads(latest.read_text())["timesteps"] > 0
+
     deadline = time.monotonic() + 120
-    while not latest.is_file() and process.poll() is None and time.monotonic() < deadline:
+    while not trained() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()

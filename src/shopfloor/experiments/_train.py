@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import shutil
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,23 +17,40 @@ import gymnasium as gym
 import numpy as np
 import yaml
 
+from shopfloor._atomic import replace_atomically
 from shopfloor.agents._device import check_device_name
+from shopfloor.experiments._checkpoints import (
+    EVAL_TYPES,
+    PROGRESS_TYPES,
+    Best,
+    Checkpoint,
+    checkpoint_steps,
+    commit_checkpoint,
+    latest_intact,
+    manifest_path,
+    prune,
+    read_checkpoint,
+)
 from shopfloor.experiments._folders import (
     BEST_MODEL,
     DONE,
+    DamagedFileError,
+    RunRecoveryWarning,
     check_folder_name,
     command_line,
     now_iso,
     provenance,
-    read_csv,
+    read_json,
+    remove_temporaries,
     write_atomic,
     write_csv,
     write_json,
 )
+from shopfloor.experiments._lock import LOCK_FILE, FolderLock
 from shopfloor.experiments._spec import FORECAST_KEY, ForecastSettings
 
-PROGRESS_FIELDS = ("timesteps", "episodes", "episode_reward", "wall_time")
-EVAL_FIELDS = ("timesteps", "objective_mean", "objective_std", "reward_mean", "objectives")
+PROGRESS_FIELDS = tuple(PROGRESS_TYPES)
+EVAL_FIELDS = tuple(EVAL_TYPES)
 
 
 @dataclass(frozen=True)
@@ -230,48 +250,74 @@ def evaluate(
 
 
 def execute_run(config: RunConfig) -> RunOutcome:
-    """Train one run to its budget, resuming from its last checkpoint if interrupted.
+    """Train one run to its budget, resuming from its last intact checkpoint if interrupted.
 
-    A run folder with ``DONE`` is returned as is.
+    The run holds its folder's lock throughout. A run folder with ``DONE`` is
+    returned as is; one whose budget was reached but whose last files are missing or
+    damaged is finished again from its final checkpoint. A damaged checkpoint is named
+    in a :class:`~shopfloor.experiments._folders.RunRecoveryWarning` and the one before
+    it used; with none intact the run starts over.
 
     Raises:
         ValueError: The folder holds a run of other settings (its ``config.yaml``
-            differs in what is trained), which would otherwise be skipped or resumed.
+            differs in what is trained), which would otherwise be skipped or resumed,
+            or its ``config.yaml`` is damaged (both name the file).
+        RunLockedError: Another live process writes to the folder (named).
     """
+    run_dir = config.run_dir
+    fresh_folder = _first_missing(run_dir)
+    lock = FolderLock(run_dir)
+    lock.acquire()
+    try:
+        outcome = _execute_locked(config)
+    except BaseException:
+        if fresh_folder is not None and not (run_dir / "config.yaml").is_file():
+            _remove_unstarted(run_dir, fresh_folder, lock)  # nothing of the run was kept
+        raise
+    finally:
+        lock.release()
+    return outcome
+
+
+def _execute_locked(config: RunConfig) -> RunOutcome:
+    """:func:`execute_run` once the folder's lock is held."""
     from shopfloor.agents import load_agent, make_agent
 
     run_dir = config.run_dir
+    checkpoints = run_dir / "checkpoints"
+    remove_temporaries(run_dir, checkpoints)  # what a killed writer left behind
     _check_same_run(config)
     started = time.perf_counter()
     if (run_dir / DONE).is_file():
-        result = json.loads((run_dir / "result.json").read_text())
-        return RunOutcome(str(run_dir), "done", result["timesteps"], result["objective_mean"], 0.0)
-    checkpoints = run_dir / "checkpoints"
-    latest = checkpoints / "latest.json"
+        result = _read_result(run_dir)
+        if result is not None:
+            return RunOutcome(
+                str(run_dir), "done", result["timesteps"], result["objective_mean"], 0.0
+            )
+        (run_dir / DONE).unlink()  # finished again below, from the final checkpoint
     env_factory = config.env_factory()
     tensorboard = run_dir / "tensorboard"
-    if latest.is_file():
-        pointer = json.loads(latest.read_text())
-        agent = load_agent(
-            run_dir / pointer["path"],
-            config.agent,
-            env_factory,
-            config.hyperparameters,
-            config.seed,
-            config.device,
-            tensorboard,
-        )
-        done_steps = int(pointer["timesteps"])
-        progress: list[dict[str, Any]] = [
-            r for r in read_csv(run_dir / "progress.csv") if int(r["timesteps"]) <= done_steps
-        ]
-        evaluations: list[dict[str, Any]] = [
-            r for r in read_csv(run_dir / "eval.csv") if int(r["timesteps"]) <= done_steps
-        ]
-        wall_offset = float(pointer.get("wall_time", 0.0))
-        status = "resumed"
-        meta = json.loads((run_dir / "meta.json").read_text())
+    checkpoint = _resume_point(checkpoints)
+    agent: Any = None
+    if checkpoint is not None:
+        if checkpoint.timesteps < config.budget:
+            agent = load_agent(
+                checkpoint.model,
+                config.agent,
+                env_factory,
+                config.hyperparameters,
+                config.seed,
+                config.device,
+                tensorboard,
+            )
+        progress, evaluations = checkpoint.progress, checkpoint.evaluations
+        best: Best | None = checkpoint.best
+        wall_offset, status = checkpoint.wall_time, "resumed"
+        meta = _read_meta(run_dir)
         meta["resumed"] = [*meta.get("resumed", []), now_iso()]
+        _write_best(run_dir, checkpoint)  # never a best model of a lost future
+        write_csv(run_dir / "progress.csv", PROGRESS_FIELDS, progress)
+        write_csv(run_dir / "eval.csv", EVAL_FIELDS, evaluations)
     else:
         agent = make_agent(
             config.agent,
@@ -281,10 +327,9 @@ def execute_run(config: RunConfig) -> RunOutcome:
             config.device,
             tensorboard,
         )
-        progress, evaluations = [], []
+        progress, evaluations, best = [], [], None
         wall_offset, status = 0.0, "trained"
         meta = provenance()
-        run_dir.mkdir(parents=True, exist_ok=True)  # once the agent and env are built
         write_atomic(
             run_dir / "config.yaml", yaml.safe_dump(_plain(asdict(config)), sort_keys=False)
         )
@@ -292,12 +337,16 @@ def execute_run(config: RunConfig) -> RunOutcome:
     write_json(run_dir / "meta.json", meta)
 
     eval_env = env_factory()
+    if agent is None:  # the budget was reached: only the last files are missing
+        assert checkpoint is not None
+        return _finish(config, checkpoint, eval_env, meta, status, wall_offset, started)
     writer = _summary_writer(tensorboard / "shopfloor")
 
     def evaluate_now() -> None:
+        nonlocal best
         objectives, rewards = evaluate(agent, eval_env, config.eval_seeds)
         row: dict[str, Any] = {
-            "timesteps": agent.num_timesteps,
+            "timesteps": int(agent.num_timesteps),
             "objective_mean": float(np.mean(objectives)),
             "objective_std": float(np.std(objectives)),
             "reward_mean": float(np.mean(rewards)),
@@ -306,20 +355,24 @@ def execute_run(config: RunConfig) -> RunOutcome:
         evaluations.append(row)
         if writer is not None:
             writer.add_scalar("eval/objective_mean", row["objective_mean"], agent.num_timesteps)
-        earlier = [float(r["objective_mean"]) for r in evaluations[:-1]]
-        tracked = (run_dir / "best.json").is_file()  # not in folders from older versions
-        if not tracked or not earlier or row["objective_mean"] < min(earlier):
-            agent.save(run_dir / BEST_MODEL)  # the best model so far
-            best = {"timesteps": row["timesteps"], "objective_mean": row["objective_mean"]}
-            write_json(run_dir / "best.json", best)
+        if best is None or row["objective_mean"] < best.objective_mean:
+            best = Best(row["timesteps"], row["objective_mean"])
+
+    def save_checkpoint() -> Checkpoint:
+        assert best is not None
+        wall_time = wall_offset + time.perf_counter() - started
+        events = None
+        if agent.num_timesteps >= config.budget:  # the final policy's last episode
+            events = eval_env.unwrapped.factory  # type: ignore[attr-defined]
+        return _checkpoint(agent, run_dir, progress, evaluations, best, wall_time, events)
 
     def on_step(info: dict[str, Any]) -> bool:
         if info["episode_reward"] is not None:
             progress.append(
                 {
-                    "timesteps": info["num_timesteps"],
+                    "timesteps": int(info["num_timesteps"]),
                     "episodes": len(progress) + 1,  # across chunks and resumes
-                    "episode_reward": info["episode_reward"],
+                    "episode_reward": float(info["episode_reward"]),
                     "wall_time": round(wall_offset + time.perf_counter() - started, 3),
                 }
             )
@@ -329,68 +382,207 @@ def execute_run(config: RunConfig) -> RunOutcome:
                 )
         return True
 
-    if not evaluations:
+    if checkpoint is None:  # the initial evaluation: step 0 is a checkpoint too
         evaluate_now()
+        checkpoint = save_checkpoint()
     while agent.num_timesteps < config.budget:
         chunk = min(config.eval_every, config.budget - agent.num_timesteps)
         agent.learn(chunk, callback=on_step, budget=config.budget)
         evaluate_now()
-        _checkpoint(
-            agent, run_dir, progress, evaluations, wall_offset + time.perf_counter() - started
-        )
+        checkpoint = save_checkpoint()
     if writer is not None:
         writer.close()
-    agent.save(run_dir / "model")
-    final = evaluations[-1]
+    return _finish(config, checkpoint, eval_env, meta, status, wall_offset, started)
+
+
+def _finish(
+    config: RunConfig,
+    checkpoint: Checkpoint,
+    eval_env: gym.Env,
+    meta: dict[str, Any],
+    status: str,
+    wall_offset: float,
+    started: float,
+) -> RunOutcome:
+    """Write the final files from the final checkpoint, ``DONE`` last (may be redone)."""
+    run_dir = config.run_dir
+    _copy_checkpoint_file(checkpoint, checkpoint.model, run_dir, "model")
+    write_csv(run_dir / "progress.csv", PROGRESS_FIELDS, checkpoint.progress)
+    write_csv(run_dir / "eval.csv", EVAL_FIELDS, checkpoint.evaluations)
+    if checkpoint.events is not None:  # the event log of the final policy's last episode
+        _copy_file(checkpoint.events, run_dir / "eval_events.csv")
+    final = checkpoint.evaluations[-1]
     result = {
-        "timesteps": agent.num_timesteps,
+        "timesteps": checkpoint.timesteps,
         "objective_mean": float(final["objective_mean"]),
         "objective_std": float(final["objective_std"]),
         "objectives": [float(x) for x in str(final["objectives"]).split()],
         "objective": eval_env.unwrapped.objective_name,  # type: ignore[attr-defined]
         "eval_seeds": list(config.eval_seeds),
         "wall_time": wall_offset + time.perf_counter() - started,
-        "best": json.loads((run_dir / "best.json").read_text()),
+        "best": checkpoint.best.as_dict(),
     }
-    write_csv(run_dir / "progress.csv", PROGRESS_FIELDS, progress)
-    write_csv(run_dir / "eval.csv", EVAL_FIELDS, evaluations)
-    # The event log of the final policy's last evaluation episode (for Gantt charts).
-    eval_env.unwrapped.factory.write_event_log(run_dir / "eval_events.csv")  # type: ignore[attr-defined]
     write_json(run_dir / "result.json", result)
     meta["finished"] = now_iso()
     write_json(run_dir / "meta.json", meta)
     write_atomic(run_dir / DONE, "")
     return RunOutcome(
-        str(run_dir), status, agent.num_timesteps, result["objective_mean"], result["wall_time"]
+        str(run_dir), status, checkpoint.timesteps, result["objective_mean"], result["wall_time"]
     )
 
 
 def _checkpoint(
-    agent: Any, run_dir: Path, progress: list[Any], evaluations: list[Any], wall_time: float
-) -> None:
-    """Save the agent, the CSVs, then move the ``latest.json`` pointer (the commit point)."""
+    agent: Any,
+    run_dir: Path,
+    progress: list[dict[str, Any]],
+    evaluations: list[dict[str, Any]],
+    best: Best,
+    wall_time: float,
+    factory: Any = None,
+) -> Checkpoint:
+    """Save the agent (and its replay buffer, and ``factory``'s event log), then commit.
+
+    The manifest is the commit point; then the CSV outputs, the best model when this
+    step is the best, and the pruning of checkpoints other than the last two and the
+    best one.
+    """
     checkpoints = run_dir / "checkpoints"
     checkpoints.mkdir(parents=True, exist_ok=True)
-    saved = agent.save(checkpoints / f"step_{agent.num_timesteps}")
+    step = int(agent.num_timesteps)
+    base = checkpoints / f"step_{step}"
+    files = [Path(agent.save(base))]
     if hasattr(agent, "save_replay_buffer"):  # off-policy SB3 agents resume with their buffer
-        agent.save_replay_buffer(checkpoints / f"step_{agent.num_timesteps}")
+        buffer = agent.save_replay_buffer(base)
+        if buffer is not None:
+            files.append(Path(buffer))
+    events = None
+    if factory is not None:
+        events = Path(factory.write_event_log(checkpoints / f"step_{step}.events.csv"))
+        files.append(events)
+    checkpoint = commit_checkpoint(
+        checkpoints, step, files, files[0], progress, evaluations, best, wall_time, events
+    )
+    write_json(
+        checkpoints / "latest.json", {"timesteps": step, "manifest": checkpoint.manifest.name}
+    )
     write_csv(run_dir / "progress.csv", PROGRESS_FIELDS, progress)
     write_csv(run_dir / "eval.csv", EVAL_FIELDS, evaluations)
-    pointer = {
-        "timesteps": agent.num_timesteps,
-        "path": str(Path(saved).relative_to(run_dir).with_suffix("")),
-        "wall_time": wall_time,
-    }
-    write_json(checkpoints / "latest.json", pointer)
-    for old in checkpoints.glob("step_*"):  # keep the latest two
-        step = int(old.name.split("_")[1].split(".")[0])
-        if step < agent.num_timesteps and not _recent(step, checkpoints):
-            old.unlink(missing_ok=True)
+    if best.timesteps == step:
+        _write_best(run_dir, checkpoint)
+    recent = sorted(checkpoint_steps(checkpoints, manifests_only=True))[-2:]
+    prune(checkpoints, keep={*recent, best.timesteps})
+    return checkpoint
 
 
-def _recent(step: int, checkpoints: Path) -> bool:
-    steps = sorted({int(p.name.split("_")[1].split(".")[0]) for p in checkpoints.glob("step_*")})
-    return step in steps[-2:]
+def _resume_point(checkpoints: Path) -> Checkpoint | None:
+    """The newest intact checkpoint; the files of later (damaged) ones are removed.
+
+    With none intact, every checkpoint file is removed and the run starts over.
+    """
+    checkpoint = latest_intact(checkpoints)
+    steps = checkpoint_steps(checkpoints)
+    if checkpoint is None and steps:
+        warnings.warn(
+            f"{checkpoints} holds no intact checkpoint; the run starts over",
+            RunRecoveryWarning,
+            stacklevel=3,
+        )
+    if steps:
+        reached = -1 if checkpoint is None else checkpoint.timesteps
+        prune(checkpoints, keep={step for step in steps if step <= reached})
+    return checkpoint
+
+
+def _write_best(run_dir: Path, checkpoint: Checkpoint) -> None:
+    """``best_model.*`` and ``best.json`` from the checkpoint of ``checkpoint.best``."""
+    best = checkpoint.best
+    if best.timesteps == checkpoint.timesteps:
+        source = checkpoint
+    else:
+        try:
+            source = read_checkpoint(manifest_path(run_dir / "checkpoints", best.timesteps))
+        except (DamagedFileError, FileNotFoundError) as error:
+            warnings.warn(f"{error}; best_model is left as it is", RunRecoveryWarning, stacklevel=3)
+            return
+    written = _copy_checkpoint_file(source, source.model, run_dir, BEST_MODEL)
+    write_json(run_dir / "best.json", best.as_dict())
+    for stale in run_dir.glob(f"{BEST_MODEL}*"):  # a best model saved in another format
+        if stale != written and (stale.name == BEST_MODEL or stale.suffix):
+            stale.unlink(missing_ok=True)
+
+
+def _copy_checkpoint_file(checkpoint: Checkpoint, path: Path, run_dir: Path, stem: str) -> Path:
+    """Copy a checkpoint file to ``<run_dir>/<stem><what follows step_N in its name>``."""
+    tail = path.name[len(f"step_{checkpoint.timesteps}") :]
+    return _copy_file(path, run_dir / f"{stem}{tail}")
+
+
+def _copy_file(source: Path, target: Path) -> Path:
+    def copy(stream: Any) -> None:
+        with source.open("rb") as handle:
+            shutil.copyfileobj(handle, stream)
+
+    return replace_atomically(target, copy)
+
+
+def _read_result(run_dir: Path) -> dict[str, Any] | None:
+    """A complete run's ``result.json``, or ``None`` (with a warning) if it is damaged."""
+    path = run_dir / "result.json"
+    try:
+        result = read_json(path)
+        if not isinstance(result.get("timesteps"), int) or not isinstance(
+            result.get("objective_mean"), int | float
+        ):
+            raise DamagedFileError(f"{path} is damaged: no timesteps and objective_mean")
+    except (DamagedFileError, FileNotFoundError) as error:
+        warnings.warn(
+            f"{error}; the run is finished again from its last checkpoint",
+            RunRecoveryWarning,
+            stacklevel=3,
+        )
+        return None
+    return result  # type: ignore[no-any-return]
+
+
+def _read_meta(run_dir: Path) -> dict[str, Any]:
+    """``meta.json`` of a run being resumed; rebuilt (with a warning) if damaged."""
+    path = run_dir / "meta.json"
+    try:
+        return read_json(path)  # type: ignore[no-any-return]
+    except (DamagedFileError, FileNotFoundError) as error:
+        warnings.warn(f"{error}; its provenance is recorded anew", RunRecoveryWarning, stacklevel=3)
+    return {**provenance(), "rebuilt": now_iso()}
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost of ``folder`` and its parents that does not exist yet."""
+    missing = None
+    for path in (folder, *folder.parents):
+        if path.exists():
+            break
+        missing = path
+    return missing
+
+
+def _remove_unstarted(run_dir: Path, first_created: Path, lock: FolderLock) -> None:
+    """Remove a run folder this process created but did not get to start a run in.
+
+    Its contents go while the lock is held, the lock file last; the folders only
+    while empty (another writer may have taken a new lock in the meantime).
+    """
+    for path in run_dir.iterdir():
+        if path.name == LOCK_FILE:
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    lock.release(remove=True)
+    for path in (run_dir, *run_dir.parents):
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only while empty
+        if path == first_created:
+            break
 
 
 def _summary_writer(path: Path) -> Any:
@@ -409,18 +601,44 @@ def _check_same_run(config: RunConfig) -> None:
     saved_file = config.run_dir / "config.yaml"
     if not saved_file.is_file():
         return
-    saved = yaml.safe_load(saved_file.read_text())
     current = _plain(asdict(config))
-    differing = [
-        key
-        for key in current
-        if key not in _NOT_COMPARED and (saved or {}).get(key) != current[key]
-    ]
+    saved = _read_config(saved_file)
+    missing = [key for key in current if key not in saved]
+    if missing:
+        raise DamagedFileError(
+            f"{saved_file} is damaged (no {', '.join(missing)}); remove the run folder "
+            "to train the run afresh"
+        )
+    differing = [key for key in current if key not in _NOT_COMPARED and saved[key] != current[key]]
     if differing:
         raise ValueError(
             f"{config.run_dir} holds a run with other {', '.join(differing)} (see its "
             "config.yaml); give this one another experiment or env name, or remove the folder"
         )
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """A run's ``config.yaml`` as a mapping.
+
+    Raises:
+        DamagedFileError: It is not UTF-8 YAML of a mapping (a truncated or garbled
+            file); the message names it.
+    """
+    try:
+        saved = yaml.safe_load(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError, RecursionError) as error:
+        mark = getattr(error, "problem_mark", None)
+        where = "" if mark is None else f" at line {mark.line + 1}"
+        raise DamagedFileError(
+            f"{path} is damaged (not valid YAML{where}); remove the run folder to train "
+            "the run afresh"
+        ) from None
+    if not isinstance(saved, dict):
+        raise DamagedFileError(
+            f"{path} is damaged (not a mapping of settings); remove the run folder to train "
+            "the run afresh"
+        )
+    return saved
 
 
 def _plain(value: Any) -> Any:
