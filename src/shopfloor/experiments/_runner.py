@@ -15,6 +15,7 @@ import numpy as np
 
 from shopfloor._stats import confidence_interval
 from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
+from shopfloor.experiments._lock import FolderLock
 from shopfloor.experiments._spec import ExperimentSpec
 from shopfloor.experiments._train import (
     RunConfig,
@@ -187,7 +188,26 @@ def run_experiment(
         backend: ``local`` (process pool) or ``ray``.
         address: Ray cluster address (``None``: start or join a local Ray).
         progress: Show a progress bar.
+
+    Raises:
+        RunLockedError: Another live ``shopfloor run`` of this experiment into
+            ``root`` holds its lock (``<root>/<experiment>/.lock``; named), or another
+            process writes to one of its run folders.
     """
+    with FolderLock(Path(root) / spec.name, what=f"experiment {spec.name}"):
+        return _run_experiment(spec, root, results_root, workers, backend, address, progress)
+
+
+def _run_experiment(
+    spec: ExperimentSpec,
+    root: str | os.PathLike[str],
+    results_root: str | os.PathLike[str],
+    workers: int | None,
+    backend: str,
+    address: str | None,
+    progress: bool,
+) -> ExperimentResult:
+    """:func:`run_experiment` once the experiment's lock is held."""
     runs = plan_runs(spec, root, resolved_hyperparameters)
     baselines = [
         BaselineTask(
@@ -316,15 +336,16 @@ def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[s
         for agent in spec.agents:
             finals = []
             for seed in spec.seeds:
-                evaluations = read_csv(env_dir / agent / f"seed_{seed}" / "eval.csv")
+                evaluations = read_csv(
+                    env_dir / agent / f"seed_{seed}" / "eval.csv", numbers=("objective_mean",)
+                )
                 if evaluations:
                     finals.append(float(evaluations[-1]["objective_mean"]))
             if finals:
                 rows.append(_row(env.name, agent, "agent", finals))
         for policy in spec.baselines:
-            values = [
-                float(r["objective"]) for r in read_csv(env_dir / "baselines" / f"{policy}.csv")
-            ]
+            baseline = read_csv(env_dir / "baselines" / f"{policy}.csv", numbers=("objective",))
+            values = [float(r["objective"]) for r in baseline]
             if values:
                 rows.append(_row(env.name, policy, "baseline", values))
     return rows
