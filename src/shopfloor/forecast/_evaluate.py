@@ -25,7 +25,6 @@ import math
 import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from shopfloor import __version__
+from shopfloor._atomic import write_text_atomically
 from shopfloor.forecast._baselines import croston, moving_average, naive, seasonal_naive, tsb
 from shopfloor.forecast._data import DemandDataError, demand_history, read_demand_csv
 from shopfloor.forecast._metrics import mase, smape
@@ -374,12 +374,5 @@ def provenance() -> dict[str, Any]:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Write ``text`` atomically: a temporary file in the same folder, then rename."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` atomically (a temporary file, then a rename), keeping the umask."""
+    write_text_atomically(path, text)

@@ -9,6 +9,8 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from shopfloor._atomic import replace_atomically
+
 FORMATS = (".png", ".svg")
 DPI = 150
 
@@ -30,14 +32,17 @@ def save_figure(figure: Figure, out: str | os.PathLike[str]) -> tuple[Path, Path
     """Write ``figure`` as ``<stem>.png`` and ``<stem>.svg``, creating the folder.
 
     The SVG carries no date and stable element ids, so the same data gives the same file.
+    Each file is written atomically (a crash leaves the old figure or the new one) and
+    keeps the user's umask.
 
     Returns:
         The PNG and SVG paths.
     """
     stem = output_stem(out)
-    stem.parent.mkdir(parents=True, exist_ok=True)
     png, svg = (stem.with_name(stem.name + suffix) for suffix in FORMATS)
     with matplotlib.rc_context({"svg.hashsalt": "shopfloor"}):
-        figure.savefig(png, dpi=DPI)
-        figure.savefig(svg, metadata={"Date": None})
+        replace_atomically(png, lambda stream: figure.savefig(stream, format="png", dpi=DPI))
+        replace_atomically(
+            svg, lambda stream: figure.savefig(stream, format="svg", metadata={"Date": None})
+        )
     return png, svg

@@ -26,15 +26,17 @@ with one seed face the same jobs, failures and demand (common random numbers).
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import simpy
 
+from shopfloor._atomic import replace_atomically  # stdlib only, below every layer
 from shopfloor.sim._demand import sample_demand
 from shopfloor.sim._spec import ArrivalSpec, FactorySpec, OperationSpec, Routing
 from shopfloor.sim.events import (
@@ -1151,22 +1153,28 @@ class Factory:
         return [LoggedEvent(*entry) for entry in self.log]
 
     def write_event_log(self, path: str | Path) -> Path:
-        """Write the event log as CSV (atomically: a temporary file, then a rename).
+        """Write the event log as UTF-8 CSV (atomically: a temporary file, then a rename).
 
         The columns are :class:`LoggedEvent`'s, then ``machine_name`` (empty for events
-        of no machine), so a chart drawn from the file alone can name the machines.
+        of no machine), so a chart drawn from the file alone can name the machines. The
+        file keeps the user's umask; the folder is created if missing.
+
+        Raises:
+            OSError: The file could not be written; the error names ``path``.
         """
-        path = Path(path)
         names = [machine.name for machine in self.spec.machines]
-        temporary = path.with_name(path.name + ".tmp")
-        with temporary.open("w", newline="") as handle:
-            writer = csv.writer(handle)
+
+        def write(stream: IO[bytes]) -> None:
+            text = io.TextIOWrapper(stream, encoding="utf-8", newline="")
+            writer = csv.writer(text)
             writer.writerow((*LoggedEvent._fields, "machine_name"))
             for event in self.log:
                 machine = event[2]
                 writer.writerow((*event, names[machine] if machine >= 0 else ""))
-        temporary.replace(path)
-        return path
+            text.flush()
+            text.detach()  # the caller closes the stream
+
+        return replace_atomically(path, write)
 
 
 def _discard(_: object) -> None:
