@@ -216,13 +216,13 @@ def test_cli_smoke(tmp_path, capsys):
 
 def test_cli_errors(tmp_path, capsys):
     assert main(["bench", "--policies", "nope", "--instances", "ft06", "--out", str(tmp_path)]) == 2
-    assert "unknown policy" in capsys.readouterr().out
+    assert "unknown policy" in capsys.readouterr().err
     assert main(["bench", "--policies", "spt", "--out", str(tmp_path)]) == 2
-    assert "--instances" in capsys.readouterr().out
+    assert "--instances" in capsys.readouterr().err
     agent = tmp_path / "agent.zip"
     agent.write_bytes(b"")
     assert main(["bench", "--policies", str(agent), "--instances", "ft06"]) == 2
-    assert "shopfloor.agents" in capsys.readouterr().out
+    assert "shopfloor.agents" in capsys.readouterr().err
 
 
 def test_an_existing_results_folder_is_kept_unless_overwritten(serial, tmp_path):
@@ -249,7 +249,7 @@ def test_cli_refuses_a_used_name(tmp_path, capsys):
     before = {path.name: path.read_bytes() for path in (tmp_path / "taken").iterdir()}
     capsys.readouterr()
     assert main([*command[:2], "mwkr", *command[3:]]) == 2
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "error:" in out and "taken already holds results" in out
     assert {path.name: path.read_bytes() for path in (tmp_path / "taken").iterdir()} == before
 
@@ -268,7 +268,7 @@ def test_cli_refuses_a_used_name_before_any_episode_and_overwrites_when_asked(
 
     monkeypatch.setattr(bench_module, "_execute", no_episodes)
     assert main([*command[:2], "mwkr", *command[3:]]) == 2
-    assert "taken already holds results" in capsys.readouterr().out
+    assert "taken already holds results" in capsys.readouterr().err
     monkeypatch.setattr(bench_module, "_execute", real_execute)
     assert main([*command[:2], "mwkr", *command[3:], "--overwrite"]) == 0
     replaced = (tmp_path / "taken" / "summary.csv").read_text()
@@ -385,7 +385,7 @@ def test_saved_agents_run_on_the_targets_they_fit(ft06_agent, rule_agent, tabula
 
 def test_cli_names_a_misfit_agent_in_one_line(rule_agent, tmp_path, capsys):
     code = main(["bench", "--policies", rule_agent, "--instances", "ft06", "--out", str(tmp_path)])
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert code == 2
     assert out.startswith("error: ") and "Traceback" not in out
     assert "DynamicJobShop-v0" in out and "ft06 is a shopfloor/JobShop-v0 target" in out

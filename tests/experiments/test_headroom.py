@@ -65,7 +65,7 @@ def test_cli_names_a_malformed_seed_list(capsys):
     from shopfloor.cli import main
 
     assert main(["headroom", "dynamic_job_shop_small", "--seeds", "1-x"]) == 2
-    assert "seeds '1-x': give a range or a list" in capsys.readouterr().out
+    assert "seeds '1-x': give a range or a list" in capsys.readouterr().err
 
 
 def test_cli_takes_the_rules_to_choose_from(capsys):
@@ -78,7 +78,7 @@ def test_cli_takes_the_rules_to_choose_from(capsys):
     assert f"best single rule: {min(expected.rules, key=expected.rules.get)}" in out
     assert f"{expected.rollout:.4g}" in out and "edd" not in out
     assert main(["headroom", "dynamic_job_shop_small", "--seeds", "3", "--rules", "atc,atx"]) == 2
-    assert "unknown dispatching rule 'atx'" in capsys.readouterr().out
+    assert "unknown dispatching rule 'atx'" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def test_cli_job_mode(capsys):
     assert expected.rollout != headroom(1001, "atcjs", {**SMALL, **job, "slots": 8}).rollout
     assert "job choice in hindsight" in out and f"{expected.rollout:.4g}" in out
     assert main([*args[:-2], "--slots", "8"]) == 2
-    assert "--slots is for --action-mode job" in capsys.readouterr().out
+    assert "--slots is for --action-mode job" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("mode", ["rule", "job"])

@@ -135,11 +135,11 @@ def test_bench_train_cli_prints_rates_and_ratios(capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert "env alone" in out and "1.00x" in out and "dummy" in out and "subproc" not in out
     assert main([*args, "--agent", "sac"]) == 2
-    assert "unknown algorithm 'sac'" in capsys.readouterr().out
+    assert "unknown algorithm 'sac'" in capsys.readouterr().err
     assert main([*args, "--env", "shopfloor/Nope-v0"]) == 2
-    assert "env shopfloor/Nope-v0 with arguments" in capsys.readouterr().out
+    assert "env shopfloor/Nope-v0 with arguments" in capsys.readouterr().err
     assert main([*args, "--env-kwarg", "bogus=1"]) == 2
-    assert "'bogus'" in capsys.readouterr().out
+    assert "'bogus'" in capsys.readouterr().err
 
 
 def test_bench_train_cli_passes_the_env_name(monkeypatch, capsys):

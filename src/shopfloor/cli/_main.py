@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import math
+import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rich.console import Console
 from rich.table import Table
@@ -16,6 +19,8 @@ from rich.table import Table
 from shopfloor import __version__
 
 console = Console(width=None if sys.stdout.isatty() else 160)
+
+DEBUG_HELP = "on a failure, print the traceback too (default: one line)"
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -39,9 +44,9 @@ def _simulate(args: argparse.Namespace) -> int:
         else:
             console.print(note, highlight=False)
     if args.json:
-        print(
-            json.dumps({"target": name, "policy": args.policy, "seed": args.seed, **kpis.as_dict()})
-        )
+        values = {key: _finite_or_none(value) for key, value in kpis.as_dict().items()}
+        line = {"target": name, "policy": args.policy, "seed": args.seed, **values}
+        print(json.dumps(line, allow_nan=False))
         return 0
     table = Table(title=f"{name} | policy {args.policy} | seed {args.seed}")
     table.add_column("KPI")
@@ -161,9 +166,9 @@ def _bench(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             samples=args.samples,
         )
-    except NotImplementedError as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
-        return 2
+    except NotImplementedError as error:  # a policy that cannot run a target
+        print(f"error: {_one_line(str(error))}", file=sys.stderr)
+        return EXIT_USER_ERROR
     console.print(result.table())
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
@@ -174,6 +179,11 @@ def _bench(args: argparse.Namespace) -> int:
     for kind, path in paths.items():
         console.print(f"  {kind}: {path.name}", highlight=False)
     return 0
+
+
+def _finite_or_none(value: object) -> object:
+    """``value``, or ``None`` for a float that is not finite (JSON has no inf or NaN)."""
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _versus(value: float, reference: float) -> str:
@@ -250,22 +260,38 @@ def _headroom(args: argparse.Namespace) -> int:
 
 
 def _seeds(text: str) -> list[int]:
-    """``1000-1009`` or ``1,2,5``: distinct seeds >= 0, ranges from low to high."""
-    usage = f"seeds {text!r}: give a range or a list of seeds >= 0, e.g. 1000-1009 or 1,2,5"
-    seeds: list[int] = []
+    """``1000-1009`` or ``1,2,5``: distinct seeds in ``0..2**32-1``, ranges from low to high.
+
+    At most :data:`MAX_SEEDS` seeds; the count is checked before any list is built.
+    """
+    usage = f"seeds {_shown(text)}: give a range or a list of seeds >= 0, e.g. 1000-1009 or 1,2,5"
+    parts = text.split(",")
+    if len(parts) > MAX_SEEDS:
+        raise ValueError(f"{usage} (more than {MAX_SEEDS:,} seeds, the limit)")
+    bounds: list[tuple[int, int]] = []
     try:
-        for part in text.split(","):
-            if "-" in part.strip()[1:]:
+        for part in parts:
+            part = part.strip()
+            if len(part) > 45:  # two 20-digit numbers and a dash; no huge conversions
+                raise ValueError(usage)
+            if "-" in part[1:]:
                 low, high = (int(end) for end in part.split("-", 1))
                 if high < low:
-                    raise ValueError(f"{usage} ({part.strip()} runs backwards)")
-                seeds.extend(range(low, high + 1))
+                    raise ValueError(f"{usage} ({part} runs backwards)")
             else:
-                seeds.append(int(part))
+                low = high = int(part)
+            bounds.append((low, high))
     except ValueError as error:
         raise ValueError(str(error) if str(error).startswith(usage) else usage) from None
-    if min(seeds) < 0:
-        raise ValueError(f"{usage} ({min(seeds)} is negative)")
+    lowest = min(low for low, _ in bounds)
+    if lowest < 0:
+        raise ValueError(f"{usage} ({lowest} is negative)")
+    highest = max(high for _, high in bounds)
+    if highest > MAX_SEED:
+        raise ValueError(f"{usage} ({highest} is above {MAX_SEED}, the largest seed)")
+    if sum(high - low + 1 for low, high in bounds) > MAX_SEEDS:
+        raise ValueError(f"{usage} (more than {MAX_SEEDS:,} seeds, the limit)")
+    seeds = [seed for low, high in bounds for seed in range(low, high + 1)]
     if len(set(seeds)) < len(seeds):
         raise ValueError(f"{usage} (each once)")
     return seeds
@@ -282,7 +308,11 @@ def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenario", help="scenario name or YAML (env argument)")
     parser.add_argument("--instance", help="instance name or file (env argument)")
     parser.add_argument(
-        "--env-kwarg", action="append", help="more env arguments, key=value (repeatable)"
+        "--env-kwarg",
+        action="append",
+        type=_env_kwarg,
+        metavar="KEY=VALUE",
+        help="more env arguments, the value read as YAML, e.g. rules=[atc,edd] (repeatable)",
     )
     parser.add_argument(
         "--env-name",
@@ -302,21 +332,15 @@ def _resolve_env(args: argparse.Namespace) -> None:
     target = args.instance or args.scenario
     if target is not None:
         args.env = env_family(resolve_target(target)[1])
-    elif any(item.startswith("generator=") for item in args.env_kwarg or []):
+    elif any(key == "generator" for key, _ in args.env_kwarg or []):
         args.env = "shopfloor/JobShop-v0"
     else:
         args.env = "shopfloor/DynamicJobShop-v0"
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
-    import yaml
-
-    kwargs: dict[str, object] = {}
-    for item in args.env_kwarg or []:
-        key, _, value = item.partition("=")
-        if not key or not _:
-            raise ValueError(f"--env-kwarg must look like key=value, got {item!r}")
-        kwargs[key] = yaml.safe_load(value)
+    """The env arguments: ``--env-kwarg`` pairs (read by :func:`_env_kwarg`), the target."""
+    kwargs: dict[str, object] = dict(args.env_kwarg or [])
     for key in ("scenario", "instance"):
         if getattr(args, key):
             kwargs[key] = getattr(args, key)
@@ -519,40 +543,166 @@ def _forecast(args: argparse.Namespace) -> int:
     return 0
 
 
-def _at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum``."""
+MAX_SEED = 2**32 - 1
+"""Largest seed (numpy, torch and Gymnasium all take 32-bit seeds)."""
+
+MAX_SEEDS = 100_000
+"""Most seeds a ``--seeds``/``--eval-seeds`` list or count may name."""
+
+MAX_WORKERS = 1024
+"""Most worker processes an option may ask for."""
+
+MAX_STEPS = 10**12
+"""Most env steps a budget may ask for."""
+
+MAX_SAMPLES = 10_000
+"""Most sampled episodes or futures per seed."""
+
+MAX_COVER = 1000.0
+"""Longest base-stock cover, in periods (the policy's work per decision grows with it)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with every error on one short line whatever the arguments."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``prog: error: message (see prog --help)`` on one line, exit 2."""
+        line = f"{self.prog}: error: {_one_line(message)} (see {self.prog} --help)"
+        self.exit(EXIT_USER_ERROR, line + "\n")
+
+
+def _shown(text: str) -> str:
+    """``text`` quoted for a message, cut so that a huge argument is never printed whole."""
+    return repr(text) if len(text) <= 40 else repr(text[:37]) + "..."
+
+
+def _integer(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``[low, high]``."""
 
     def parse(text: str) -> int:
         try:
-            value = int(text)
+            value = int(text) if len(text) <= 30 else None  # no 4000-digit conversions
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below {minimum}")
+            value = None
+        if value is None:
+            raise argparse.ArgumentTypeError(f"{_shown(text)} is not an integer")
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"{value} is above {high:,} (the limit)")
         return value
 
-    parse.__name__ = f"integer >= {minimum}"
+    parse.__name__ = f"integer in [{low}, {high}]"
     return parse
 
 
-def _positive_seconds(text: str) -> float:
-    """An argparse type: a number of seconds > 0."""
+def _number(low: float, high: float, what: str = "") -> Callable[[str], float]:
+    """An argparse type: a finite number above ``low`` and at most ``high``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{_shown(text)} is not a number") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{_shown(text)} is not a finite number")
+        if not value > low:
+            raise argparse.ArgumentTypeError(f"{value:g} is not above {low:g}")
+        if value > high:
+            raise argparse.ArgumentTypeError(f"{value:g}{what} is above {high:g} (the limit)")
+        return value
+
+    parse.__name__ = f"number in ({low:g}, {high:g}]"
+    return parse
+
+
+_positive_seconds = _number(0, 24 * 3600, " seconds")
+_seed = _integer(0, MAX_SEED)
+_workers = _integer(1, MAX_WORKERS)
+
+
+def _writable_folder(folder: Path) -> None:
+    """Refuse a folder that would hold an output and cannot (missing parents are fine).
+
+    Raises:
+        argparse.ArgumentTypeError: ``folder`` or its nearest existing ancestor is a
+            file, or that ancestor is not writable.
+    """
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise argparse.ArgumentTypeError(f"{existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(
+            f"folder {existing} is not writable; choose a folder you can write to"
+        )
+
+
+def _output_file(text: str) -> Path:
+    """An argparse type: a file to write, in an existing, writable folder."""
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a folder; give a file name in it")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist; create it"
+        raise argparse.ArgumentTypeError(f"folder {folder} {what}")
+    _writable_folder(folder)
+    return path
+
+
+def _output_folder(text: str) -> Path:
+    """An argparse type: a folder to write in, created if missing."""
+    path = Path(text)
+    _writable_folder(path)
+    return path
+
+
+def _output_stem(text: str) -> Path:
+    """An argparse type: a figure's path without extension; its folder is created."""
+    path = Path(text)
+    _writable_folder(path.parent)
+    return path
+
+
+def _env_kwarg(text: str) -> tuple[str, object]:
+    """An argparse type: ``key=value``, the value read as YAML (small, plain data)."""
+    from shopfloor._yaml import load_yaml
+
+    key, equals, value = text.partition("=")
+    if not equals or not key.isidentifier():
+        raise argparse.ArgumentTypeError(
+            f"{_shown(text)} is not key=value with a name as the key (e.g. slots=8)"
+        )
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{value:g} is not above 0")
-    return value
+        parsed = load_yaml(value, max_chars=10_000, max_depth=16, max_nodes=10_000)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{key}: {error}") from None
+    if _has_non_finite(parsed):
+        raise argparse.ArgumentTypeError(f"{key}: numbers must be finite (no .inf or .nan)")
+    return key, parsed
+
+
+def _has_non_finite(value: object) -> bool:
+    """True if ``value`` (plain data, bounded by the YAML limits) holds inf or NaN."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(item) for pair in value.items() for item in pair)
+    if isinstance(value, list):
+        return any(_has_non_finite(item) for item in value)
+    return False
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``shopfloor`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="shopfloor",
         description="Reinforcement-learning manufacturing scheduling simulator.",
     )
     parser.add_argument("--version", action="version", version=f"shopfloor {__version__}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser(
@@ -563,12 +713,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="scenario YAML, bundled scenario name, bundled instance name or instance file",
     )
     simulate.add_argument("--policy", default="fifo", help="dispatching rule (default fifo)")
-    simulate.add_argument("--seed", type=_at_least(0), default=0, help="random seed (default 0)")
+    simulate.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     simulate.add_argument(
-        "--cover", type=float, help="make-to-stock: base-stock cover in periods (default 4)"
+        "--cover",
+        type=_number(0, MAX_COVER, " periods"),
+        help=f"make-to-stock: base-stock cover in periods, at most {MAX_COVER:g} (default 4)",
     )
-    simulate.add_argument("--events-csv", type=Path, help="write the event log to this CSV")
-    simulate.add_argument("--json", action="store_true", help="print the KPIs as one JSON line")
+    simulate.add_argument(
+        "--events-csv",
+        type=_output_file,
+        help="write the event log to this CSV (in an existing folder)",
+    )
+    simulate.add_argument(
+        "--json",
+        action="store_true",
+        help="print the KPIs as one JSON line (a KPI with no finite value, e.g. a mean over "
+        "no jobs, is null)",
+    )
     simulate.set_defaults(handler=_simulate)
 
     speed = commands.add_parser(
@@ -596,7 +757,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_env_arguments(training)
     training.add_argument("--agent", default="ppo", help="ppo, a2c, dqn or maskable_ppo")
     training.add_argument(
-        "--steps", type=_at_least(1), default=20000, help="env steps (default 20000)"
+        "--steps", type=_integer(1, MAX_STEPS), default=20000, help="env steps (default 20000)"
     )
     training.add_argument(
         "--vec-env",
@@ -626,17 +787,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     room.add_argument(
         "--slots",
-        type=_at_least(1),
+        type=_integer(1, 1024),
         default=None,
         help="job mode: the first N jobs of a queue can be chosen, by the rules too (default "
         "16, as in experiments/dynamic_job_choice.yaml)",
     )
     room.add_argument(
-        "--workers", type=_at_least(1), default=None, help="processes (default: all cores)"
+        "--workers", type=_workers, default=None, help="processes (default: all cores)"
     )
     room.add_argument(
         "--samples",
-        type=_at_least(0),
+        type=_integer(0, MAX_SAMPLES),
         default=0,
         help="also run the rollout that does not see the future, scoring each rule over "
         "this many sampled futures (costs samples x the clairvoyant one; default 0: off)",
@@ -670,28 +831,31 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--seeds",
-        type=_at_least(1),
+        type=_integer(1, MAX_SEEDS),
         default=10,
         help="seeds 0..N-1 per policy and target (default 10)",
     )
     bench.add_argument(
         "--workers",
-        type=_at_least(1),
+        type=_workers,
         default=None,
         help="processes (default: every core; 1: none)",
     )
     bench.add_argument(
-        "--time-limit", type=float, default=10.0, help="CP-SAT seconds per solve (default 10)"
+        "--time-limit",
+        type=_positive_seconds,
+        default=10.0,
+        help="CP-SAT seconds per solve (default 10)",
     )
     bench.add_argument(
         "--out",
-        type=Path,
+        type=_output_folder,
         default=None,
         help="results root (default: experiments/results in the current directory)",
     )
     bench.add_argument(
         "--samples",
-        type=_at_least(1),
+        type=_integer(1, MAX_SAMPLES),
         default=1,
         help="best-of-N: sample N episodes per seed (deterministic=False), keep the best; "
         "static instances only (default 1: greedy)",
@@ -707,31 +871,37 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--agent", required=True, help="qlearning, rollout, ppo, a2c, dqn, maskable_ppo"
     )
-    train.add_argument("--seed", type=_at_least(0), default=0)
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument(
-        "--budget", type=_at_least(1), default=20000, help="env steps (default 20000)"
+        "--budget", type=_integer(1, MAX_STEPS), default=20000, help="env steps (default 20000)"
     )
     train.add_argument(
         "--eval-every",
-        type=_at_least(1),
+        type=_integer(1, MAX_STEPS),
         default=4000,
         help="steps between evaluations and checkpoints (default 4000)",
     )
     train.add_argument(
-        "--eval-seeds", default="1000-1009", help="held-out seeds (default 1000-1009)"
+        "--eval-seeds",
+        default="1000-1009",
+        help=f"held-out seeds, a range or a list of at most {MAX_SEEDS:,} (default 1000-1009)",
     )
     train.add_argument("--experiment", default="adhoc", help="experiment folder name")
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    train.add_argument("--root", default="experiments/runs", help="runs folder")
+    train.add_argument(
+        "--root", type=_output_folder, default="experiments/runs", help="runs folder"
+    )
     train.set_defaults(handler=_train)
 
     run = commands.add_parser("run", help="run an experiment spec (all envs x agents x seeds)")
     run.add_argument("experiment", type=Path, help="experiments/<name>.yaml")
-    run.add_argument("--workers", type=_at_least(1), help="parallel runs (default: all cores)")
+    run.add_argument("--workers", type=_workers, help="parallel runs (default: all cores)")
     run.add_argument("--backend", choices=("local", "ray"), default="local")
     run.add_argument("--address", help="Ray cluster address (with --backend ray)")
-    run.add_argument("--root", default="experiments/runs", help="runs folder")
-    run.add_argument("--results", default="experiments/results", help="results folder")
+    run.add_argument("--root", type=_output_folder, default="experiments/runs", help="runs folder")
+    run.add_argument(
+        "--results", type=_output_folder, default="experiments/results", help="results folder"
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(handler=_run)
 
@@ -743,7 +913,9 @@ def build_parser() -> argparse.ArgumentParser:
         "(shopfloor simulate --events-csv, or eval_events.csv of a run); bench: a summary CSV",
     )
     plot.add_argument("source", type=Path, help="folder or CSV to draw from")
-    plot.add_argument("--out", type=Path, help="output path without extension (PNG and SVG)")
+    plot.add_argument(
+        "--out", type=_output_stem, help="output path without extension (PNG and SVG)"
+    )
     plot.add_argument(
         "--scenario",
         help="gantt/inventory: the log's scenario or instance, for machine and product "
@@ -759,55 +931,171 @@ def build_parser() -> argparse.ArgumentParser:
         "target", help="train: scenario or demand CSV; eval: saved model weights (model.pt)"
     )
     forecast.add_argument("source", nargs="?", help="eval: scenario or demand CSV")
-    forecast.add_argument("--out", type=Path, help="run folder (default: under experiments/runs)")
+    forecast.add_argument(
+        "--out", type=_output_folder, help="run folder (default: under experiments/runs)"
+    )
     forecast.add_argument(
         "--overwrite", action="store_true", help="train: replace a forecaster already in --out"
     )
     forecast.add_argument(
-        "--lookback", type=_at_least(1), default=52, help="input periods (default 52)"
+        "--lookback", type=_integer(1, 1000), default=52, help="input periods (default 52)"
     )
     forecast.add_argument(
-        "--horizon", type=_at_least(1), default=8, help="periods forecast (default 8)"
+        "--horizon", type=_integer(1, 200), default=8, help="periods forecast (default 8)"
     )
     forecast.add_argument(
-        "--epochs", type=_at_least(1), default=200, help="maximum epochs (default 200)"
+        "--epochs", type=_integer(1, 100_000), default=200, help="maximum epochs (default 200)"
     )
-    forecast.add_argument("--seed", type=_at_least(0), default=0, help="model and history seed")
+    forecast.add_argument("--seed", type=_seed, default=0, help="model and history seed")
     forecast.add_argument(
         "--loss", choices=("mse", "mae"), default="mse", help="training loss (default mse)"
     )
     forecast.add_argument(
         "--periods",
-        type=_at_least(1),
+        type=_integer(1, 20_000),
         default=520,
         help="periods drawn from a scenario (default 520)",
     )
     forecast.add_argument(
         "--ensemble",
-        type=_at_least(1),
+        type=_integer(1, 32),
         default=1,
         help="networks averaged, seeds seed, seed+1, ... (default 1)",
     )
     forecast.set_defaults(handler=_forecast)
-    for command in commands.choices.values():  # its own usage for a mistyped option
-        command.set_defaults(command_parser=command)
+    for command in commands.choices.values():
+        command.set_defaults(command_parser=command)  # its own usage for a mistyped option
+        # --debug after the command too; SUPPRESS keeps a --debug given before it
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``shopfloor`` console script."""
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+EXIT_USER_ERROR = 2
+"""Exit status of a failure the user can fix (bad input, a file that cannot be written)."""
+
+EXIT_INTERNAL_ERROR = 70
+"""Exit status of a bug (``EX_SOFTWARE`` of sysexits.h)."""
+
+EXIT_INTERRUPTED = 130
+"""Exit status after Ctrl-C (128 + SIGINT)."""
+
+MAX_MESSAGE_CHARS = 300
+"""Longest error line printed (a huge value in a message is cut, never printed whole)."""
+
+_ADVICE = {
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
+    errno.EISDIR: "that is a folder; give a file",
+    errno.EEXIST: "something is in the way; move it or choose another path",
+    errno.EACCES: "check its permissions, or choose a folder you can write to",
+    errno.EPERM: "check its permissions, or choose a folder you can write to",
+    errno.ENOSPC: "the disk is full; free some space or write somewhere else",
+    errno.EDQUOT: "the disk quota is used up; free some space or write somewhere else",
+    errno.EROFS: "the file system is read-only; write somewhere else",
+    errno.ENAMETOOLONG: "choose a shorter name",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n)",
+}
+"""What to do about an operating-system error, by errno."""
+
+
+def _one_line(text: str) -> str:
+    """``text`` on one line of at most :data:`MAX_MESSAGE_CHARS` characters."""
+    if len(text) > 4 * MAX_MESSAGE_CHARS:
+        text = text[: 4 * MAX_MESSAGE_CHARS]  # never scan a huge message
+    line = " ".join(part.strip() for part in text.splitlines() if part.strip())
+    line = "".join(char if char.isprintable() else "?" for char in line)
+    if len(line) > MAX_MESSAGE_CHARS:
+        line = line[: MAX_MESSAGE_CHARS - 3] + "..."
+    return line
+
+
+def _describe(error: BaseException) -> str:
+    """What went wrong, naming the file of an operating-system error and what to do."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        where = os.fsdecode(error.filename)
+        if error.filename2 is not None:
+            where += f" -> {os.fsdecode(error.filename2)}"
+        advice = _ADVICE.get(error.errno or 0)
+        return f"{where}: {error.strerror}" + (f" ({advice})" if advice else "")
+    if isinstance(error, OSError) and error.strerror:
+        advice = _ADVICE.get(error.errno or 0)
+        return error.strerror + (f" ({advice})" if advice else "")
+    if isinstance(error, KeyError) and len(error.args) == 1 and isinstance(error.args[0], str):
+        return error.args[0]  # str() of a KeyError is the repr of its key
+    return str(error) or type(error).__name__
+
+
+def _is_user_error(error: BaseException) -> bool:
+    """True for a failure the user can fix; anything else is a bug of ours."""
+    if isinstance(error, ValueError | LookupError | OSError):
+        return True
+    yaml = sys.modules.get("yaml")
+    if yaml is not None and isinstance(error, yaml.YAMLError):
+        return True
+    sim = sys.modules.get("shopfloor.sim")  # not imported: not the sim's error
+    return sim is not None and isinstance(error, sim.DeadlockError)
+
+
+def _report(error: BaseException, debug: bool) -> int:
+    """Print ``error`` as one line on stderr (after its traceback with ``--debug``).
+
+    Returns:
+        The exit status: 130 after Ctrl-C, 2 for a user error, 70 for a bug.
+    """
+    sys.stdout.flush()
+    if debug:
+        traceback.print_exception(error)
+    suffix = ""
+    if isinstance(error, KeyboardInterrupt):
+        line, code = (
+            "interrupted (a training run resumes from its last checkpoint)",
+            EXIT_INTERRUPTED,
+        )
+    elif _is_user_error(error):
+        if isinstance(error, BrokenPipeError):
+            _silence_stdout()
+        line, code = f"error: {_describe(error)}", EXIT_USER_ERROR
+    else:
+        line = f"internal error: {type(error).__name__}: {_describe(error)}"
+        code = EXIT_INTERNAL_ERROR
+        if not debug:
+            suffix = " (run again with --debug for the traceback)"
+    print(_one_line(line) + suffix, file=sys.stderr)
+    sys.stderr.flush()
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that exiting does not fail on the closed pipe."""
     try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no real stdout (e.g. captured in tests)
+        pass
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``shopfloor`` console script.
+
+    A failure prints one line on stderr and returns a status: 2 for a user error
+    (``error: ...``: bad input, a file that cannot be read or written, a scenario
+    that cannot run), 130 after Ctrl-C, 70 for a bug (``internal error: ...``).
+    ``--debug`` prints the traceback first. Bad arguments exit 2 through argparse.
+    """
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in arguments
+    try:
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(arguments)
+        if unknown:
+            args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        debug = bool(args.debug)
         return int(args.handler(args))
-    except (ValueError, LookupError, FileNotFoundError) as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
-        return 2
-    except KeyboardInterrupt:
-        console.print("interrupted (a training run resumes from its last checkpoint)")
-        return 130
+    except (Exception, KeyboardInterrupt) as error:
+        return _report(error, debug)
 
 
 if __name__ == "__main__":  # pragma: no cover
