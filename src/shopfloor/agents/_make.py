@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import gymnasium as gym
 import numpy as np
 
+from shopfloor.agents._config import AgentConfigError
 from shopfloor.agents._sb3 import SB3Agent
 
 
@@ -53,13 +54,23 @@ def make_agent(
     if algorithm == "qlearning":
         from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
 
-        config = QLearningConfig(**dict(hyperparameters))
+        config = _config(QLearningConfig, algorithm, hyperparameters)
         return QLearningAgent(env_factory(), config, seed=seed)
     if algorithm == "rollout":
         from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
 
-        return RolloutAgent(env_factory, RolloutConfig(**dict(hyperparameters)), seed, device)
+        settings = _config(RolloutConfig, algorithm, hyperparameters)
+        return RolloutAgent(env_factory, settings, seed, device)
     return SB3Agent(algorithm, env_factory, hyperparameters, seed, device, tensorboard_log)
+
+
+def _config(cls: Callable[..., Any], algorithm: str, hyperparameters: Mapping[str, Any]) -> Any:
+    """``cls(**hyperparameters)``, its refusals named by the agent file."""
+    try:
+        return cls(**dict(hyperparameters))
+    except (TypeError, ValueError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise AgentConfigError(f"agents/{algorithm}.yaml: {first[:300]}") from None
 
 
 def load_agent(

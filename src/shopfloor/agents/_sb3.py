@@ -113,9 +113,14 @@ class SB3Agent:
         self.device = select_device(device)
         configure_threads(self.device)
         self.hyperparameters = dict(hyperparameters)
-        n_envs = int(self.hyperparameters.get("n_envs", 1))
+        n_envs = check_sizes(algorithm, self.hyperparameters)
         kind = str(self.hyperparameters.get("vec_env", "dummy"))
         self.env = make_vec_env(env_factory, n_envs, seed, kind)
+        try:
+            check_memory(algorithm, self.hyperparameters, self.env.observation_space, n_envs)
+        except AgentConfigError:
+            self.env.close()
+            raise
         if algorithm not in MASKING_ALGORITHMS and _masks_actions(self.env):
             self.env.close()
             raise AgentConfigError(
@@ -145,12 +150,16 @@ class SB3Agent:
                     **resolve_values(self.hyperparameters),
                 )
             except TypeError as error:  # a misspelt hyperparameter or policy keyword
+                self.env.close()
                 if "unexpected keyword argument" not in str(error):
-                    raise
+                    raise AgentConfigError(f"agents/{algorithm}.yaml: {_first(error)}") from None
                 raise AgentConfigError(
                     f"agents/{algorithm}.yaml: {error} (hyperparameters: "
                     f"{sorted(self.hyperparameters)})"
                 ) from None
+            except (ValueError, AssertionError, KeyError, OverflowError) as error:
+                self.env.close()  # SB3 refuses a value (an unknown policy, a bad size...)
+                raise AgentConfigError(f"agents/{algorithm}.yaml: {_first(error)}") from None
             if PRIOR_KEYS & set(self.hyperparameters):
                 env = env_factory()
                 try:
@@ -531,6 +540,115 @@ def _restore_buffer(source: Path, buffer: Any) -> None:
         else:
             target[...] = arrays[name]
     buffer.pos, buffer.full = pos, full
+
+
+LIMITS = {
+    "n_envs": 256,
+    "n_steps": 1_000_000,
+    "batch_size": 1_000_000,
+    "buffer_size": 10_000_000,
+    "n_epochs": 10_000,
+    "gradient_steps": 10_000,
+}
+"""Largest accepted value of each size hyperparameter (each at least 1)."""
+RANGES = {
+    "learning_rate": (0.0, 10.0),
+    "gamma": (0.0, 1.0),
+    "gae_lambda": (0.0, 1.0),
+    "clip_range": (0.0, 10.0),
+    "ent_coef": (0.0, 10.0),
+    "vf_coef": (0.0, 10.0),
+    "max_grad_norm": (0.0, 1e6),
+    "tau": (0.0, 1.0),
+    "exploration_fraction": (0.0, 1.0),
+    "exploration_initial_eps": (0.0, 1.0),
+    "exploration_final_eps": (0.0, 1.0),
+    "target_kl": (0.0, 1e6),
+    "prior_logit": (0.0, 100.0),
+}
+"""Closed range of each real-valued hyperparameter (schedules: both ends)."""
+MEMORY_LIMIT = 4 * 2**30
+"""Bytes a rollout or replay buffer may take (observations as float32)."""
+
+
+def check_sizes(algorithm: str, hyperparameters: Mapping[str, Any]) -> int:
+    """Refuse a size hyperparameter out of range before anything is built.
+
+    Returns:
+        ``n_envs``.
+
+    Raises:
+        AgentConfigError: Naming the file, key, value and limit.
+    """
+    for key, limit in LIMITS.items():
+        if key not in hyperparameters:
+            continue
+        value = hyperparameters[key]
+        if key == "gradient_steps" and value == -1:  # SB3: as many as steps collected
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+            raise AgentConfigError(
+                f"agents/{algorithm}.yaml: {key} must be an integer from 1 to {limit:,}, "
+                f"got {str(value)[:40]!r}"
+            )
+    for key, (low, high) in RANGES.items():
+        if key in hyperparameters:
+            _check_number(algorithm, key, hyperparameters[key], low, high)
+    _check_finite(algorithm, "", hyperparameters)
+    kind = hyperparameters.get("vec_env", "dummy")
+    if kind not in ("dummy", "subproc"):
+        raise AgentConfigError(
+            f"agents/{algorithm}.yaml: vec_env must be 'dummy' or 'subproc', got {str(kind)[:40]!r}"
+        )
+    return int(hyperparameters.get("n_envs", 1))
+
+
+def check_memory(
+    algorithm: str, hyperparameters: Mapping[str, Any], observations: gym.Space[Any], n_envs: int
+) -> None:
+    """Refuse rollout or replay buffers larger than :data:`MEMORY_LIMIT`."""
+    size = int(np.prod(observations.shape or (1,)))
+    steps = int(hyperparameters.get("n_steps", 0)) * n_envs
+    stored = 2 * int(hyperparameters.get("buffer_size", 0)) if algorithm == "dqn" else 0
+    needed = 4 * size * max(steps, stored)
+    if needed > MEMORY_LIMIT:
+        key = "buffer_size" if stored > steps else "n_steps"
+        raise AgentConfigError(
+            f"agents/{algorithm}.yaml: {key} {hyperparameters.get(key)} would need "
+            f"{needed / 2**30:.1f} GiB of buffers for observations of size {size} "
+            f"(limit {MEMORY_LIMIT / 2**30:.0f} GiB)"
+        )
+
+
+def _check_number(algorithm: str, key: str, value: Any, low: float, high: float) -> None:
+    """A number (or a ``{linear: [start, end]}`` schedule of numbers) in ``[low, high]``."""
+    ends = value["linear"] if isinstance(value, dict) and set(value) == {"linear"} else [value]
+    if not isinstance(ends, list) or not ends:
+        ends = [ends]
+    for end in ends:
+        number = isinstance(end, int | float) and not isinstance(end, bool)
+        if not number or not low <= end <= high:
+            raise AgentConfigError(
+                f"agents/{algorithm}.yaml: {key} must be a number from {low:g} to {high:g}, "
+                f"got {str(end)[:40]!r}"
+            )
+
+
+def _check_finite(algorithm: str, where: str, value: Any) -> None:
+    """No ``inf`` or ``nan`` anywhere in the hyperparameters."""
+    if isinstance(value, float) and not np.isfinite(value):
+        raise AgentConfigError(f"agents/{algorithm}.yaml: {where or 'a value'} is {value}")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(algorithm, f"{where}.{key}" if where else str(key), item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_finite(algorithm, f"{where}.{index}", item)
+
+
+def _first(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:300]
 
 
 def _masks_actions(env: VecEnv) -> bool:

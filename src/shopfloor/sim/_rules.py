@@ -59,6 +59,11 @@ class DispatchingRule(str, Enum):
         """Resolve a rule by name, case-insensitively, with a clear error."""
         if isinstance(name, DispatchingRule):
             return name
+        if not isinstance(name, str):
+            valid = ", ".join(rule.value for rule in cls)
+            raise ValueError(
+                f"a dispatching rule is a name, got {str(name)[:40]!r}; choose from {valid}"
+            )
         try:
             return cls(name.strip().lower())
         except ValueError:
