@@ -287,3 +287,43 @@ def test_training_with_tensorboard_writes_sb3_events_also_after_loading(tmp_path
     SB3Agent.load(tmp_path / "model", "ppo", small_env, values, device="cpu",
                   tensorboard_log=board).learn(64)  # fmt: skip
     assert list(board.glob("run_*/events.out.tfevents.*"))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("n_envs", 10**6, r"n_envs must be an integer from 1 to 256, got '1000000'"),
+        ("n_steps", 0, r"n_steps must be an integer from 1"),
+        ("batch_size", "64", r"batch_size must be an integer"),
+        ("buffer_size", 10**9, r"buffer_size must be an integer from 1 to 10,000,000"),
+        ("gamma", float("inf"), r"gamma must be a number from 0 to 1, got 'inf'"),
+        ("gamma", "0.9", r"gamma must be a number from 0 to 1, got '0.9'"),
+        ("learning_rate", {"linear": [1e-3, float("nan")]}, r"learning_rate must be a number"),
+        ("ent_coef", -0.5, r"ent_coef must be a number from 0 to 10"),
+        ("vec_env", "threads", r"vec_env must be 'dummy' or 'subproc'"),
+        ("policy_kwargs", {"net_arch": [64, float("nan")]}, r"policy_kwargs.net_arch.1 is nan"),
+        ("policy", "MlpP", r"agents/ppo\.yaml: .*MlpP"),
+    ],
+)
+def test_hyperparameters_are_checked_before_anything_is_built(key, value, message):
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), key: value}
+    built = []
+
+    def counting_env():
+        built.append(1)
+        return small_env()
+
+    with pytest.raises(AgentConfigError, match=message):
+        SB3Agent("ppo", counting_env, values, seed=0, device="cpu")
+    if key != "policy":  # sizes and values are refused before any env exists
+        assert not built
+
+
+def test_buffers_beyond_the_memory_limit_are_refused_naming_the_need():
+    values = {**load_hyperparameters("dqn", "shopfloor/DynamicJobShop-v0"), "buffer_size": 10**7}
+    with pytest.raises(AgentConfigError, match=r"buffer_size 10000000 would need [\d.]+ GiB"):
+        SB3Agent("dqn", small_env, values, seed=0, device="cpu")
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")}
+    values.update(n_steps=10**6, n_envs=64)
+    with pytest.raises(AgentConfigError, match=r"n_steps 1000000 would need"):
+        SB3Agent("ppo", small_env, values, seed=0, device="cpu")
