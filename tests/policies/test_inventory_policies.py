@@ -73,3 +73,10 @@ def test_s_S_policy_produces_bigger_rarer_lots_than_base_stock(spec):
 def test_bad_settings_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
         BaseStockPolicy(**kwargs)
+
+
+@pytest.mark.parametrize("cover", [0.0, 1000.5, 1e6, float("inf"), float("nan")])
+def test_a_cover_out_of_range_is_refused_before_any_period_is_summed(cover):
+    with pytest.raises(ValueError, match=r"cover must be in \(0, 1000.0\]"):
+        BaseStockPolicy(cover=cover)
+    assert BaseStockPolicy(cover=1000.0).cover == 1000.0

@@ -22,6 +22,10 @@ from shopfloor.sim import Factory, expected_demand
 SEQUENCES = ("urgent", "cyclic")
 
 
+MAX_COVER = 1000.0
+"""Largest cover (periods) and safety factor: the level sums the demand of each period."""
+
+
 @dataclass(frozen=True)
 class BaseStockPolicy:
     """Produce a product whose position fell to its reorder level, up to its target.
@@ -41,8 +45,11 @@ class BaseStockPolicy:
     sequence: str = "urgent"
 
     def __post_init__(self) -> None:
-        if self.cover <= 0 or self.safety < 0:
-            raise ValueError("cover must be > 0 and safety >= 0")
+        if not 0 < self.cover <= MAX_COVER or not 0 <= self.safety <= MAX_COVER:
+            raise ValueError(
+                f"cover must be in (0, {MAX_COVER}] and safety in [0, {MAX_COVER}], "
+                f"got cover {self.cover!r} and safety {self.safety!r}"
+            )
         if self.reorder_cover is not None and not 0 <= self.reorder_cover <= self.cover:
             raise ValueError("reorder_cover must lie in [0, cover]")
         if self.sequence not in SEQUENCES:
