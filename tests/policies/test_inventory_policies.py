@@ -65,7 +65,7 @@ def test_s_S_policy_produces_bigger_rarer_lots_than_base_stock(spec):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"cover": 0}, "cover must be > 0"),
+        ({"cover": 0}, r"cover must be in \(0, 1000.0\]"),
         ({"reorder_cover": 9.0}, r"reorder_cover must lie"),
         ({"sequence": "lifo"}, "sequence must be one of"),
     ],
