@@ -30,8 +30,9 @@ from typing import Any
 
 import yaml
 
-MAX_YAML_CHARS = 2 * 1024 * 1024
-"""Longest YAML text read, in characters (2 MiB; bundled files are a few KB)."""
+MAX_YAML_CHARS = 1024 * 1024
+"""Longest YAML text read, in characters (1 MiB, about 12,000 listed jobs; bundled files
+are a few KB; a larger static problem fits an instance file)."""
 
 MAX_YAML_DEPTH = 64
 """Deepest nesting of lists and mappings, aliases followed (bundled files reach 8)."""
@@ -208,12 +209,11 @@ def _check_nesting(text: str, max_depth: int) -> None:
         raise
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
+def _collections(node: yaml.Node) -> list[yaml.Node]:
+    """The children of a list or mapping node (keys and values), scalars included."""
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
-    return []
+    return list(node.value)
 
 
 def _limit_error(node: yaml.Node, problem: str) -> YAMLInputError:
@@ -226,28 +226,34 @@ def _check_expansion(root: yaml.Node, max_nodes: int, max_depth: int) -> None:
 
     An iterative post-order walk over the composed graph: a node shared by aliases is
     measured once and counted once per use, so an alias bomb is caught in time
-    linear in the file's size.
+    linear in the file's size. Scalars count 1 and are not walked.
     """
+    if isinstance(root, yaml.ScalarNode):
+        return
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     open_nodes: set[int] = set()
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    stack: list[tuple[yaml.Node, list[yaml.Node] | None]] = [(root, None)]
     while stack:
-        node, finished = stack.pop()
+        node, children = stack.pop()
         key = id(node)
-        children = _children(node)
-        if finished:
+        if children is not None:  # every child collection is measured
             open_nodes.discard(key)
-            size[key] = 1 + sum(size[id(child)] for child in children)
-            depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
-            if size[key] > max_nodes:
+            total, deepest = 1, 0
+            for child in children:
+                if isinstance(child, yaml.ScalarNode):
+                    total += 1
+                else:
+                    total += size[id(child)]
+                    deepest = max(deepest, depth[id(child)])
+            size[key], depth[key] = total, deepest + 1
+            if total > max_nodes:
                 raise _limit_error(
                     node,
                     f"the document expands to more than {max_nodes:,} values through "
-                    "its aliases (*name); the limit is "
-                    f"{max_nodes:,}",
+                    f"its aliases (*name); the limit is {max_nodes:,}",
                 )
-            if depth[key] > max_depth + 1:  # scalars count as a level here
+            if deepest + 1 > max_depth:
                 raise _limit_error(
                     node,
                     f"lists and mappings nested more than {max_depth} deep once aliases "
@@ -259,8 +265,13 @@ def _check_expansion(root: yaml.Node, max_nodes: int, max_depth: int) -> None:
         if key in open_nodes:
             raise _limit_error(node, "an alias refers to a list or mapping that contains it")
         open_nodes.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in children if id(child) not in size)
+        children = _collections(node)
+        stack.append((node, children))
+        stack.extend(
+            (child, None)
+            for child in children
+            if not isinstance(child, yaml.ScalarNode) and id(child) not in size
+        )
 
 
 def _python_error(text: str, nesting_checked: bool) -> yaml.MarkedYAMLError | None:
