@@ -137,11 +137,6 @@ def short_repr(value: Any, limit: int = MAX_REPR_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def describe_yaml_error(error: yaml.YAMLError) -> str:
-    """``line L, column C: problem`` for a YAML error, on one line."""
-    return _from_yaml_error(error).__str__().removeprefix("not valid YAML, ")
-
-
 def _position(text: str, index: int) -> tuple[int, int]:
     line = text.count("\n", 0, index) + 1
     column = index - (text.rfind("\n", 0, index) + 1) + 1

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
+from shopfloor._yaml import YAMLInputError, read_yaml
 from shopfloor.agents import ALGORITHMS, configure_threads, load_agent, load_policy
 from shopfloor.experiments._train import make_env_factory
 
@@ -149,10 +149,9 @@ def _read_config(path: Path) -> dict[str, Any]:
         ValueError: Unreadable, damaged or missing a field (file and field named).
     """
     try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise ValueError(f"{path} is damaged: {first[:200]}") from None
+        config = read_yaml(path)
+    except YAMLInputError as error:
+        raise ValueError(f"{path} is damaged: {error}") from None
     if not isinstance(config, dict):
         raise ValueError(f"{path} is damaged: not a mapping of run settings")
     for key in ("agent", "env_id"):
