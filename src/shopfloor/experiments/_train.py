@@ -475,13 +475,16 @@ def _checkpoint(
 
 
 def _resume_point(checkpoints: Path) -> Checkpoint | None:
-    """The newest intact checkpoint; the files of later (damaged) ones are removed.
+    """The newest intact checkpoint; the files of later ones are removed.
 
-    With none intact, every checkpoint file is removed and the run starts over.
+    Later files are those of damaged checkpoints and of one a crash kept from being
+    committed (no manifest yet). With none intact, every checkpoint file is removed
+    and the run starts over.
     """
+    committed = checkpoint_steps(checkpoints, manifests_only=True)
     checkpoint = latest_intact(checkpoints)
     steps = checkpoint_steps(checkpoints)
-    if checkpoint is None and steps:
+    if checkpoint is None and committed:
         warnings.warn(
             f"{checkpoints} holds no intact checkpoint; the run starts over",
             RunRecoveryWarning,
