@@ -25,12 +25,16 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from shopfloor.instances._instance import JobShopInstance, check_size
 
-InstanceFormat = Literal["auto", "orlibrary", "taillard"]
-"""A text format: ``"orlibrary"``, ``"taillard"``, or ``"auto"`` to detect it."""
+if TYPE_CHECKING:
+    from shopfloor.instances._flexible import FlexibleJobShopInstance
+
+InstanceFormat = Literal["auto", "orlibrary", "taillard", "fjsplib"]
+"""A text format: ``"orlibrary"``, ``"taillard"``, ``"fjsplib"`` (flexible job shops, see
+:func:`~shopfloor.instances.parse_fjsplib`), or ``"auto"`` to detect it."""
 
 _INTEGER = re.compile(r"[+-]?\d+")
 _DEFAULT_SOURCE = "<string>"
@@ -367,10 +371,13 @@ def _taillard_block(
     return rows, index
 
 
-def detect_format(text: str) -> Literal["orlibrary", "taillard"]:
+def detect_format(text: str) -> Literal["orlibrary", "taillard", "fjsplib"]:
     """Guess the format of an instance text.
 
-    Taillard's header or ``Times``/``Machines`` keywords mean Taillard. Otherwise the
+    Taillard's header or ``Times``/``Machines`` keywords mean Taillard. A text that
+    reads as FJSPLIB (see :func:`~shopfloor.instances._fjsplib.looks_like_fjsplib`: a
+    header with the average machines per operation, or a first row that parses as
+    flexible operations) is FJSPLIB. Otherwise the
     first row after the size line decides: ``2 * n_machines`` numbers is OR-Library,
     ``n_machines`` numbers followed by more than ``n_jobs`` rows is the plain Taillard
     variant. Anything unclear is left to the OR-Library parser to report.
@@ -381,6 +388,10 @@ def detect_format(text: str) -> Literal["orlibrary", "taillard"]:
         lowered = line.lower()
         if lowered.startswith("nb of jobs") or lowered.rstrip(":") in ("times", "machines"):
             return "taillard"
+    from shopfloor.instances._fjsplib import looks_like_fjsplib
+
+    if looks_like_fjsplib(text):
+        return "fjsplib"
     numeric = [all(_INTEGER.fullmatch(t) for t in line.split()) for line in lines]
     if True not in numeric:
         return "orlibrary"
@@ -404,17 +415,18 @@ def detect_format(text: str) -> Literal["orlibrary", "taillard"]:
 
 def read_instance(
     path: str | os.PathLike[str], *, format: InstanceFormat = "auto", name: str | None = None
-) -> JobShopInstance:
-    """Read an instance file in OR-Library or Taillard format.
+) -> JobShopInstance | FlexibleJobShopInstance:
+    """Read an instance file in OR-Library, Taillard or FJSPLIB format.
 
     Args:
         path: The file.
-        format: ``"orlibrary"``, ``"taillard"``, or ``"auto"`` to detect it (see
-            :func:`detect_format`).
+        format: ``"orlibrary"``, ``"taillard"``, ``"fjsplib"``, or ``"auto"`` to
+            detect it (a ``.fjs`` file is FJSPLIB; otherwise see :func:`detect_format`).
         name: Instance name; the file name without its suffix by default.
 
     Returns:
-        The instance (with bounds when a Taillard header gives them).
+        The instance (with bounds when a Taillard header gives them); a
+        :class:`~shopfloor.instances.FlexibleJobShopInstance` for FJSPLIB.
 
     Raises:
         FileNotFoundError: There is no such file.
@@ -434,14 +446,21 @@ def read_instance(
             source, None, f"more than {MAX_INSTANCE_CHARS:,} characters (the limit)"
         )
     if format == "auto":
-        format = detect_format(text) if text.strip() else "orlibrary"
+        if path.suffix.lower() == ".fjs":
+            format = "fjsplib"
+        else:
+            format = detect_format(text) if text.strip() else "orlibrary"
     if name is None:
         name = path.stem
     if format == "orlibrary":
         return parse_orlibrary(text, name=name, source=source)
     if format == "taillard":
         return parse_taillard(text, name=name, source=source)
-    raise ValueError(f"unknown format {format!r}; use 'auto', 'orlibrary' or 'taillard'")
+    if format == "fjsplib":
+        from shopfloor.instances._fjsplib import parse_fjsplib
+
+        return parse_fjsplib(text, name=name, source=source)
+    raise ValueError(f"unknown format {format!r}; use 'auto', 'orlibrary', 'taillard' or 'fjsplib'")
 
 
 def write_orlibrary(instance: JobShopInstance, path: str | os.PathLike[str] | None = None) -> str:
