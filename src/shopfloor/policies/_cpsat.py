@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-from shopfloor.instances import JobShopInstance
+from shopfloor.instances import Instance
 from shopfloor.sim import Constant, Factory, FactorySpec
 
 
@@ -142,14 +142,14 @@ def _static_jobs(spec: FactorySpec) -> tuple[list[list[_StaticOperation]], list[
     return jobs, releases
 
 
-def _as_spec(spec_or_instance: FactorySpec | JobShopInstance) -> FactorySpec:
-    if isinstance(spec_or_instance, JobShopInstance):
-        return spec_or_instance.to_factory_spec()
-    return spec_or_instance
+def _as_spec(spec_or_instance: FactorySpec | Instance) -> FactorySpec:
+    if isinstance(spec_or_instance, FactorySpec):
+        return spec_or_instance
+    return spec_or_instance.to_factory_spec()  # a job shop or a flexible job shop
 
 
 def solve_cpsat(
-    spec_or_instance: FactorySpec | JobShopInstance,
+    spec_or_instance: FactorySpec | Instance,
     time_limit: float = 10.0,
     workers: int = 0,
     seed: int = 0,
@@ -157,7 +157,8 @@ def solve_cpsat(
     """Minimise the makespan of a static job shop with CP-SAT.
 
     Args:
-        spec_or_instance: A benchmark instance, or a factory whose jobs are all known
+        spec_or_instance: A benchmark instance (a job shop, or a flexible job shop whose
+            operations choose a machine), or a factory whose jobs are all known
             in advance with constant integer times (release times are respected;
             flexible operations choose a machine). A horizon is ignored.
         time_limit: Seconds the solver may run.
@@ -259,7 +260,7 @@ def solve_cpsat(
 
 
 def replay_schedule(
-    spec_or_instance: FactorySpec | JobShopInstance,
+    spec_or_instance: FactorySpec | Instance,
     schedule: CpSatSchedule,
     seed: int = 0,
 ) -> Factory:
@@ -331,10 +332,10 @@ class CpSatPolicy:
         if self.workers < 0:
             raise ValueError(f"workers must be >= 0 (0: all cores), got {self.workers}")
 
-    def solve(self, spec_or_instance: FactorySpec | JobShopInstance) -> CpSatSchedule:
+    def solve(self, spec_or_instance: FactorySpec | Instance) -> CpSatSchedule:
         """Solve ``spec_or_instance`` (see :func:`solve_cpsat`)."""
         return solve_cpsat(spec_or_instance, self.time_limit, self.workers, self.seed)
 
-    def run(self, spec_or_instance: FactorySpec | JobShopInstance, seed: int = 0) -> Factory:
+    def run(self, spec_or_instance: FactorySpec | Instance, seed: int = 0) -> Factory:
         """Solve, then replay the schedule in a factory (see :func:`replay_schedule`)."""
         return replay_schedule(spec_or_instance, self.solve(spec_or_instance), seed)
