@@ -605,7 +605,10 @@ class BenchResult:
         rows = []
         for target in targets:
             first = next(s for s in self.summaries if s.target == target)
-            bound = "-" if first.upper_bound is None else _number(first.upper_bound)
+            if first.upper_bound is not None:
+                bound = _number(first.upper_bound)
+            else:  # a static instance without a sourced bound is said so; others have none
+                bound = "no reference" if first.objective == "makespan" else "-"
             row = [target, first.objective, bound]
             for policy in policies:
                 summary = cells.get((policy, target))
