@@ -216,7 +216,7 @@ def test_a_prior_rule_makes_the_untrained_policy_that_rule(algorithm):
     ("algorithm", "values", "env", "message"),
     [
         ("ppo", {"prior_rule": "mwkr"}, eight_rule_env, r"'mwkr' is not one of the env's rules"),
-        ("ppo", {"prior_rule": "atcjs", "prior_logit": -1}, eight_rule_env, "must be > 0"),
+        ("ppo", {"prior_rule": "atcjs", "prior_logit": -1}, eight_rule_env, "from 0 to 100"),
         ("dqn", {"prior_rule": "atcjs"}, eight_rule_env, "for ppo and a2c, not dqn"),
         ("a2c", {"prior_logit": 2.0}, eight_rule_env, "prior_logit is set but prior_rule is not"),
         (
