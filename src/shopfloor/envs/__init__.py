@@ -1,6 +1,7 @@
 """Gymnasium environments over the SimPy factory, registered under ``shopfloor/``.
 
-* ``shopfloor/JobShop-v0``: static instance, pick the job (masked); objective makespan.
+* ``shopfloor/JobShop-v0``: static instance, pick the job (masked); objective makespan;
+  decision modes ``non_delay`` (default), ``active`` and ``append`` (``mode=``).
 * ``shopfloor/DynamicJobShop-v0``: arrivals, due dates, breakdowns; pick a dispatching
   rule (or a job); objective weighted tardiness.
 * ``shopfloor/ProductionInventory-v0``: make-to-stock; pick what to produce; objective cost.
@@ -10,6 +11,14 @@ from gymnasium.envs.registration import register, registry
 
 from shopfloor.envs._base import FactoryEnv, InvalidActionError
 from shopfloor.envs._source import GeneratorSpec
+from shopfloor.envs._tracker import (
+    MODES,
+    DecisionMode,
+    ScheduledStep,
+    ScheduleTracker,
+    parse_mode,
+    replay_sequences,
+)
 from shopfloor.envs.dynamic_job_shop import DynamicJobShopEnv
 from shopfloor.envs.job_shop import JobShopEnv
 from shopfloor.envs.production_inventory import ProductionInventoryEnv
@@ -36,10 +45,16 @@ if "shopfloor/JobShop-v0" not in registry:
 
 __all__ = [
     "ENV_IDS",
+    "MODES",
+    "DecisionMode",
     "DynamicJobShopEnv",
     "FactoryEnv",
     "GeneratorSpec",
     "InvalidActionError",
     "JobShopEnv",
     "ProductionInventoryEnv",
+    "ScheduleTracker",
+    "ScheduledStep",
+    "parse_mode",
+    "replay_sequences",
 ]

@@ -9,9 +9,11 @@ from typing import Any, cast
 import numpy as np
 from gymnasium import spaces
 
-from shopfloor.envs._base import FactoryEnv
+from shopfloor.envs._base import FactoryEnv, InvalidActionError
+from shopfloor.envs._render import render_gantt
 from shopfloor.envs._source import GeneratorSpec
 from shopfloor.envs._spaces import MaskedDiscrete
+from shopfloor.envs._tracker import ScheduleTracker, parse_mode, replay_sequences
 from shopfloor.sim import Factory, FactorySpec
 from shopfloor.sim.events import COMPLETE, START
 
@@ -26,17 +28,47 @@ class JobShopEnv(FactoryEnv):
     """## Description
 
     A static job shop (a benchmark instance, an instance file, a scenario with all jobs
-    known at t=0, or a new random Taillard-style instance every episode). The factory is
-    simulated non-delay: whenever machines are idle with operations waiting, the agent
-    picks one waiting job; its next operation starts at once on its machine. Choices at
-    the same time are taken one after another. Every reachable schedule is non-delay;
-    the candidate set is exactly the operations that can start earliest.
+    known at t=0, or a new random Taillard-style instance every episode), classic or
+    flexible (operations with alternative machines), scheduled in one of three
+    decision modes (``mode=``):
+
+    * ``non_delay`` (the default): the factory is simulated non-delay: whenever
+      machines are idle with operations waiting, the agent picks one waiting job; its
+      next operation starts at once on its machine. Choices at the same time are taken
+      one after another. Every reachable schedule is non-delay; an optimal schedule
+      need not be (ft06's optimum 55 is not reachable).
+    * ``active`` (Giffler & Thompson 1960): for each unfinished job's next operation
+      and each machine that can run it, ``est = max(job ready, machine ready)`` and
+      ``ect = est + p``. ``C*`` is the smallest ``ect`` and ``m*`` its machine (ties:
+      the lowest machine index); the candidates are the operations that can run on
+      ``m*`` with ``est < C*`` there (or ``p = 0`` and ``est = C*``). Every active
+      schedule is reachable, so **an optimal schedule is**.
+    * ``append``: any unfinished job's next operation (in a flexible shop, on any of
+      its machines). Every semi-active schedule is reachable, so **an optimal schedule
+      is**.
+
+    In ``active`` and ``append`` the chosen operation is appended to its machine's
+    sequence and starts at ``max(job ready, machine ready)``; a start time is final
+    when it is decided, so the env keeps the schedule itself (``env.tracker``, a
+    :class:`~shopfloor.envs.ScheduleTracker`). When the last operation is placed the
+    schedule is replayed in the SimPy factory (the reference), which gives exactly the
+    same start and end times; ``info["makespan"]``, ``episode_objective()``, the event
+    log and ``render()`` then come from the factory.
 
     ## Action Space
 
-    `Discrete(n_jobs)`: the job whose next operation starts. Only jobs whose next
-    operation can start now are valid; `action_masks()` gives them (for MaskablePPO).
-    Any other action raises `InvalidActionError`.
+    `Discrete(n)`; only the actions in `action_masks()` are valid (for MaskablePPO),
+    any other raises `InvalidActionError` naming the action.
+
+    | mode | n | action `a` |
+    |---|---|---|
+    | `non_delay` | J | job `a`'s next operation starts now (on its lowest-index free machine) |
+    | `active` | J | job `a`'s next operation is appended to `m*` (the machine is implied) |
+    | `append`, classic shop | J | job `a`'s next operation is appended to its machine |
+    | `append`, flexible | J * M | job `a // M`'s next operation is appended to machine `a % M` |
+
+    ``decode_action(a)`` and ``encode_action(job, machine)`` convert. A shop is
+    flexible when some operation of the first instance has alternative machines.
 
     ## Observation Space
 
@@ -44,53 +76,66 @@ class JobShopEnv(FactoryEnv):
     row below is a block of `n_jobs` (J) or `n_machines` (M) values, in job or machine
     order. Times are divided by the longest operation of the instance, work by the
     largest job total (per machine: the largest machine total), so one network works
-    across instances of one size.
+    across instances of one size. In ``active`` and ``append`` the clock is the
+    *reference time* ``t``: the earliest start ``est`` of any unscheduled next
+    operation on any of its machines; "done" means scheduled, "free" means the end
+    of the machine's last operation so far, and "waiting" means ready (its previous
+    operation ended).
 
-    | block | size | feature |
-    |---|---|---|
-    | 0 | J | 1 if the job's next operation can start now |
-    | 1 | J | share of the job's operations done |
-    | 2 | J | processing time of its next operation / longest operation (0 when done) |
-    | 3 | J | work remaining / largest job total |
-    | 4 | J | its next machine: (index + 1) / (n_machines + 1); 0 when done |
-    | 5 | J | the machine of the operation after that, the same way; 0 when none |
-    | 6 | J | time it has waited in its queue / longest operation (clipped to 1; 0 unless waiting) |
-    | 7 | J | time until its next machine is free / longest operation (clipped to 1) |
-    | 8 | M | remaining time of the machine's operation / longest operation (clipped to 1) |
-    | 9 | M | jobs queued at the machine / n_jobs |
-    | 10 | M | work not yet started on the machine / largest machine total |
+    | block | size | `non_delay` | `active` / `append` |
+    |---|---|---|---|
+    | 0 | J | 1 if the job's next operation can start now | 1 if it has a valid action |
+    | 1 | J | share of the job's operations done | share scheduled |
+    | 2 | J | its next operation's time / longest (0 when done) | the same |
+    | 3 | J | work remaining / largest job total | work not yet scheduled, the same |
+    | 4 | J | its next machine: (index + 1) / (M + 1); 0 when done | the same |
+    | 5 | J | the machine after that, the same way; 0 when none | the same |
+    | 6 | J | time waited in its queue (0 unless waiting) | `t` - job ready (0 when done) |
+    | 7 | J | time until its next machine is free | that machine's free time - `t` |
+    | 8 | M | remaining time of the machine's operation | free time - `t` |
+    | 9 | M | jobs queued at the machine / n_jobs | jobs whose next operation is there / J |
+    | 10 | M | work not yet started there / largest machine total | not yet scheduled, the same |
 
-    A machine is busy exactly when its block-8 value is positive. An operation with
-    alternative machines counts at its first one in blocks 4, 5, 7, 9 and 10, with its
-    fastest time in blocks 2, 3 and 10; block 8 holds the time on the machine it runs
-    on, and the longest operation is over all alternatives. Jobs
+    Times in blocks 6, 7 and 8 are divided by the longest operation and clipped to [0, 1].
+
+    In ``non_delay`` a machine is busy exactly when its block-8 value is positive. An
+    operation with alternative machines counts at its first one in blocks 4, 5, 7, 9
+    and 10, with its fastest time in blocks 2, 3 and 10; block 8 holds the time on the
+    machine it runs on, and the longest operation is over all alternatives. Jobs
     queued at one machine differ in blocks 1-3, 5 and 6: where a job goes after this
     machine is what a policy needs beyond rules such as MWKR.
 
     ## Rewards
 
-    Minus the simulated time that passes until the next choice, divided by the mean
-    machine load (total processing time / machines). The sum over an episode is
-    `-makespan / mean_machine_load`; `info["makespan"]` gives the makespan at the end.
+    Divided by the mean machine load (total processing time / machines, fastest
+    alternatives), so the sum over an episode is `-makespan / mean_machine_load` in
+    every mode. ``non_delay``: minus the simulated time that passes until the next
+    choice. ``active`` and ``append``: minus the increase of the partial makespan (the
+    latest end so far). `info["makespan"]` gives the makespan at the end.
 
     ## Starting State
 
-    t=0, every job waiting for its first operation.
+    t=0, every job waiting for its first operation (nothing scheduled).
 
     ## Episode End
 
-    Terminates when every operation is done. No truncation.
+    Terminates when every operation is done (``active``, ``append``: scheduled, and
+    the schedule replayed in the factory). No truncation.
 
     ## Arguments
 
     At most one of `instance` (default `"ft06"`; a bundled name such as `"ta01"`, or
     a file in OR-Library or Taillard format), `scenario` (YAML path or bundled name,
     static), `spec` (a `FactorySpec`) or `generator` (`{"n_jobs": 15, "n_machines": 15}`);
-    `render_mode` `"ansi"` or `"rgb_array"` (a Gantt chart).
+    `render_mode` `"ansi"` or `"rgb_array"` (a Gantt chart); `mode` `"non_delay"`
+    (default), `"active"` or `"append"` (these two refuse shops with setups or a
+    horizon: their timing depends on what the factory has run).
 
     ## Version History
 
     * v0: Initial version.
+    * v0, `mode` argument (issue 20): the `active` and `append` decision modes; the
+      default `non_delay` is unchanged (same observations, rewards and schedules).
     """
 
     def __init__(
@@ -100,9 +145,11 @@ class JobShopEnv(FactoryEnv):
         spec: FactorySpec | None = None,
         generator: GeneratorSpec | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
+        mode: str = "non_delay",
     ):
         if scenario is None and spec is None and instance is None and generator is None:
             instance = "ft06"
+        self.mode = parse_mode(mode)
         super().__init__(scenario, instance, spec, generator, render_mode)
         example = self.source.example()
         if not example.is_static:
@@ -112,10 +159,21 @@ class JobShopEnv(FactoryEnv):
             )
         self.n_jobs = len(example.jobs)
         self.n_machines = len(example.machines)
-        self.action_space = MaskedDiscrete(self.n_jobs, self.action_masks)
+        routings = [job.routing or example.products[job.product].routing for job in example.jobs]
+        self.flexible = any(len(op.machines) > 1 for routing in routings for op in routing)
+        """Whether some operation has alternative machines (fixed by the first instance)."""
+        self.tracker: ScheduleTracker | None = None
+        """The schedule being built in the ``active`` and ``append`` modes (else ``None``)."""
+        if self.mode != "non_delay":
+            ScheduleTracker(Factory(example, seed=0), self.mode)  # refuses setups early
+        pairs = self.mode == "append" and self.flexible  # active: the machine is m*
+        n_actions = self.n_jobs * self.n_machines if pairs else self.n_jobs
+        self.action_space = MaskedDiscrete(n_actions, self.action_masks)
         size = self.n_jobs * JOB_FEATURES + self.n_machines * MACHINE_FEATURES
         self.observation_space = spaces.Box(0.0, 1.0, (size,), dtype=np.float32)
         self._tables_cache: _InstanceTables | None = None
+        self._pairs = pairs
+        self._n_actions = n_actions
 
     def _on_reset(self) -> None:
         factory = self.factory
@@ -128,6 +186,10 @@ class JobShopEnv(FactoryEnv):
         self._tables = tables
         self._live_factory = factory  # the hot paths skip the ``factory`` property
         self._mean_load = tables.mean_load
+        if self.mode != "non_delay":
+            self.tracker = ScheduleTracker(factory, self.mode)
+            self._tracker_observer = _TrackerObserver(tables, self.tracker)
+            return
         observation = tables.first_observation.copy()
         self._startable = observation[: self.n_jobs]
         # Scalar reads go through a memoryview: about twice as fast as numpy's.
@@ -139,6 +201,8 @@ class JobShopEnv(FactoryEnv):
         factory = self._factory
         if factory is None or factory.done:
             return super().step(action)  # raises the matching error
+        if self.tracker is not None:
+            return self._step_tracker(action)
         # FactoryEnv.step in one frame: the per-step overhead is the env's main cost.
         if type(action) is int and 0 <= action < self.n_jobs and self._view[action] > 0.0:
             job = action  # the common case, checked inline
@@ -152,6 +216,64 @@ class JobShopEnv(FactoryEnv):
             info["makespan"] = factory.kpis().makespan
             return observation, reward, True, False, info
         return observation, reward, False, False, info
+
+    def _step_tracker(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Append the chosen operation to the schedule (modes ``active`` and ``append``)."""
+        tracker = self.tracker
+        assert tracker is not None
+        job, machine = self.decode_action(self._validated(action))
+        tracker.schedule(job, machine)
+        self._tracker_observer.scheduled(job, machine)
+        makespan = tracker.makespan
+        reward = (self._objective - makespan) / self._scale
+        self._objective = makespan
+        if tracker.done:
+            factory = replay_sequences(self._live_factory, tracker.sequences)
+            replayed = factory.kpis().makespan
+            if replayed != makespan:  # pragma: no cover - the two engines must agree
+                raise RuntimeError(
+                    f"the factory's replay ends at {replayed}, the schedule at {makespan}"
+                )
+        return self._observation(), reward, tracker.done, False, self._info()
+
+    def decode_action(self, action: int) -> tuple[int, int]:
+        """The ``(job, machine)`` pair an action schedules (machine -1: the job is done).
+
+        The machine is the action's own in a flexible shop's ``append`` mode, the
+        critical machine m* in ``active``, the machine of the job's next operation in
+        a classic ``append`` shop, and in ``non_delay`` the lowest-index one the job
+        can start on now.
+        """
+        if self._pairs:
+            return divmod(int(action), self.n_machines)
+        job = int(action)
+        tracker = self.tracker
+        if tracker is not None:
+            if tracker.next_operation[job] >= tracker.n_operations[job]:
+                return job, -1
+            if self.mode == "active":
+                return job, tracker.critical_machine
+            return job, tracker.options[job][tracker.next_operation[job]][0][0]
+        factory = self.factory
+        for machine in factory.due_machines():
+            if job in factory.queue(machine):
+                return job, machine
+        return job, -1
+
+    def encode_action(self, job: int, machine: int) -> int:
+        """The action that schedules ``job``'s next operation on ``machine``."""
+        return job * self.n_machines + machine if self._pairs else job
+
+    def _validated(self, action: Any) -> int:
+        value = super()._validated(action)  # coerced and in the space; valid in non_delay
+        tracker = self.tracker
+        if tracker is not None and not tracker.is_candidate(*self.decode_action(value)):
+            valid = np.flatnonzero(self.action_masks()).tolist()
+            raise InvalidActionError(
+                f"action {value} is not valid in mode {self.mode!r} after "
+                f"{len(tracker.steps)} decisions; valid actions: {valid[:50]}"
+            )
+        return value
 
     def _agent_decides(self) -> bool:
         return True
@@ -168,15 +290,26 @@ class JobShopEnv(FactoryEnv):
         return True
 
     def action_masks(self) -> np.ndarray:
-        """Jobs whose next operation can start now."""
+        """The valid actions now (see the spec sheet's Action Space)."""
         if self._factory is None:
             raise RuntimeError("call reset() before using the environment")
-        return self._startable.astype(bool)
+        tracker = self.tracker
+        if tracker is None:
+            return self._startable.astype(bool)
+        mask = np.zeros(self._n_actions, dtype=bool)
+        if tracker.candidates:
+            jobs, machines = np.array(tracker.candidates).T
+            mask[jobs * self.n_machines + machines if self._pairs else jobs] = True
+        return mask
 
     def _observation(self) -> np.ndarray:
+        if self.tracker is not None:
+            return self._tracker_observer.observe()
         return self._observe(self._live_factory.now)
 
     def _is_valid(self, action: int) -> bool:
+        if self.tracker is not None:
+            return True  # checked in _validated, with the mode in the message
         return self._view[action] > 0.0
 
     def _apply(self, action: int) -> None:
@@ -189,8 +322,30 @@ class JobShopEnv(FactoryEnv):
     objective_name = "makespan"
 
     def episode_objective(self) -> float:
-        """Makespan (the time of the last completion so far)."""
-        return self.factory.kpis().makespan
+        """Makespan (the time of the last completion so far).
+
+        In ``active`` and ``append`` the factory's once the episode is over (the
+        schedule replayed), before that the schedule's partial makespan.
+        """
+        factory = self.factory
+        if self.tracker is not None and not factory.done:
+            return self.tracker.makespan
+        return factory.kpis().makespan
+
+    def render(self) -> str | np.ndarray | None:
+        """Text state (``ansi``) or a Gantt chart of the schedule so far (``rgb_array``).
+
+        In ``active`` and ``append``, before the episode is over (when the factory
+        holds the replayed schedule), the text lists each machine's sequence so far
+        and the chart is drawn from a replay of it in a scratch factory.
+        """
+        tracker = self.tracker
+        if tracker is None or self.render_mode is None or self.factory.done:
+            return super().render()
+        if self.render_mode == "ansi":
+            return _render_tracker(tracker)
+        scratch = Factory(self.factory.spec, seed=self.factory.seed)
+        return render_gantt(replay_sequences(scratch, tracker.sequences, partial=True))
 
     def _accrued(self) -> float:
         return self._live_factory.now
@@ -200,7 +355,14 @@ class JobShopEnv(FactoryEnv):
 
     def _info(self) -> dict[str, Any]:
         factory = self._live_factory
-        info: dict[str, Any] = {"time": factory.now, "decisions": factory.decisions}
+        tracker = self.tracker
+        info: dict[str, Any]
+        if tracker is not None:
+            info = {"time": tracker.reference_time, "decisions": len(tracker.steps)}
+            if factory.done:
+                info["makespan"] = factory.kpis().makespan
+            return info
+        info = {"time": factory.now, "decisions": factory.decisions}
         if factory.done:
             info["makespan"] = factory.kpis().makespan
         return info
@@ -368,6 +530,82 @@ def _observer(
         return observe(time), time
 
     return observe, advance
+
+
+def _render_tracker(tracker: ScheduleTracker) -> str:
+    """A text snapshot of a schedule being built: each machine's sequence, the candidates."""
+    lines = [
+        f"mode={tracker.mode}  decisions={len(tracker.steps)}  makespan so far="
+        f"{tracker.makespan:g}  reference time={tracker.reference_time:g}"
+    ]
+    runs: list[list[str]] = [[] for _ in range(tracker.n_machines)]
+    for step in tracker.steps:
+        runs[step.machine].append(f"job {step.job} [{step.start:g}, {step.end:g})")
+    for machine, run in enumerate(runs):
+        free = tracker.machine_ready[machine]
+        lines.append(f"M{machine:<3} free at {free:<8g} " + (", ".join(run) or "-"))
+    lines.append(f"candidates (job, machine): {tracker.candidates}")
+    return "\n".join(lines) + "\n"
+
+
+class _TrackerObserver:
+    """The observation of an ``active`` or ``append`` episode, from the schedule so far.
+
+    The clock of the ``non_delay`` features is the tracker's reference time: the
+    earliest time any unscheduled next operation could start (see the spec sheet).
+    """
+
+    def __init__(self, tables: _InstanceTables, tracker: ScheduleTracker):
+        self.tracker = tracker
+        n, n_machines = tracker.n_jobs, tracker.n_machines
+        self.n, self.n_machines = n, n_machines
+        self.rows = np.arange(n)
+        self.operations = np.maximum(np.array(tables.operations, dtype=np.float64), 1.0)
+        self.machine_table = np.array(tables.machine_table, dtype=np.intp)
+        self.duration_table = tables.duration_table
+        self.machine_list = tables.machine_table
+        self.duration_feature = np.array(tables.duration_feature)
+        self.work_feature = np.array(tables.work_feature)
+        self.following_feature = np.array(tables.following_feature)
+        self.scale, self.load_scale = tables.time_scale, tables.load_scale
+        self.load = np.array(tables.first_loads, dtype=np.float64)  # work not yet scheduled
+        self.observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
+        self.clock = np.zeros(n_machines + 1)  # machine free times; 0 for "done"
+
+    def scheduled(self, job: int, machine: int) -> None:
+        """Account for ``job``'s operation just scheduled (its first machine's load)."""
+        operation = self.tracker.next_operation[job] - 1
+        self.load[self.machine_list[job][operation]] -= self.duration_table[job][operation]
+
+    def observe(self) -> np.ndarray:
+        """The observation now (a new array)."""
+        tracker, n, n_machines = self.tracker, self.n, self.n_machines
+        observation = self.observation
+        blocks = observation[: JOB_FEATURES * n].reshape(JOB_FEATURES, n)
+        machine_blocks = observation[JOB_FEATURES * n :].reshape(MACHINE_FEATURES, n_machines)
+        step = np.array(tracker.next_operation, dtype=np.intp)
+        next_machine = self.machine_table[self.rows, step]
+        done = next_machine == n_machines
+        blocks[STARTABLE] = 0.0
+        if tracker.candidates:
+            blocks[STARTABLE, np.array([job for job, _ in tracker.candidates])] = 1.0
+        blocks[DONE] = step / self.operations
+        blocks[DURATION] = self.duration_feature[self.rows, step]
+        blocks[WORK] = self.work_feature[self.rows, step]
+        blocks[NEXT_MACHINE] = np.where(done, 0.0, (next_machine + 1) / (n_machines + 1))
+        blocks[FOLLOWING_MACHINE] = self.following_feature[self.rows, step]
+        now = tracker.reference_time / self.scale
+        waited = now - np.array(tracker.job_ready) / self.scale
+        blocks[WAITED] = np.where(done, 0.0, np.clip(waited, 0.0, 1.0))
+        clock = self.clock
+        clock[:n_machines] = np.array(tracker.machine_ready) / self.scale - now
+        np.clip(clock, 0.0, 1.0, out=clock)
+        clock[n_machines] = 0.0
+        blocks[FREE] = clock[next_machine]
+        machine_blocks[REMAINING] = clock[:n_machines]
+        machine_blocks[QUEUED] = np.bincount(next_machine, minlength=n_machines + 1)[:-1] / n
+        machine_blocks[LOAD] = np.clip(self.load / self.load_scale, 0.0, 1.0)
+        return observation.copy()
 
 
 @dataclass(frozen=True)

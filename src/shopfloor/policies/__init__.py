@@ -10,9 +10,11 @@ from shopfloor.policies._cpsat import CpSatPolicy, CpSatSchedule, replay_schedul
 from shopfloor.policies._inventory import BaseStockPolicy
 from shopfloor.policies._modes import (
     TieBreak,
+    choose_candidate,
     choose_operation,
     dispatch_by_machine,
     dispatch_earliest,
+    dispatch_in_mode,
 )
 from shopfloor.policies._predict import (
     BindablePolicy,
@@ -41,10 +43,12 @@ __all__ = [
     "RulePolicy",
     "TieBreak",
     "bind_policy",
+    "choose_candidate",
     "choose_job",
     "choose_operation",
     "dispatch_by_machine",
     "dispatch_earliest",
+    "dispatch_in_mode",
     "make_policy",
     "policy_names",
     "replay_schedule",

@@ -14,10 +14,14 @@ environment. The observation it is given is ignored.
 
 How a rule's choice becomes an action, per environment family:
 
-* ``JobShop``: the action is a job. The rule ranks every ``(job, machine)`` pair that
-  can start now across all free machines (the candidate set of job-shop-lib's
-  dispatching solver), ties to the lowest job index by default, so the schedules
-  equal job-shop-lib's (see :func:`~shopfloor.policies.dispatch_earliest`). In a
+* ``JobShop`` in its ``active`` and ``append`` modes: the rule ranks the schedule's
+  candidates (:func:`~shopfloor.policies.choose_candidate`, ties to the lowest job,
+  then machine index); the action is the chosen job, or the ``(job, machine)`` pair's
+  action in a flexible shop. ATC and ATCJS apply only in ``non_delay``.
+* ``JobShop`` (``non_delay``): the action is a job. The rule ranks every
+  ``(job, machine)`` pair that can start now across all free machines (the candidate
+  set of job-shop-lib's dispatching solver), ties to the lowest job index by default,
+  so the schedules equal job-shop-lib's (see :func:`~shopfloor.policies.dispatch_earliest`). In a
   flexible shop a job waiting at several free machines is ranked at the lowest-index
   one, where the environment starts it. ATC and ATCJS rank
   one machine's queue (the look-ahead scale is that queue's mean processing time), so
@@ -47,7 +51,7 @@ import numpy as np
 from shopfloor.envs import DynamicJobShopEnv, FactoryEnv, JobShopEnv, ProductionInventoryEnv
 from shopfloor.policies._cpsat import CpSatPolicy
 from shopfloor.policies._inventory import BaseStockPolicy
-from shopfloor.policies._modes import TieBreak, choose_operation
+from shopfloor.policies._modes import TieBreak, choose_candidate, choose_operation
 from shopfloor.sim import DispatchingRule, Factory, choose_job
 from shopfloor.sim._rules import QUEUE_RULES
 
@@ -171,6 +175,11 @@ class RulePolicy(_FactoryPolicy):
             raise PolicyNotApplicableError(
                 f"{self!r} does not know the actions of {type(env).__name__}"
             )
+        elif env.mode != "non_delay" and self.rule in QUEUE_RULES:
+            raise PolicyNotApplicableError(
+                f"{self!r} ranks one machine's queue at the current time; JobShop's "
+                f"{env.mode} mode has neither (use mode='non_delay')"
+            )
 
     def predict(
         self,
@@ -182,6 +191,12 @@ class RulePolicy(_FactoryPolicy):
         env, factory = self._bound()
         if isinstance(env, DynamicJobShopEnv):
             return np.int64(self._dynamic_action(env, factory)), None
+        assert isinstance(env, JobShopEnv)
+        if env.tracker is not None:
+            job, machine = choose_candidate(
+                env.tracker, self.rule, tie_break=self.tie_break or TieBreak.JOB, rng=self._rng
+            )
+            return np.int64(env.encode_action(job, machine)), None
         return np.int64(self._job_shop_action(factory)), None
 
     def _job_shop_action(self, factory: Factory) -> int:
