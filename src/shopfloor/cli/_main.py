@@ -165,6 +165,7 @@ def _bench(args: argparse.Namespace) -> int:
             time_limit=args.time_limit,
             progress=not args.no_progress,
             samples=args.samples,
+            mode=args.mode,
         )
     except NotImplementedError as error:  # a policy that cannot run a target
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
@@ -859,6 +860,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="best-of-N: sample N episodes per seed (deterministic=False), keep the best; "
         "static instances only (default 1: greedy)",
+    )
+    bench.add_argument(
+        "--mode",
+        choices=("non_delay", "active", "append"),
+        default="non_delay",
+        help="decision mode of the static targets: non_delay (default), active "
+        "(Giffler-Thompson) or append (every semi-active schedule)",
     )
     bench.add_argument("--name", default=None, help="results folder name (default: a timestamp)")
     bench.add_argument(

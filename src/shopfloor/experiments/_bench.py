@@ -53,7 +53,7 @@ from rich.table import Table
 
 from shopfloor import __version__
 from shopfloor._stats import CONFIDENCE, confidence_interval
-from shopfloor.envs import ENV_IDS
+from shopfloor.envs import ENV_IDS, parse_mode
 from shopfloor.experiments._folders import write_atomic as _write_atomic
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
 from shopfloor.experiments._train import make_env_factory
@@ -194,8 +194,10 @@ def _policy(name: str, seed: int | None = 0, time_limit: float = 10.0) -> Any:
     return make_policy(name, seed=seed, time_limit=time_limit)
 
 
-def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
+def make_env(target: BenchTarget, policy: Any = None, mode: str = "non_delay") -> gym.Env[Any, Any]:
     """The environment ``policy`` is evaluated in on ``target``.
+
+    ``mode`` is a static target's decision mode (``JobShop``'s ``mode``).
 
     A :class:`~shopfloor.policies.RulePolicy` gets a rule-mode ``DynamicJobShop``
     offering its own rule; a saved agent gets the options of the env it was trained
@@ -208,7 +210,7 @@ def make_env(target: BenchTarget, policy: Any = None) -> gym.Env[Any, Any]:
     """
     kwargs: dict[str, Any]
     if target.env_id == JOB_SHOP:
-        kwargs = {"instance": None, "spec": target.spec}
+        kwargs = {"instance": None, "spec": target.spec, "mode": mode}
     else:
         kwargs = {"scenario": target.target}
         if target.env_id == DYNAMIC_JOB_SHOP and isinstance(policy, RulePolicy):
@@ -308,6 +310,7 @@ def evaluate_episode(
     time_limit: float = 10.0,
     label: str | None = None,
     samples: int = 1,
+    mode: str = "non_delay",
 ) -> Episode:
     """Run one episode of ``policy`` on ``target`` and score it.
 
@@ -330,6 +333,9 @@ def evaluate_episode(
         label: The policy's name in the result (default: the name given, or the
             class name; with ``samples`` > 1, followed by ``" best-of-N"``).
         samples: Episodes sampled; the best counts (its wall time is all of them).
+        mode: The decision mode of a static target (``non_delay``, ``active`` or
+            ``append``); any other than ``non_delay`` is added to the label. CP-SAT
+            ignores it.
 
     Returns:
         The scored episode.
@@ -356,10 +362,17 @@ def evaluate_episode(
         if isinstance(policy, CpSatPolicy):
             raise ValueError("best-of-N sampling applies to policies that act, not CP-SAT")
         label = f"{label} best-of-{samples}"
+    mode = parse_mode(mode)
+    if mode != "non_delay" and not isinstance(policy, CpSatPolicy):
+        if not target.static:
+            raise ValueError(f"mode {mode!r} applies to static targets; {target.target} is not")
+        label = (
+            label.replace(" best-of-", f" {mode} best-of-") if samples > 1 else f"{label} {mode}"
+        )
     if isinstance(policy, CpSatPolicy):
         return _evaluate_cpsat(policy, target, seed, label)
     assert not isinstance(policy, str)
-    env = make_env(target, policy)
+    env = make_env(target, policy, mode)
     try:
         bind_policy(policy, env)
         started = time.perf_counter()
@@ -438,7 +451,7 @@ def _check_cpsat(target: BenchTarget) -> None:
         )
 
 
-def check_applicable(policy_name: str, target: BenchTarget) -> None:
+def check_applicable(policy_name: str, target: BenchTarget, mode: str = "non_delay") -> None:
     """Raise :class:`~shopfloor.policies.PolicyNotApplicableError` if it cannot run.
 
     Raises:
@@ -449,7 +462,7 @@ def check_applicable(policy_name: str, target: BenchTarget) -> None:
     if isinstance(policy, CpSatPolicy):
         _check_cpsat(target)
         return
-    env = make_env(target, policy)
+    env = make_env(target, policy, mode)
     try:
         bind_policy(policy, env)
     finally:
@@ -812,6 +825,7 @@ class _Task:
     seed: int
     time_limit: float
     samples: int
+    mode: str = "non_delay"
 
 
 def _run_task(task: _Task) -> tuple[int, Episode]:
@@ -822,6 +836,7 @@ def _run_task(task: _Task) -> tuple[int, Episode]:
             task.seed,
             time_limit=task.time_limit,
             samples=task.samples if task.policy.lower() != "cpsat" else 1,
+            mode=task.mode,
         )
     except Exception as error:
         raise RuntimeError(
@@ -838,6 +853,7 @@ def run_bench(
     time_limit: float = 10.0,
     progress: bool = True,
     samples: int = 1,
+    mode: str = "non_delay",
 ) -> BenchResult:
     """Evaluate every policy on every target with every seed.
 
@@ -854,6 +870,8 @@ def run_bench(
         progress: Show a progress bar (on stderr).
         samples: Best-of-N sampling for every policy but CP-SAT (see
             :func:`evaluate_episode`); static targets only.
+        mode: The decision mode of the static targets (``JobShop``'s ``mode``); any
+            other than ``non_delay`` needs static targets only.
 
     Returns:
         The episodes and their summaries. Combinations that do not apply (a rule on a
@@ -890,18 +908,23 @@ def run_bench(
         dynamic = [target.target for target in resolved if not target.static]
         if dynamic:
             raise ValueError(f"best-of-N sampling needs static targets; dynamic: {dynamic}")
+    mode = parse_mode(mode)
+    if mode != "non_delay":
+        dynamic = [target.target for target in resolved if not target.static]
+        if dynamic:
+            raise ValueError(f"mode {mode!r} needs static targets; dynamic: {dynamic}")
 
     tasks: list[_Task] = []
     skipped: list[tuple[str, str, str]] = []
     for policy in policy_list:
         for target in resolved:
             try:
-                check_applicable(policy, target)
+                check_applicable(policy, target, mode)
             except PolicyNotApplicableError as error:
                 skipped.append((policy, target.target, str(error)))
                 continue
             for seed in seed_list:
-                tasks.append(_Task(len(tasks), policy, target, seed, time_limit, samples))
+                tasks.append(_Task(len(tasks), policy, target, seed, time_limit, samples, mode))
     if not tasks:
         reasons = "; ".join(f"{p} on {t}: {why}" for p, t, why in skipped)
         raise ValueError(f"no policy applies to any target: {reasons}")
@@ -928,6 +951,7 @@ def run_bench(
         "seeds": seed_list,
         "time_limit": time_limit,
         "samples": samples,
+        "mode": mode,
         "confidence": CONFIDENCE,
         "interval": "student-t",
         "shopfloor": __version__,
