@@ -321,8 +321,8 @@ QUICK_POINTS = [
     ("qlearning", {"when": "after", "kind": "replace", "name": "checkpoints/step_500"}),
     # Mid-training, in the middle of an episode.
     ("qlearning", {"when": "at", "kind": "step", "index": 900}),
-    # After a middle checkpoint with its replay buffer.
-    ("dqn", {"when": "after", "kind": "replace", "name": "checkpoints/step_256.json"}),
+    # An SB3 agent with a replay buffer, after its final checkpoint, before the pruning.
+    ("dqn", {"when": "after", "kind": "replace", "name": "checkpoints/step_768.json"}),
 ]
 
 

@@ -469,8 +469,7 @@ def _checkpoint(
     write_csv(run_dir / "eval.csv", EVAL_FIELDS, evaluations)
     if best.timesteps == step:
         _write_best(run_dir, checkpoint)
-    recent = sorted(checkpoint_steps(checkpoints, manifests_only=True))[-2:]
-    prune(checkpoints, keep={*recent, best.timesteps})
+    _keep_recent(checkpoint)
     return checkpoint
 
 
@@ -478,7 +477,8 @@ def _resume_point(checkpoints: Path) -> Checkpoint | None:
     """The newest intact checkpoint; the files of later ones are removed.
 
     Later files are those of damaged checkpoints and of one a crash kept from being
-    committed (no manifest yet). With none intact, every checkpoint file is removed
+    committed (no manifest yet); earlier ones are pruned as after a checkpoint (a
+    crash may have come before). With none intact, every checkpoint file is removed
     and the run starts over.
     """
     committed = checkpoint_steps(checkpoints, manifests_only=True)
@@ -490,10 +490,22 @@ def _resume_point(checkpoints: Path) -> Checkpoint | None:
             RunRecoveryWarning,
             stacklevel=3,
         )
-    if steps:
-        reached = -1 if checkpoint is None else checkpoint.timesteps
-        prune(checkpoints, keep={step for step in steps if step <= reached})
+    if checkpoint is not None:
+        _keep_recent(checkpoint)
+    elif steps:
+        prune(checkpoints, keep=())
     return checkpoint
+
+
+def _keep_recent(checkpoint: Checkpoint) -> None:
+    """Delete the checkpoints other than ``checkpoint``, the one before it and the best.
+
+    Those after ``checkpoint`` go too: they are damaged, or from a lost future.
+    """
+    directory = checkpoint.manifest.parent
+    committed = checkpoint_steps(directory, manifests_only=True)
+    recent = sorted(step for step in committed if step <= checkpoint.timesteps)[-2:]
+    prune(directory, keep={*recent, checkpoint.timesteps, checkpoint.best.timesteps})
 
 
 def _write_best(run_dir: Path, checkpoint: Checkpoint) -> None:
