@@ -5,6 +5,13 @@ batch) as arrays and schedules one operation in every unfinished instance per
 :meth:`~BatchJobShop.step`, in any decision mode (``non_delay``, ``active``,
 ``append``), with numpy or torch (CUDA when present). For the same instance, mode and
 decisions its start and end times equal the SimPy factory's.
+:func:`sample_schedules` builds N schedules of one instance, or of many, in one call.
+
+Example:
+    >>> from shopfloor.batch import sample_schedules
+    >>> samples = sample_schedules("ft06", 128, mode="active", seed=0)
+    >>> samples.makespans.shape
+    (128,)
 """
 
 from shopfloor.batch._backend import BACKENDS, Backend, BackendError, select_backend
@@ -15,15 +22,20 @@ from shopfloor.batch._core import (
     InvalidBatchActionError,
     check_mode,
 )
+from shopfloor.batch._sample import RULES, Samples, best_of_random, sample_schedules
 
 __all__ = [
     "BACKENDS",
     "MODES",
+    "RULES",
     "Backend",
     "BackendError",
     "BatchJobShop",
     "BatchStep",
     "InvalidBatchActionError",
+    "Samples",
+    "best_of_random",
     "check_mode",
+    "sample_schedules",
     "select_backend",
 ]

@@ -101,12 +101,6 @@ class Backend:
             return array.any(dim=0)
         return array.any(axis=0)
 
-    def column_max(self, array: Any) -> Any:
-        """Maximum of each column of a 2-D array."""
-        if self.is_torch:
-            return array.amax(dim=0)
-        return array.max(axis=0)
-
     def column_argmax(self, array: Any) -> Any:
         """Index of the first maximum of each column of a 2-D array."""
         if self.is_torch:
@@ -164,13 +158,37 @@ class Backend:
             return array.to(torch.float32)
         return array.astype(np.float32)
 
-    def random_float32(self, shape: tuple[int, int], generator: Any) -> Any:
-        """Uniform float32 numbers in [0, 1) drawn from ``generator`` (see :meth:`generator`)."""
+    def random_float64(self, size: int, generator: Any) -> Any:
+        """Uniform numbers in [0, 1) drawn from ``generator`` (see :meth:`generator`)."""
         if self.is_torch:
             import torch
 
-            return torch.rand(shape, generator=generator, device=self.device)
-        return generator.random(shape, dtype=np.float32)
+            return torch.rand(size, generator=generator, device=self.device, dtype=torch.float64)
+        return generator.random(size)
+
+    def contiguous(self, array: Any) -> Any:
+        """``array`` in row-major memory order (a copy when it is not)."""
+        if self.is_torch:
+            return array.contiguous()
+        return np.ascontiguousarray(array)
+
+    def column_sum(self, array: Any) -> Any:
+        """Sum of each column of a 2-D array, as int64."""
+        if self.is_torch:
+            return array.sum(dim=0)
+        return array.sum(axis=0)
+
+    def cumsum(self, array: Any) -> Any:
+        """Running sum of a 1-D array."""
+        if self.is_torch:
+            return array.cumsum(dim=0)
+        return array.cumsum()
+
+    def clip_int(self, array: Any, low: int, high: int) -> Any:
+        """An integer array clipped to ``[low, high]``."""
+        if self.is_torch:
+            return array.clamp(low, high)
+        return np.minimum(np.maximum(array, low), high)
 
     def generator(self, seed: int | None) -> Any:
         """A seeded random generator of this library (and device)."""

@@ -230,12 +230,36 @@ class BatchJobShop:
             return xp.asarray(np.moveaxis(table, 0, -1).ravel(), dtype)
 
         # Flat index of every operation's machine in the (M + 1, B) machine arrays.
-        self._op_time = job_major(tables.op_time, "float64")
+        # Times are integers: int32 when every sum fits (half the memory traffic of
+        # float64), else int64; both are exact, as the factory's float sums of integers.
+        total = float(tables.op_time.sum(axis=(1, 2)).max())
+        self._time_dtype = "int32" if total < 2**31 - 2 else "int64"
+        self._never = int(np.iinfo(self._time_dtype).max)  # "not before": finished jobs
+        self._op_time = job_major(tables.op_time, self._time_dtype)
         self._op_slot = job_major(tables.op_machine * batch + rows[:, None, None], "int64")
-        self._op_machine = job_major(tables.op_machine, "int64")
+        self._machine_dtype = "int16" if self.n_machines < 2**15 - 1 else "int32"
+        self._op_machine = job_major(tables.op_machine, self._machine_dtype)
         self._work_feature = job_major(tables.work_feature, "float64")
-        self._next_feature = job_major(tables.next_feature, "float64")
-        self._following_feature = job_major(tables.following_feature, "float64")
+        # Priorities of the dispatching rules, per operation when it is a job's next.
+        work_left = np.cumsum(tables.op_time[:, :, ::-1], axis=2)[:, :, ::-1]
+        operations_left = tables.n_ops[:, :, None] - np.arange(width)[None, None, :]
+        self._op_priority = {
+            "spt": job_major(-tables.op_time, "float64"),
+            "lpt": job_major(tables.op_time, "float64"),
+            "mwkr": job_major(work_left, "float64"),
+            "lwkr": job_major(-work_left, "float64"),
+            "mopnr": job_major(np.maximum(operations_left, 0), "float64"),
+        }
+        # Blocks 1, 2, 4 and 5 of every operation, when it is the one a job shows.
+        shown = np.stack(
+            [
+                np.arange(width)[None, None, :] / np.maximum(tables.n_ops, 1)[:, :, None],
+                tables.op_time / tables.time_scale[:, None, None],
+                tables.next_feature,
+                tables.following_feature,
+            ]
+        )
+        self._op_shown = xp.asarray(np.moveaxis(shown, 1, -1).reshape(4, -1), "float64")
         first = (np.arange(jobs)[:, None] * width * batch + rows[None, :]).ravel()
         self._first_op = xp.asarray(first, "int64")
         self._n_ops = job_major(tables.n_ops, "int64")
@@ -245,7 +269,6 @@ class BatchJobShop:
         self._time_scale = xp.asarray(tables.time_scale, "float64")
         self._load_scale = xp.asarray(tables.load_scale, "float64")
         self._job_count = xp.asarray(tables.n_jobs, "float64")
-        self._n_ops_safe = job_major(np.maximum(tables.n_ops, 1), "float64")
         self._initial_loads = job_major(tables.loads, "float64")
         last = np.arange(width)[None, None, :] == tables.n_ops[:, :, None]
         self._last_op = job_major(last, "bool")
@@ -264,32 +287,35 @@ class BatchJobShop:
         """
         xp = self.backend
         batch, jobs, spare = self.batch_size, self.n_jobs, self.n_machines + 1
-        inf = float("inf")
+        never, dtype = self._never, self._time_dtype
         self._op_at = xp.copy(self._first_op)
         self._slot_at = self._op_slot[self._op_at]
         self._p_at = self._op_time[self._op_at]
-        self._next_k = xp.full((jobs * batch,), 0, "int64")
         self._job_ready = xp.where(
             self._n_ops > 0,
-            xp.full((jobs * batch,), 0.0, "float64"),
-            xp.full((jobs * batch,), inf, "float64"),
+            xp.full((jobs * batch,), 0, dtype),
+            xp.full((jobs * batch,), never, dtype),
         )
-        self._job_end = xp.full((jobs * batch,), 0.0, "float64")
-        self._machine_ready = xp.full((spare * batch,), 0.0, "float64")
+        self._job_end = xp.full((jobs * batch,), 0, dtype)
+        self._machine_at = self._op_machine[self._op_at]
+        self._shown_next = self._op_shown[:, self._op_at]
+        self._shown_running = xp.copy(self._shown_next)
+        self._work_at = self._work_feature[self._op_at]
+        self._machine_ready = xp.full((spare * batch,), 0, dtype)
         self._loads = xp.copy(self._initial_loads)
         size = jobs * self._width * batch
-        self._start = xp.full((size,), float("nan"), "float64")
+        self._start = xp.full((size,), -1, dtype)
         self._order = xp.full((size,), -1, "int64")
         self._left = xp.copy(self._total_ops)
         self.dones = self._left == 0
-        self._makespan = xp.full((batch,), 0.0, "float64")
-        self._chosen_slot = xp.full((batch,), -1, "int64")
-        self._chosen_end = xp.full((batch,), 0.0, "float64")
+        self._makespan = xp.full((batch,), 0, dtype)
+        self._chosen_machine = xp.full((batch,), -1, self._machine_dtype)
+        self._chosen_end = xp.full((batch,), 0, dtype)
         self._steps = 0
         if self._has_zero:
             self._pending_job = xp.full((jobs, batch), False, "bool")
             self._pending_slot = xp.full((spare * batch,), False, "bool")
-        self._now = xp.full((batch,), 0.0, "float64")
+        self._now = xp.full((batch,), 0, dtype)
         self._est = xp.copy(self._job_ready)
         self._update_candidates()
         self._time = self._objective_time()
@@ -346,8 +372,11 @@ class BatchJobShop:
         next_slot = self._op_slot[following]
         self._slot_at[job] = next_slot
         self._p_at[job] = self._op_time[following]
-        self._next_k[job] = self._next_k[job] + 1
-        ready = xp.where(self._last_op[following], float("inf") + 0 * end, end)
+        if self.with_features:
+            self._shown_running[:, job] = self._op_shown[:, op]
+            self._shown_next[:, job] = self._op_shown[:, following]
+            self._work_at[job] = self._work_feature[following]
+        ready = xp.where(self._last_op[following], self._never + 0 * end, end)
         self._job_ready[job] = ready
         self._job_end[job] = end
         self._makespan[live] = xp.maximum(self._makespan[live], end)
@@ -355,10 +384,11 @@ class BatchJobShop:
         self.dones = self._left == 0
         # Earliest starts: the jobs waiting for the chosen machine can start no earlier
         # than its new end; the chosen job's own is recomputed.
-        self._chosen_slot[:] = -1
-        self._chosen_slot[live] = slot
+        self._chosen_machine[:] = -1
+        self._chosen_machine[live] = self._machine_at[job]
+        self._machine_at[job] = self._op_machine[following]
         self._chosen_end[live] = end
-        waits = self._slot_at.reshape(-1, batch) == self._chosen_slot
+        waits = self._machine_at.reshape(-1, batch) == self._chosen_machine
         self._est = xp.maximum(self._est, (waits * self._chosen_end).reshape(-1))
         self._est[job] = xp.maximum(ready, self._machine_ready[next_slot])
         if self._has_zero:
@@ -376,8 +406,8 @@ class BatchJobShop:
     # ----------------------------------------------------------------- results
 
     def makespans(self) -> Any:
-        """``(B,)``: the latest end time scheduled so far (the makespan once done)."""
-        return self._makespan
+        """``(B,)`` float64: the latest end scheduled so far (the makespan once done)."""
+        return self.backend.to_float(self._makespan)
 
     def _batch_major(self, flat: Any) -> np.ndarray:
         """A flat (J, K + 1, B) array as numpy (B, J, K), the padding column dropped."""
@@ -386,7 +416,9 @@ class BatchJobShop:
 
     def start_times(self) -> np.ndarray:
         """``(B, J, K)`` numpy start times (NaN: not scheduled yet, or padding)."""
-        return self._batch_major(self._start)
+        start = self._batch_major(self._start).astype(np.float64)
+        start[start < 0] = np.nan
+        return start
 
     def end_times(self) -> np.ndarray:
         """``(B, J, K)`` numpy end times (NaN: not scheduled yet, or padding)."""
@@ -412,17 +444,48 @@ class BatchJobShop:
             sequences[int(machines[job, operation])].append((job, operation))
         return sequences
 
+    def rule_actions(self, rule: str) -> Any:
+        """``(B,)`` the candidate a dispatching rule picks in each row (0 once finished).
+
+        Ties go to the lowest job index, as ``dispatch_earliest(tie_break="job")`` and
+        job-shop-lib break them.
+
+        Args:
+            rule: ``"spt"``, ``"lpt"``, ``"mwkr"``, ``"lwkr"`` or ``"mopnr"`` (Panwalkar &
+                Iskander 1977; work and operations remaining count the next one).
+
+        Raises:
+            ValueError: Another rule.
+        """
+        xp = self.backend
+        table = self._op_priority.get(rule.strip().lower() if isinstance(rule, str) else "")
+        if table is None:
+            raise ValueError(
+                f"unknown rule {rule!r} for the batched core; choose from "
+                f"{', '.join(self._op_priority)} (or random actions)"
+            )
+        priority = table[self._op_at].reshape(-1, self.batch_size)
+        return xp.column_argmax(xp.where(self._mask, priority, float("-inf") + 0 * priority))
+
     def random_actions(self, generator: Any) -> Any:
         """``(B,)`` uniformly random candidates, one per row (0 in finished rows).
+
+        Draws B numbers, not B x J: row b takes its ``floor(u_b * count_b)``-th candidate.
 
         Args:
             generator: From :meth:`Backend.generator` (a numpy ``Generator`` for numpy).
         """
         xp = self.backend
-        keys = xp.random_float32((self.n_jobs, self.batch_size), generator)
-        scored = (keys + 1.0) * self._mask  # candidates in [1, 2), others 0
-        best = scored == xp.column_max(scored)
-        return xp.column_argmax(best)
+        jobs = self.n_jobs
+        candidates = xp.nonzero(xp.contiguous(self._mask.T).reshape(-1))  # row-major
+        total = int(candidates.shape[0])
+        if total == 0:
+            return xp.full((self.batch_size,), 0, "int64")
+        counts = xp.bincount(candidates // jobs, None, self.batch_size)
+        first = xp.cumsum(counts) - counts
+        draw = xp.to_int(xp.random_float64(self.batch_size, generator) * counts)
+        picked = candidates[xp.clip_int(first + draw, 0, total - 1)] % jobs
+        return xp.where(counts > 0, picked, 0 * picked)
 
     # --------------------------------------------------------------- internals
 
@@ -444,18 +507,18 @@ class BatchJobShop:
         earliest = xp.column_min(table)  # inf once done
         if self.mode == "append":
             self._now = earliest
-            self._mask = table < float("inf")
+            self._mask = table < self._never
             return
         if self.mode == "active":
             self._now = earliest
             completion = table + self._p_at.reshape(-1, batch)
             best = xp.column_min(completion)
-            machine = self._op_machine[self._op_at].reshape(-1, batch)
+            machine = self._machine_at.reshape(-1, batch)
             attaining = xp.where(completion == best, machine, self.n_machines + 0 * machine)
             chosen_machine = xp.column_min(attaining)
             before = table < best
             if self._has_zero:
-                before = before | ((completion == best) & (table < float("inf")))
+                before = before | ((completion == best) & (table < self._never))
             self._mask = (machine == chosen_machine) & before
             return
         if not self._has_zero:
@@ -484,33 +547,37 @@ class BatchJobShop:
         now = xp.where(self.dones, self._makespan, self._now)
         clock = now / scale
         job_end = self._job_end.reshape(jobs, batch)
+        ready = self._job_ready.reshape(jobs, batch)
+        est = self._est.reshape(jobs, batch)
         running = job_end > now
+        alive = ready < self._never
         # A running job shows its running operation in blocks 1, 2, 4, 5 and 7, as the
         # factory's event log does until that operation completes.
-        shown = self._op_at - xp.to_int(running.reshape(-1)) * batch
-        ready = self._job_ready.reshape(jobs, batch)
-        free_at = (self._machine_ready.reshape(-1, batch) / scale).reshape(-1)
-        done_ops = self._next_k.reshape(jobs, batch) - xp.to_int(running)
-        waiting = xp.to_float(~running & (ready < float("inf")))
-        queued = xp.bincount(self._slot_at, waiting.reshape(-1), (machines + 1) * batch)
-        pieces = [
-            xp.to_float(self._mask),
-            xp.to_float(done_ops) / self._n_ops_safe.reshape(jobs, batch),
-            self._op_time[shown].reshape(jobs, batch) / scale,
-            self._work_feature[self._op_at].reshape(jobs, batch),
-            self._next_feature[shown].reshape(jobs, batch),
-            self._following_feature[shown].reshape(jobs, batch),
-            xp.clip(ready / scale - clock, -1.0, 0.0) * -1.0,
-            xp.clip(free_at[self._op_slot[shown]].reshape(jobs, batch) - clock, 0.0, 1.0),
-            xp.clip(free_at.reshape(-1, batch)[:machines] - clock, 0.0, 1.0),
-            queued.reshape(-1, batch)[:machines] / self._job_count,
-            self._loads.reshape(-1, batch)[:machines] / self._load_scale,
-        ]
-        if xp.is_torch:
-            import torch
-
-            return torch.cat(pieces, dim=0).to(torch.float32).T
-        return np.concatenate(pieces, axis=0).astype(np.float32).T
+        shown = xp.where(
+            running,
+            self._shown_running.reshape(4, jobs, batch),
+            self._shown_next.reshape(4, jobs, batch),
+        )
+        # Its next machine is free when its own operation ends; a waiting job's when
+        # its earliest start is, unless that is its own ready time (then before now).
+        free = xp.where(running, job_end, est) / scale - clock
+        waiting = xp.nonzero((alive & ~running).reshape(-1))
+        queued = xp.bincount(self._slot_at[waiting], None, (machines + 1) * batch)
+        out = xp.full((JOB_FEATURES * jobs + MACHINE_FEATURES * machines, batch), 0.0, "float32")
+        out[:jobs] = xp.to_float32(self._mask)
+        out[jobs : 3 * jobs] = shown[:2].reshape(2 * jobs, batch)
+        out[3 * jobs : 4 * jobs] = self._work_at.reshape(jobs, batch)
+        out[4 * jobs : 6 * jobs] = shown[2:].reshape(2 * jobs, batch)
+        out[6 * jobs : 7 * jobs] = xp.clip(clock - ready / scale, 0.0, 1.0)
+        out[7 * jobs : 8 * jobs] = xp.clip(free, 0.0, 1.0) * (alive | running)
+        machine_free = self._machine_ready.reshape(-1, batch)[:machines] / scale
+        rest = 8 * jobs
+        out[rest : rest + machines] = xp.clip(machine_free - clock, 0.0, 1.0)
+        rest += machines
+        out[rest : rest + machines] = queued.reshape(-1, batch)[:machines] / self._job_count
+        rest += machines
+        out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
+        return out.T
 
 
 def _is_array(value: Any, backend: Backend) -> bool:
