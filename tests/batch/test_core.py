@@ -126,3 +126,16 @@ def test_auto_device_picks_cuda_when_available() -> None:
         with pytest.raises(BackendError, match="1 GPU"):
             select_backend("torch", "cuda:1")
     assert select_backend("numpy").name == "numpy"
+
+
+@pytest.mark.parametrize("mode", ["active", "append"])
+def test_features_in_every_mode_stay_in_the_unit_box(mode: str) -> None:
+    core = BatchJobShop(["ft06", "la01", "orb07"], mode)
+    features, masks = core.reset()
+    generator = core.backend.generator(0)
+    while not core.dones.all():
+        assert features.dtype == np.float32 and np.isfinite(features).all()
+        assert features.min() >= 0.0 and features.max() <= 1.0
+        np.testing.assert_array_equal(features[:, : core.n_jobs], masks)  # block 0
+        features, masks, _, _ = core.step(core.random_actions(generator))
+    assert (features[:, core.n_jobs : 2 * core.n_jobs].max(axis=1) == 1.0).all()  # all done

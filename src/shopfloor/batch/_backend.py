@@ -112,6 +112,16 @@ class Backend:
             return torch.where(best, rows, array.shape[0]).amin(dim=0)
         return array.argmax(axis=0)
 
+    def select_into(self, out: Any, condition: Any, left: Any, right: Any) -> None:
+        """Write ``left`` where ``condition`` holds, else ``right``, into ``out``."""
+        if self.is_torch:
+            import torch
+
+            out.copy_(torch.where(condition, left, right))
+            return
+        np.copyto(out, right)
+        np.copyto(out, left, where=condition)
+
     def maximum(self, left: Any, right: Any) -> Any:
         """Element-wise maximum of two arrays."""
         if self.is_torch:

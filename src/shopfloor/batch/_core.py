@@ -239,7 +239,6 @@ class BatchJobShop:
         self._op_slot = job_major(tables.op_machine * batch + rows[:, None, None], "int64")
         self._machine_dtype = "int16" if self.n_machines < 2**15 - 1 else "int32"
         self._op_machine = job_major(tables.op_machine, self._machine_dtype)
-        self._work_feature = job_major(tables.work_feature, "float64")
         # Priorities of the dispatching rules, per operation when it is a job's next.
         work_left = np.cumsum(tables.op_time[:, :, ::-1], axis=2)[:, :, ::-1]
         operations_left = tables.n_ops[:, :, None] - np.arange(width)[None, None, :]
@@ -250,16 +249,18 @@ class BatchJobShop:
             "lwkr": job_major(-work_left, "float64"),
             "mopnr": job_major(np.maximum(operations_left, 0), "float64"),
         }
-        # Blocks 1, 2, 4 and 5 of every operation, when it is the one a job shows.
+        # Blocks 1 to 5 of every operation, when it is the one a job shows (block 3
+        # is overwritten by the next operation's for a running job).
         shown = np.stack(
             [
                 np.arange(width)[None, None, :] / np.maximum(tables.n_ops, 1)[:, :, None],
                 tables.op_time / tables.time_scale[:, None, None],
+                tables.work_feature,
                 tables.next_feature,
                 tables.following_feature,
             ]
         )
-        self._op_shown = xp.asarray(np.moveaxis(shown, 1, -1).reshape(4, -1), "float64")
+        self._op_shown = xp.asarray(np.moveaxis(shown, 1, -1).reshape(5, -1), "float32")
         first = (np.arange(jobs)[:, None] * width * batch + rows[None, :]).ravel()
         self._first_op = xp.asarray(first, "int64")
         self._n_ops = job_major(tables.n_ops, "int64")
@@ -298,9 +299,9 @@ class BatchJobShop:
         )
         self._job_end = xp.full((jobs * batch,), 0, dtype)
         self._machine_at = self._op_machine[self._op_at]
-        self._shown_next = self._op_shown[:, self._op_at]
-        self._shown_running = xp.copy(self._shown_next)
-        self._work_at = self._work_feature[self._op_at]
+        # Blocks 1-5 as shown now, and whether each job was running when they were.
+        self._shown = self._op_shown[:, self._op_at]
+        self._was_running = xp.full((jobs, batch), False, "bool")
         self._machine_ready = xp.full((spare * batch,), 0, dtype)
         self._loads = xp.copy(self._initial_loads)
         size = jobs * self._width * batch
@@ -372,10 +373,6 @@ class BatchJobShop:
         next_slot = self._op_slot[following]
         self._slot_at[job] = next_slot
         self._p_at[job] = self._op_time[following]
-        if self.with_features:
-            self._shown_running[:, job] = self._op_shown[:, op]
-            self._shown_next[:, job] = self._op_shown[:, following]
-            self._work_at[job] = self._work_feature[following]
         ready = xp.where(self._last_op[following], self._never + 0 * end, end)
         self._job_ready[job] = ready
         self._job_end[job] = end
@@ -397,6 +394,8 @@ class BatchJobShop:
             self._pending_slot[slot] = zero
         self._steps += 1
         self._update_candidates()
+        if self.with_features:
+            self._show_chosen(job, op, end)
         time = self._objective_time()
         rewards = (self._time - time) / self._mean_load
         self._time = time
@@ -535,6 +534,16 @@ class BatchJobShop:
         self._now = xp.where(keep, self._now, xp.where(self.dones, self._makespan, earliest))
         self._mask = xp.where(keep, due, table == self._now)
 
+    def _show_chosen(self, job: Any, op: Any, end: Any) -> None:
+        """Blocks 1-5 of the jobs just chosen: their new operation while it runs."""
+        xp = self.backend
+        now = self._now[job % self.batch_size]
+        running = end > now
+        shown = xp.where(running, self._op_shown[:, op], self._op_shown[:, op + self.batch_size])
+        shown[2] = self._op_shown[2, op + self.batch_size]  # the work after it
+        self._shown[:, job] = shown
+        self._was_running.reshape(-1)[job] = running
+
     def _features(self) -> Any:
         """The 11 blocks of ``shopfloor/JobShop-v0``'s observation, for every row.
 
@@ -553,23 +562,22 @@ class BatchJobShop:
         alive = ready < self._never
         # A running job shows its running operation in blocks 1, 2, 4, 5 and 7, as the
         # factory's event log does until that operation completes.
-        shown = xp.where(
-            running,
-            self._shown_running.reshape(4, jobs, batch),
-            self._shown_next.reshape(4, jobs, batch),
-        )
         # Its next machine is free when its own operation ends; a waiting job's when
         # its earliest start is, unless that is its own ready time (then before now).
-        free = xp.where(running, job_end, est) / scale - clock
+        free = xp.where(running, job_end, est) / scale
+        free -= clock
         waiting = xp.nonzero((alive & ~running).reshape(-1))
         queued = xp.bincount(self._slot_at[waiting], None, (machines + 1) * batch)
         out = xp.full((JOB_FEATURES * jobs + MACHINE_FEATURES * machines, batch), 0.0, "float32")
         out[:jobs] = xp.to_float32(self._mask)
-        out[jobs : 3 * jobs] = shown[:2].reshape(2 * jobs, batch)
-        out[3 * jobs : 4 * jobs] = self._work_at.reshape(jobs, batch)
-        out[4 * jobs : 6 * jobs] = shown[2:].reshape(2 * jobs, batch)
+        finished = xp.nonzero((self._was_running & ~running).reshape(-1))
+        if int(finished.shape[0]):
+            self._shown[:, finished] = self._op_shown[:, self._op_at[finished]]
+        self._was_running = running
+        out[jobs : 6 * jobs] = self._shown.reshape(5 * jobs, batch)
         out[6 * jobs : 7 * jobs] = xp.clip(clock - ready / scale, 0.0, 1.0)
-        out[7 * jobs : 8 * jobs] = xp.clip(free, 0.0, 1.0) * (alive | running)
+        out[7 * jobs : 8 * jobs] = xp.clip(free, 0.0, 1.0)
+        out[7 * jobs : 8 * jobs] *= alive | running
         machine_free = self._machine_ready.reshape(-1, batch)[:machines] / scale
         rest = 8 * jobs
         out[rest : rest + machines] = xp.clip(machine_free - clock, 0.0, 1.0)
