@@ -78,7 +78,7 @@ def _job(
     reader: _Reader, line: _Line, job: int, n_machines: int, operations_so_far: int
 ) -> tuple[Operation, ...]:
     """Parse one job line, checking every count before it is used."""
-    values = reader.integers(line)
+    values = line.tokens
     limits = LIMITS
     where = f"job {job}"
 
@@ -86,11 +86,23 @@ def _job(
         if position >= len(values):
             raise reader.error(
                 line,
-                f"{where}: the line ends where {field} is expected (after {len(values)} numbers)",
+                f"the line ends where {field} is expected (after {len(values)} numbers)",
             )
-        return values[position]
+        token = values[position]
+        if not _INTEGER.fullmatch(token):
+            raise reader.error(
+                line,
+                f"{field} {_shown(token)} is not an integer (number {position + 1} on the line)",
+            )
+        if len(token.lstrip("+-")) > _MAX_DIGITS:
+            raise reader.error(
+                line,
+                f"{field} {_shown(token, 20)} is too large (number {position + 1} on "
+                f"the line; at most {_MAX_DIGITS} digits)",
+            )
+        return int(token)
 
-    n_operations = take(0, "the number of operations")
+    n_operations = take(0, f"{where}'s number of operations")
     if n_operations < 1:
         raise reader.error(
             line, f"{where}: the number of operations must be >= 1, got {n_operations}"
