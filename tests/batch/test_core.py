@@ -139,3 +139,26 @@ def test_features_in_every_mode_stay_in_the_unit_box(mode: str) -> None:
         np.testing.assert_array_equal(features[:, : core.n_jobs], masks)  # block 0
         features, masks, _, _ = core.step(core.random_actions(generator))
     assert (features[:, core.n_jobs : 2 * core.n_jobs].max(axis=1) == 1.0).all()  # all done
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_resetting_some_rows_leaves_the_others_alone(backend: str) -> None:
+    names = ["ft06", "la01", "orb07"]
+    core, twin, fresh = (BatchJobShop(names, backend=backend, device="cpu") for _ in range(3))
+    fresh_features, fresh_masks = (np.asarray(array) for array in fresh.reset())
+    _, masks = core.reset()
+    twin_features, _ = twin.reset()
+    for _ in range(12):
+        actions = np.asarray(masks).argmax(axis=1)
+        _, masks, _, _ = core.step(actions)
+        twin_features, _, _, _ = twin.step(actions)
+    features, masks = (np.asarray(array) for array in core.reset(np.array([True, False, True])))
+    for row in (0, 2):
+        np.testing.assert_array_equal(features[row], fresh_features[row])
+        np.testing.assert_array_equal(masks[row], fresh_masks[row])
+        assert np.isnan(core.start_times()[row]).all()
+    np.testing.assert_array_equal(features[1], np.asarray(twin_features)[1])
+    np.testing.assert_array_equal(core.start_times()[1], twin.start_times()[1])
+    while not bool(core.dones.all()):
+        _, masks, _, _ = core.step(np.asarray(masks).argmax(axis=1))
+    assert core.makespans().tolist()[::2] == [68.0, 502.0]  # as a fresh run's

@@ -279,13 +279,39 @@ class BatchJobShop:
 
     # ------------------------------------------------------------------ state
 
-    def reset(self) -> tuple[Any, Any]:
-        """Every instance back to t=0, nothing scheduled.
+    _STATE = (
+        "_op_at",
+        "_slot_at",
+        "_p_at",
+        "_job_ready",
+        "_job_end",
+        "_machine_at",
+        "_shown",
+        "_was_running",
+        "_machine_ready",
+        "_loads",
+        "_start",
+        "_order",
+        "_left",
+        "_makespan",
+        "_now",
+        "_est",
+        "_time",
+    )
+
+    def reset(self, rows: Any = None) -> tuple[Any, Any]:
+        """Instances back to t=0, nothing scheduled: all, or the rows given.
+
+        Args:
+            rows: ``(B,)`` bool, the instances to reset (an array of the backend or
+                numpy); ``None``: every one.
 
         Returns:
-            ``(features, masks)``: features as in :class:`BatchStep` (``None`` when off)
-            and the ``(B, J)`` candidate masks.
+            ``(features, masks)`` of every row: features as in :class:`BatchStep`
+            (``None`` when off) and the ``(B, J)`` candidate masks.
         """
+        if rows is not None:
+            return self._reset_rows(rows)
         xp = self.backend
         batch, jobs, spare = self.batch_size, self.n_jobs, self.n_machines + 1
         never, dtype = self._never, self._time_dtype
@@ -300,7 +326,7 @@ class BatchJobShop:
         self._job_end = xp.full((jobs * batch,), 0, dtype)
         self._machine_at = self._op_machine[self._op_at]
         # Blocks 1-5 as shown now, and whether each job was running when they were.
-        self._shown = self._op_shown[:, self._op_at]
+        self._shown = xp.contiguous(self._op_shown[:, self._op_at])
         self._was_running = xp.full((jobs, batch), False, "bool")
         self._machine_ready = xp.full((spare * batch,), 0, dtype)
         self._loads = xp.copy(self._initial_loads)
@@ -320,6 +346,23 @@ class BatchJobShop:
         self._est = xp.copy(self._job_ready)
         self._update_candidates()
         self._time = self._objective_time()
+        names = self._STATE + (("_pending_job", "_pending_slot") if self._has_zero else ())
+        self._template = {name: xp.copy(getattr(self, name)) for name in names}
+        return self._features() if self.with_features else None, self.masks
+
+    def _reset_rows(self, rows: Any) -> tuple[Any, Any]:
+        xp = self.backend
+        batch = self.batch_size
+        chosen = rows if _is_bool_array(rows, xp) else xp.asarray(rows, "bool")
+        if tuple(chosen.shape) != (batch,):
+            raise ValueError(f"rows: expected shape ({batch},), got {tuple(chosen.shape)}")
+        for name, initial in self._template.items():
+            state = getattr(self, name)
+            rows_last = state.reshape(-1, batch)  # a view, unless state is not contiguous
+            rows_last[:, chosen] = initial.reshape(-1, batch)[:, chosen]
+            setattr(self, name, rows_last.reshape(state.shape))
+        self.dones = self._left == 0
+        self._update_candidates()
         return self._features() if self.with_features else None, self.masks
 
     @property
@@ -586,6 +629,14 @@ class BatchJobShop:
         rest += machines
         out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
         return out.T
+
+
+def _is_bool_array(value: Any, backend: Backend) -> bool:
+    if backend.is_torch:
+        import torch
+
+        return isinstance(value, torch.Tensor) and value.dtype == torch.bool
+    return isinstance(value, np.ndarray) and value.dtype == np.bool_
 
 
 def _is_array(value: Any, backend: Backend) -> bool:
