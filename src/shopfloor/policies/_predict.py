@@ -34,10 +34,10 @@ How a rule's choice becomes an action, per environment family:
   rule does not apply (:class:`InventoryPolicy` does).
 
 CP-SAT has no ``predict``: its schedules may keep a machine idle on purpose while a
-job waits, and every environment here simulates non-delay dispatching (a free
-machine with work waiting always starts something). The benchmark runner therefore
-replays CP-SAT schedules in the factory itself, with :func:`replay_schedule` (see
-:func:`shopfloor.experiments.evaluate_episode`).
+job waits, which ``JobShop``'s default ``non_delay`` mode cannot express (its
+``active`` and ``append`` modes can: its operations in start order are ``append``
+decisions). The benchmark runner therefore replays CP-SAT schedules in the factory
+itself, with :func:`replay_schedule` (see :func:`shopfloor.experiments.evaluate_episode`).
 """
 
 from __future__ import annotations
