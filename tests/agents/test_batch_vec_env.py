@@ -1,0 +1,30 @@
+"""MaskablePPO trains on the batched job shop through the SB3 VecEnv adapter."""
+
+from __future__ import annotations
+
+import numpy as np
+from sb3_contrib import MaskablePPO
+from sb3_contrib.common.maskable.utils import get_action_masks, is_masking_supported
+
+from shopfloor.agents.batch_vec_env import BatchVecEnv
+
+
+def test_maskable_ppo_learns_on_the_batched_env_unchanged() -> None:
+    env = BatchVecEnv.make("ft06", num_envs=8)
+    assert is_masking_supported(env)
+    observations = env.reset()
+    assert get_action_masks(env).shape == (8, 6)
+    model = MaskablePPO("MlpPolicy", env, n_steps=36, batch_size=72, n_epochs=1, seed=0)
+    model.learn(36 * 8 * 2)
+    assert model.num_timesteps == 576
+    episodes = list(model.ep_info_buffer)
+    assert len(episodes) == 16 and all(episode["l"] == 36 for episode in episodes)
+    observations = env.reset()
+    for _ in range(36):
+        actions, _ = model.predict(observations, action_masks=get_action_masks(env))
+        observations, _, dones, infos = env.step(actions)
+    assert dones.all()
+    makespans = [info["makespan"] for info in infos]
+    assert all(makespan >= 55 for makespan in makespans)  # ft06's optimum is 55
+    assert infos[0]["terminal_observation"].shape == (6 * 8 + 6 * 3,)
+    assert np.isclose(infos[0]["episode"]["r"], -makespans[0] / (197 / 6))

@@ -1,0 +1,51 @@
+"""The batched vector env: the single env's observations, rewards and ends, autoreset."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from shopfloor.batch import InvalidBatchActionError
+from shopfloor.envs import JobShopEnv
+from shopfloor.envs.batch_job_shop import BatchJobShopVectorEnv
+
+
+def test_each_env_is_the_single_job_shop_env_and_restarts_when_done() -> None:
+    vector = BatchJobShopVectorEnv("ft06", num_envs=3)
+    singles = [JobShopEnv(instance="ft06") for _ in range(3)]
+    observations, _ = vector.reset(seed=0)
+    assert observations.shape == (3, 6 * 8 + 6 * 3) and observations.dtype == np.float32
+    assert vector.observation_space.contains(observations)
+    for index, env in enumerate(singles):
+        np.testing.assert_array_equal(observations[index], env.reset(seed=0)[0])
+    rng = np.random.default_rng(0)
+    for _ in range(36):
+        masks = vector.action_masks()
+        actions = np.array([rng.choice(np.flatnonzero(row)) for row in masks])
+        observations, rewards, terminated, truncated, infos = vector.step(actions)
+        assert not truncated.any()
+        for index, env in enumerate(singles):
+            assert masks[index].tolist() == env.action_masks().tolist()
+            single, reward, done, _, info = env.step(int(actions[index]))
+            assert rewards[index] == pytest.approx(reward, abs=1e-12)
+            assert bool(terminated[index]) is done
+            if done:
+                np.testing.assert_array_equal(infos["final_obs"][index], single)
+                assert infos["makespan"][index] == info["makespan"]
+                np.testing.assert_array_equal(observations[index], env.reset(seed=0)[0])
+            else:
+                np.testing.assert_array_equal(observations[index], single)
+    assert terminated.all()  # ft06: 36 operations, all done at once
+
+
+def test_padded_instances_and_refusals() -> None:
+    vector = BatchJobShopVectorEnv(instances=["ft06", "la01"], mode="active")
+    assert vector.num_envs == 2 and vector.single_action_space.n == 10
+    with pytest.raises(RuntimeError, match="reset"):
+        vector.step(np.zeros(2, dtype=np.int64))
+    vector.reset()
+    masks = vector.action_masks()
+    with pytest.raises(InvalidBatchActionError, match="instance 0"):
+        vector.step(np.array([9, int(masks[1].argmax())]))
+    with pytest.raises(ValueError, match="num_envs"):
+        BatchJobShopVectorEnv("ft06", num_envs=0)
