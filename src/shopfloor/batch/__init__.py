@@ -5,7 +5,9 @@ batch) as arrays and schedules one operation in every unfinished instance per
 :meth:`~BatchJobShop.step`, in any decision mode (``non_delay``, ``active``,
 ``append``), with numpy or torch (CUDA when present). For the same instance, mode and
 decisions its start and end times equal the SimPy factory's.
-:func:`sample_schedules` builds N schedules of one instance, or of many, in one call.
+:class:`BatchFlexibleJobShop` does the same for flexible job shops, an action being a
+``(job, machine)`` pair. :func:`sample_schedules` builds N schedules of one instance, or
+of many, in one call.
 
 Example:
     >>> from shopfloor.batch import sample_schedules
@@ -22,6 +24,7 @@ from shopfloor.batch._core import (
     InvalidBatchActionError,
     check_mode,
 )
+from shopfloor.batch._flexible import BatchFlexibleJobShop
 from shopfloor.batch._sample import RULES, Samples, best_of_random, sample_schedules
 
 __all__ = [
@@ -30,6 +33,7 @@ __all__ = [
     "RULES",
     "Backend",
     "BackendError",
+    "BatchFlexibleJobShop",
     "BatchJobShop",
     "BatchStep",
     "InvalidBatchActionError",

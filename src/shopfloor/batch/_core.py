@@ -78,8 +78,8 @@ def _as_instance(item: JobShopInstance | str) -> JobShopInstance:
         return instance
     name = getattr(instance, "name", type(instance).__name__)
     raise ValueError(
-        f"instance {name!r}: the batched core takes classic job shops (JobShopInstance); "
-        "flexible ones are not supported yet"
+        f"instance {name!r}: BatchJobShop takes classic job shops (JobShopInstance); "
+        "use BatchFlexibleJobShop for flexible ones"
     )
 
 

@@ -1,0 +1,215 @@
+"""The batched flexible job shop against the SimPy factory, pair by pair."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from shopfloor.batch import BatchFlexibleJobShop, InvalidBatchActionError
+from shopfloor.instances import (
+    FlexibleJobShopInstance,
+    flexible_instance_names,
+    load_instance,
+)
+from shopfloor.sim import Factory
+from shopfloor.sim.events import START
+
+
+def _random_flexible(seed: int, zero: bool = False) -> FlexibleJobShopInstance:
+    rng = np.random.default_rng(seed)
+    jobs, machines = 5, 4
+    operations = []
+    for _ in range(jobs):
+        routing = []
+        for _ in range(int(rng.integers(2, 5))):
+            chosen = rng.choice(machines, size=int(rng.integers(1, machines + 1)), replace=False)
+            low = 0 if zero else 1
+            routing.append(tuple((int(m), int(rng.integers(low, 6))) for m in sorted(chosen)))
+        operations.append(tuple(routing))
+    return FlexibleJobShopInstance(f"random{seed}", tuple(operations), machine_count=machines)
+
+
+def _instances() -> list[FlexibleJobShopInstance]:
+    bundled = [load_instance(name) for name in ("mk01", "hurink_vdata_la01")]
+    assert all(isinstance(item, FlexibleJobShopInstance) for item in bundled)
+    return [*bundled, _random_flexible(0), _random_flexible(1, zero=True)]  # type: ignore[list-item]
+
+
+def _starts(factory: Factory) -> dict[tuple[int, int], tuple[float, int]]:
+    return {
+        (job, step): (time, machine)
+        for time, kind, machine, job, step, _ in factory.log
+        if kind == START
+    }
+
+
+def _core_starts(core: BatchFlexibleJobShop, row: int) -> dict[tuple[int, int], tuple[float, int]]:
+    starts, machines = core.start_times()[row], core.machines()[row]
+    return {
+        (int(job), int(step)): (float(starts[job, step]), int(machines[job, step]))
+        for job, step in zip(*np.nonzero(machines >= 0), strict=True)
+    }
+
+
+def check_non_delay(instances: list[FlexibleJobShopInstance], seed: int) -> None:
+    core = BatchFlexibleJobShop(instances)
+    machines = core.n_machines
+    factories = [Factory(item.to_factory_spec(), seed=0) for item in instances]
+    for factory in factories:
+        assert factory.next_decision()
+    masks = core.masks
+    rng = np.random.default_rng(seed)
+    total = np.zeros(len(instances))
+    while not core.dones.all():
+        actions = np.zeros(len(instances), dtype=np.int64)
+        for row, factory in enumerate(factories):
+            if core.dones[row]:
+                assert factory.done
+                continue
+            ready = sorted(factory.ready_operations())
+            pairs = sorted(
+                (int(a) // machines, int(a) % machines) for a in np.flatnonzero(masks[row])
+            )
+            assert pairs == ready, (instances[row].name, factory.now)
+            job, machine = ready[int(rng.integers(len(ready)))]
+            actions[row] = job * machines + machine
+            factory.start(job, machine)
+            factory.next_decision()
+        _, masks, rewards, _ = core.step(actions)
+        total += rewards
+    for row, (item, factory) in enumerate(zip(instances, factories, strict=True)):
+        assert _core_starts(core, row) == _starts(factory), item.name
+        makespan = factory.kpis().makespan
+        assert core.makespans()[row] == makespan
+        fastest = sum(min(t for _, t in op) for routing in item.operations for op in routing)
+        assert math.isclose(total[row], -makespan * item.n_machines / fastest, rel_tol=1e-9)
+
+
+def _reference(
+    item: FlexibleJobShopInstance, mode: str, state: dict[str, list[int]], machines_total: int
+) -> set[int]:
+    pairs = []
+    for job, step in enumerate(state["next"]):
+        if step == len(item.operations[job]):
+            continue
+        for machine, time in item.operations[job][step]:
+            est = max(state["job"][job], state["machine"][machine])
+            pairs.append((job, machine, est, est + time))
+    if mode == "append":
+        return {job * machines_total + machine for job, machine, _, _ in pairs}
+    best = min(ect for *_, ect in pairs)
+    star = min(machine for _, machine, _, ect in pairs if ect == best)
+    return {
+        job * machines_total + machine
+        for job, machine, est, ect in pairs
+        if machine == star and (est < best or ect == best)
+    }
+
+
+def _replay(item: FlexibleJobShopInstance, sequences: list[list[tuple[int, int]]]) -> Factory:
+    factory = Factory(item.to_factory_spec(), seed=0)
+    position = [0] * len(sequences)
+    while factory.next_decision():
+        started = False
+        for machine in factory.due_machines():
+            turn = position[machine]
+            if turn < len(sequences[machine]):
+                job, step = sequences[machine][turn]
+                if factory.operation_index(job) == step and job in factory.queue(machine):
+                    factory.start(job, machine)
+                    position[machine] = turn + 1
+                    started = True
+                    break
+        if not started:
+            factory.defer(factory.decision_machine())
+    assert position == [len(sequence) for sequence in sequences]
+    return factory
+
+
+def check_replayed(instances: list[FlexibleJobShopInstance], mode: str, seed: int) -> None:
+    core = BatchFlexibleJobShop(instances, mode)
+    width = core.n_machines
+    states = [
+        {
+            "next": [0] * item.n_jobs,
+            "job": [0] * item.n_jobs,
+            "machine": [0] * width,
+            "width": width,
+        }
+        for item in instances
+    ]
+    masks = core.masks
+    rng = np.random.default_rng(seed)
+    while not core.dones.all():
+        actions = np.zeros(len(instances), dtype=np.int64)
+        for row, (item, state) in enumerate(zip(instances, states, strict=True)):
+            if core.dones[row]:
+                continue
+            expected = _reference(item, mode, state, width)
+            assert set(np.flatnonzero(masks[row]).tolist()) == expected, item.name
+            action = sorted(expected)[int(rng.integers(len(expected)))]
+            actions[row] = action
+            job, machine = divmod(action, width)
+            step = state["next"][job]
+            time = dict(item.operations[job][step])[machine]
+            end = max(state["job"][job], state["machine"][machine]) + time
+            state["job"][job] = state["machine"][machine] = end
+            state["next"][job] += 1
+        _, masks, _, _ = core.step(actions)
+    for row, item in enumerate(instances):
+        factory = _replay(item, core.machine_sequences(row))
+        assert _core_starts(core, row) == _starts(factory), item.name
+        assert core.makespans()[row] == factory.kpis().makespan
+        ends = core.end_times()[row]
+        assert np.nanmax(ends) == factory.kpis().makespan
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_non_delay_pairs_and_times_equal_the_factorys(seed: int) -> None:
+    check_non_delay(_instances(), seed)
+
+
+@pytest.mark.parametrize("mode", ["active", "append"])
+def test_active_and_append_follow_the_definitions_and_replay_exactly(mode: str) -> None:
+    check_replayed(_instances(), mode, seed=2)
+
+
+@pytest.mark.parametrize("mode", ["non_delay", "active", "append"])
+def test_torch_schedules_what_numpy_schedules(mode: str) -> None:
+    instances = _instances()
+    cores = [
+        BatchFlexibleJobShop(instances, mode),
+        BatchFlexibleJobShop(instances, mode, backend="torch", device="cpu"),
+    ]
+    rng = np.random.default_rng(0)
+    masks = [np.asarray(core.masks) for core in cores]
+    while not cores[0].dones.all():
+        np.testing.assert_array_equal(masks[0], masks[1])
+        actions = np.where(masks[0], rng.random(masks[0].shape), -1.0).argmax(axis=1)
+        masks = [np.asarray(core.step(actions).masks) for core in cores]
+    np.testing.assert_array_equal(cores[0].start_times(), cores[1].start_times())
+
+
+def test_a_classic_instance_is_a_flexible_one_with_single_alternatives() -> None:
+    core = BatchFlexibleJobShop(["ft06"], "active")
+    masks = core.masks
+    while not core.dones.all():
+        masks = core.step(np.asarray(masks).argmax(axis=1)).masks
+    assert core.makespans().tolist() == [65.0]  # as BatchJobShop's first candidates give
+    with pytest.raises(InvalidBatchActionError, match="instance 0"):
+        BatchFlexibleJobShop(["mk01"]).step(np.array([1]))  # job 0 on machine 1: no
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["non_delay", "active", "append"])
+def test_every_bundled_flexible_instance_in_every_mode(mode: str) -> None:
+    instances = [load_instance(name) for name in flexible_instance_names()]
+    flexible = [item for item in instances if isinstance(item, FlexibleJobShopInstance)]
+    flexible += [_random_flexible(seed, zero=seed % 2 == 1) for seed in range(20)]
+    assert len(flexible) == 208 + 20
+    if mode == "non_delay":
+        check_non_delay(flexible, seed=5)
+    else:
+        check_replayed(flexible, mode, seed=5)
