@@ -35,6 +35,7 @@ from typing import IO, Any, NamedTuple
 
 import numpy as np
 import simpy
+from simpy.core import EmptySchedule
 
 from shopfloor._atomic import replace_atomically  # stdlib only, below every layer
 from shopfloor.sim._demand import sample_demand
@@ -340,12 +341,16 @@ class Factory:
                 return True
             if self._stalled():
                 raise DeadlockError(self._deadlock_report())
+            # What ``env.run(until=decision)`` does, without its per-call set-up and
+            # StopSimulation exception: process events until the decision event is
+            # (a processed event's callbacks are None). Events due at the same time and
+            # scheduled before the signal run first, exactly as with ``env.run``.
             self._decision = decision = simpy.Event(self.env)
+            step = self.env.step
             try:
-                self.env.run(until=decision)
-            except RuntimeError as error:
-                if "No scheduled events left" not in str(error):
-                    raise
+                while decision.callbacks is not None:
+                    step()
+            except EmptySchedule:
                 raise DeadlockError(self._deadlock_report()) from None
             finally:
                 self._decision = None
