@@ -49,6 +49,28 @@ class Backend:
             return torch.as_tensor(np.asarray(values, dtype), device=self.device)
         return np.array(values, dtype=dtype)
 
+    def as_index(self, values: Any) -> Any:
+        """``values`` (a list, numpy array or tensor) as an int64 array of this backend."""
+        if self.is_torch:
+            import torch
+
+            if isinstance(values, torch.Tensor):
+                return values.to(device=self.device, dtype=torch.int64)
+            return torch.as_tensor(np.asarray(values, np.int64), device=self.device)
+        if isinstance(values, np.ndarray) and values.dtype == np.int64:
+            return values
+        return np.asarray(values, dtype=np.int64)
+
+    def as_flags(self, values: Any) -> Any:
+        """``values`` (a list, numpy array or tensor) as a bool array of this backend."""
+        if self.is_torch:
+            import torch
+
+            if isinstance(values, torch.Tensor):
+                return values.to(device=self.device, dtype=torch.bool)
+            return torch.as_tensor(np.asarray(values, bool), device=self.device)
+        return np.asarray(values, dtype=bool)
+
     def full(self, shape: tuple[int, ...], value: float, dtype: str) -> Any:
         """A new array filled with ``value``."""
         if self.is_torch:

@@ -233,7 +233,7 @@ class BatchJobShop:
         # Times are integers: int32 when every sum fits (half the memory traffic of
         # float64), else int64; both are exact, as the factory's float sums of integers.
         total = float(tables.op_time.sum(axis=(1, 2)).max())
-        self._time_dtype = "int32" if total < 2**31 - 2 else "int64"
+        self._time_dtype = "int32" if 2 * total < 2**31 - 2 else "int64"  # est + p fits
         self._never = int(np.iinfo(self._time_dtype).max)  # "not before": finished jobs
         self._op_time = job_major(tables.op_time, self._time_dtype)
         self._op_slot = job_major(tables.op_machine * batch + rows[:, None, None], "int64")
@@ -353,7 +353,7 @@ class BatchJobShop:
     def _reset_rows(self, rows: Any) -> tuple[Any, Any]:
         xp = self.backend
         batch = self.batch_size
-        chosen = rows if _is_bool_array(rows, xp) else xp.asarray(rows, "bool")
+        chosen = xp.as_flags(rows)
         if tuple(chosen.shape) != (batch,):
             raise ValueError(f"rows: expected shape ({batch},), got {tuple(chosen.shape)}")
         for name, initial in self._template.items():
@@ -387,7 +387,7 @@ class BatchJobShop:
         xp = self.backend
         batch = self.batch_size
         live = xp.nonzero(~self.dones)
-        chosen = actions if _is_array(actions, xp) else xp.asarray(actions, "int64")
+        chosen = xp.as_index(actions)
         if tuple(chosen.shape) != (batch,):
             raise InvalidBatchActionError(
                 f"actions: expected shape ({batch},), got {tuple(chosen.shape)}"
@@ -629,19 +629,3 @@ class BatchJobShop:
         rest += machines
         out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
         return out.T
-
-
-def _is_bool_array(value: Any, backend: Backend) -> bool:
-    if backend.is_torch:
-        import torch
-
-        return isinstance(value, torch.Tensor) and value.dtype == torch.bool
-    return isinstance(value, np.ndarray) and value.dtype == np.bool_
-
-
-def _is_array(value: Any, backend: Backend) -> bool:
-    if backend.is_torch:
-        import torch
-
-        return isinstance(value, torch.Tensor) and value.dtype == torch.int64
-    return isinstance(value, np.ndarray) and value.dtype == np.int64

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from shopfloor.batch._backend import Backend, select_backend
-from shopfloor.batch._core import BatchStep, InvalidBatchActionError, _is_array, check_mode
+from shopfloor.batch._core import BatchStep, InvalidBatchActionError, check_mode
 from shopfloor.instances import FlexibleJobShopInstance, JobShopInstance, load_instance
 
 
@@ -85,7 +85,7 @@ class BatchFlexibleJobShop:
             for item in self.instances
             for routing in item.operations
         ) * max(self.max_operations, 1)
-        dtype = "int32" if total < 2**31 - 2 else "int64"
+        dtype = "int32" if 2 * total < 2**31 - 2 else "int64"  # est + p fits
         self._dtype, self._never = dtype, int(np.iinfo(dtype).max)
         times = np.full((jobs, width, machines, batch), self._never, dtype=np.int64)
         n_ops = np.zeros((jobs, batch), dtype=np.int64)
@@ -157,7 +157,7 @@ class BatchFlexibleJobShop:
         xp = self.backend
         batch, machines, width = self.batch_size, self.n_machines, self._width
         live = xp.nonzero(~self.dones)
-        chosen = actions if _is_array(actions, xp) else xp.asarray(actions, "int64")
+        chosen = xp.as_index(actions)
         if tuple(chosen.shape) != (batch,):
             raise InvalidBatchActionError(
                 f"actions: expected shape ({batch},), got {tuple(chosen.shape)}"

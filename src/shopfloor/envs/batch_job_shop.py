@@ -106,8 +106,6 @@ class BatchJobShopVectorEnv(VectorEnv):  # type: ignore[misc]
         if self._masks is None:
             raise RuntimeError("call reset() before step()")
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs)
-        if self.core.backend.is_torch:
-            actions = self.core.backend.asarray(actions, "int64")
         features, masks, rewards, dones = self.core.step(actions)
         observation = self._numpy(features, np.float32)
         terminated = self._numpy(dones, bool)
