@@ -60,3 +60,35 @@ def test_torch_rules_pick_what_numpy_picks(rule: str) -> None:
         np.testing.assert_array_equal(numpy_.start_times, torch_.start_times)
     random = sample_schedules("ft06", 32, backend="torch", device="cpu", seed=0)
     assert random.makespans.min() >= 55 and len(set(random.makespans.tolist())) > 3
+
+
+@pytest.mark.parametrize("rule", ["spt", "lpt", "mwkr", "lwkr", "mopnr"])
+def test_rules_on_flexible_instances_give_the_factorys_makespans(rule: str) -> None:
+    names = ["mk01", "mk02", "hurink_vdata_la01", "hurink_edata_orb07"]
+    samples = sample_schedules(names, rule=rule, schedules=True)
+    for name, makespan in zip(names, samples.makespans, strict=True):
+        factory = Factory(load_instance(name).to_factory_spec(), seed=0)
+        dispatch_earliest(factory, rule, tie_break="job")
+        assert makespan == factory.kpis().makespan, name
+    assert samples.end_times is not None
+    assert (np.nanmax(samples.end_times, axis=(1, 2)) == samples.makespans).all()
+
+
+def test_random_flexible_schedules_differ_and_are_seeded() -> None:
+    first = sample_schedules("mk01", 64, mode="active", seed=3)
+    again = sample_schedules(load_instance("mk01"), 64, mode="active", seed=3)
+    np.testing.assert_array_equal(first.makespans, again.makespans)
+    assert len(set(first.makespans.tolist())) > 3 and first.makespans.min() >= 39  # mk01: 40
+
+
+def test_flexible_rules_and_random_pairs_on_torch() -> None:
+    for rule in ("spt", "mwkr", "mopnr"):
+        numpy_ = sample_schedules(["mk01", "mk02"], rule=rule, mode="active")
+        torch_ = sample_schedules(
+            ["mk01", "mk02"], rule=rule, mode="active", backend="torch", device="cpu"
+        )
+        np.testing.assert_array_equal(numpy_.makespans, torch_.makespans)
+    random = sample_schedules("mk01", 16, backend="torch", device="cpu", schedules=True)
+    assert random.start_times is not None
+    scheduled = (~np.isnan(random.start_times)).sum(axis=(1, 2))
+    assert (scheduled == load_instance("mk01").n_operations).all()  # jobs of unequal length

@@ -517,17 +517,7 @@ class BatchJobShop:
         Args:
             generator: From :meth:`Backend.generator` (a numpy ``Generator`` for numpy).
         """
-        xp = self.backend
-        jobs = self.n_jobs
-        candidates = xp.nonzero(xp.contiguous(self._mask.T).reshape(-1))  # row-major
-        total = int(candidates.shape[0])
-        if total == 0:
-            return xp.full((self.batch_size,), 0, "int64")
-        counts = xp.bincount(candidates // jobs, None, self.batch_size)
-        first = xp.cumsum(counts) - counts
-        draw = xp.to_int(xp.random_float64(self.batch_size, generator) * counts)
-        picked = candidates[xp.clip_int(first + draw, 0, total - 1)] % jobs
-        return xp.where(counts > 0, picked, 0 * picked)
+        return random_candidates(self.backend, self._mask, generator)
 
     # --------------------------------------------------------------- internals
 
@@ -629,3 +619,20 @@ class BatchJobShop:
         rest += machines
         out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
         return out.T
+
+
+def random_candidates(xp: Backend, mask: Any, generator: Any) -> Any:
+    """Per column of an ``(N, B)`` mask, a uniformly random true row (0 where none).
+
+    Draws B numbers, not N x B: column b takes its ``floor(u_b * count_b)``-th true row.
+    """
+    options, batch = mask.shape
+    candidates = xp.nonzero(xp.contiguous(mask.T).reshape(-1))  # column by column
+    total = int(candidates.shape[0])
+    if total == 0:
+        return xp.full((batch,), 0, "int64")
+    counts = xp.bincount(candidates // options, None, batch)
+    first = xp.cumsum(counts) - counts
+    draw = xp.to_int(xp.random_float64(batch, generator) * counts)
+    picked = candidates[xp.clip_int(first + draw, 0, total - 1)] % options
+    return xp.where(counts > 0, picked, 0 * picked)

@@ -27,7 +27,12 @@ from typing import Any
 import numpy as np
 
 from shopfloor.batch._backend import Backend, select_backend
-from shopfloor.batch._core import BatchStep, InvalidBatchActionError, check_mode
+from shopfloor.batch._core import (
+    BatchStep,
+    InvalidBatchActionError,
+    check_mode,
+    random_candidates,
+)
 from shopfloor.instances import FlexibleJobShopInstance, JobShopInstance, load_instance
 
 
@@ -89,14 +94,19 @@ class BatchFlexibleJobShop:
         self._dtype, self._never = dtype, int(np.iinfo(dtype).max)
         times = np.full((jobs, width, machines, batch), self._never, dtype=np.int64)
         n_ops = np.zeros((jobs, batch), dtype=np.int64)
-        fastest = np.zeros(batch)
+        fastest_op = np.zeros((jobs, width, batch))
         for row, item in enumerate(self.instances):
             for job, routing in enumerate(item.operations):
                 n_ops[job, row] = len(routing)
                 for step, op in enumerate(routing):
                     for machine, time in op:
                         times[job, step, machine, row] = time
-                    fastest[row] += min(time for _, time in op)
+                    fastest_op[job, step, row] = min(time for _, time in op)
+        fastest = fastest_op.sum(axis=(0, 1))
+        # Rules' job priorities per operation when it is next: work left counts every
+        # remaining operation at its fastest time (as the factory's), this one included.
+        work_left = np.cumsum(fastest_op[:, ::-1], axis=1)[:, ::-1]
+        operations_left = np.maximum(n_ops[:, None, :] - np.arange(width)[None, :, None], 0)
         xp = self.backend
         self._op_time = xp.asarray(times.ravel(), dtype)
         self._n_ops = xp.asarray(n_ops.ravel(), "int64")
@@ -104,7 +114,11 @@ class BatchFlexibleJobShop:
         counts = np.array([item.n_machines for item in self.instances], dtype=np.float64)
         self._mean_load = xp.asarray(np.maximum(fastest / counts, 1e-9), "float64")
         self._machine_index = xp.asarray(np.arange(machines)[None, :, None], "int64")
+        base = np.arange(jobs)[:, None] * width * batch + np.arange(batch)[None, :]
+        self._job_base = xp.asarray(base.ravel(), "int64")
         self._rows = xp.asarray(np.arange(batch), "int64")
+        self._work_left = xp.asarray(work_left.ravel(), "float64")
+        self._operations_left = xp.asarray(operations_left.ravel(), "float64")
         real = np.arange(width)[None, :, None, None] < n_ops[:, None, None, :]
         self._has_zero = bool(((times == 0) & real).any())
         self.reset()
@@ -249,6 +263,46 @@ class BatchFlexibleJobShop:
         for _, job, step in decided:
             sequences[int(machines[job, step])].append((int(job), int(step)))
         return sequences
+
+    def rule_actions(self, rule: str) -> Any:
+        """``(B,)`` the candidate pair a dispatching rule picks in each row (0 once done).
+
+        SPT and LPT rank the pair's time, MWKR, LWKR and MOPNR the job (work at the
+        fastest times, operations, this one included); ties go to the lowest job, then
+        the lowest machine, as ``dispatch_earliest(tie_break="job")``.
+
+        Raises:
+            ValueError: Another rule.
+        """
+        xp = self.backend
+        batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
+        name = rule.strip().lower() if isinstance(rule, str) else ""
+        pair_time = xp.to_float(self._p_at.reshape(jobs, machines, batch))
+        next_op = self._job_base + self._next * batch  # flat (J, K + 1, B) index
+        if name == "spt":
+            priority = -pair_time
+        elif name == "lpt":
+            priority = pair_time
+        elif name in ("mwkr", "lwkr", "mopnr"):
+            table = self._operations_left if name == "mopnr" else self._work_left
+            sign = -1.0 if name == "lwkr" else 1.0
+            job_priority = table[next_op].reshape(jobs, 1, batch) * sign
+            priority = job_priority + 0.0 * pair_time
+        else:
+            raise ValueError(
+                f"unknown rule {rule!r} for the batched core; choose from spt, lpt, mwkr, "
+                "lwkr, mopnr (or random actions)"
+            )
+        scored = xp.where(self._mask, priority, float("-inf") + 0.0 * priority)
+        return xp.column_argmax(scored.reshape(-1, batch))
+
+    def random_actions(self, generator: Any) -> Any:
+        """``(B,)`` uniformly random candidate pairs, one per row (0 in finished rows).
+
+        Args:
+            generator: From :meth:`Backend.generator`.
+        """
+        return random_candidates(self.backend, self._mask.reshape(-1, self.batch_size), generator)
 
     def pair_times(self) -> Any:
         """``(J, M, B)``: each job's next operation's time per machine (huge: no such pair)."""

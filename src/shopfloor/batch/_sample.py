@@ -15,7 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from shopfloor.batch._core import BatchJobShop
-from shopfloor.instances import JobShopInstance
+from shopfloor.batch._flexible import BatchFlexibleJobShop
+from shopfloor.instances import FlexibleJobShopInstance, JobShopInstance, load_instance
+
+Instance = JobShopInstance | FlexibleJobShopInstance
 
 RULES = ("random", "spt", "lpt", "mwkr", "lwkr", "mopnr")
 
@@ -46,7 +49,7 @@ class Samples:
 
 
 def sample_schedules(
-    instances: JobShopInstance | str | Sequence[JobShopInstance | str],
+    instances: Instance | str | Sequence[Instance | str],
     n: int = 1,
     *,
     rule: str = "random",
@@ -59,7 +62,9 @@ def sample_schedules(
     """Build ``n`` schedules of each instance, all in one batch.
 
     Args:
-        instances: One instance (object or bundled name) or a sequence of them.
+        instances: One instance (object or bundled name) or a sequence of them; flexible
+            ones (or a mix) are scheduled by :class:`BatchFlexibleJobShop`, whose
+            start times are per operation and whose rows choose machines too.
         n: Schedules per instance (rows ``i * n ... (i + 1) * n - 1`` are instance i's).
         rule: ``"random"`` (a uniformly random candidate at every step) or a rule of
             :data:`RULES` (deterministic: its ``n`` schedules are equal).
@@ -80,9 +85,19 @@ def sample_schedules(
     name = rule.strip().lower() if isinstance(rule, str) else ""
     if name not in RULES:
         raise ValueError(f"unknown rule {rule!r}; choose from {', '.join(RULES)}")
-    given = [instances] if isinstance(instances, JobShopInstance | str) else list(instances)
-    rows = [item for item in given for _ in range(int(n))]
-    core = BatchJobShop(rows, mode, backend=backend, device=device, features=False)
+    given: list[Instance | str] = (
+        [instances]
+        if isinstance(instances, JobShopInstance | FlexibleJobShopInstance | str)
+        else list(instances)
+    )
+    loaded = [load_instance(item) if isinstance(item, str) else item for item in given]
+    rows = [item for item in loaded for _ in range(int(n))]
+    classic = [item for item in rows if isinstance(item, JobShopInstance)]
+    core: BatchJobShop | BatchFlexibleJobShop
+    if len(classic) == len(rows):
+        core = BatchJobShop(classic, mode, backend=backend, device=device, features=False)
+    else:
+        core = BatchFlexibleJobShop(rows, mode, backend=backend, device=device)
     generator = core.backend.generator(seed)
     while not bool(core.dones.all()):
         if name == "random":
@@ -97,7 +112,7 @@ def sample_schedules(
 
 
 def best_of_random(
-    instance: JobShopInstance | str,
+    instance: Instance | str,
     n: int,
     *,
     mode: str = "non_delay",
