@@ -39,6 +39,7 @@ from simpy.core import EmptySchedule
 
 from shopfloor._atomic import replace_atomically  # stdlib only, below every layer
 from shopfloor.sim._demand import sample_demand
+from shopfloor.sim._distributions import Constant
 from shopfloor.sim._spec import ArrivalSpec, FactorySpec, OperationSpec, Routing
 from shopfloor.sim.events import (
     BACKORDER,
@@ -173,20 +174,13 @@ class Factory:
         self.spec = spec
         self.record_events = record_events
         self._n_machines = len(spec.machines)
-        self._setup_times = [m.setup.times if m.setup else None for m in spec.machines]
-        self._setup_costs = [m.setup.cost if m.setup else 0.0 for m in spec.machines]
-        self._uses_materials = any(
-            op.materials for routing in self._all_routings() for op in routing
-        )
+        self._tables = tables = _spec_tables(spec)
+        self._setup_times = tables.setup_times
+        self._setup_costs = tables.setup_costs
+        self._uses_materials = tables.uses_materials
         self.reset(seed)
 
     # ------------------------------------------------------------------ set-up
-
-    def _all_routings(self) -> list[Routing]:
-        spec = self.spec
-        routings = [p.routing for p in spec.products]
-        routings += [job.routing for job in spec.jobs if job.routing is not None]
-        return routings
 
     def reset(self, seed: int | None = None) -> None:
         """Start a new episode from t=0; all randomness is drawn from ``seed``."""
@@ -216,9 +210,9 @@ class Factory:
         self._remaining: list[float] = [0.0] * n
         self._due: set[int] = set()
         # Jobs (parallel lists indexed by job id).
-        self._job_machines: list[list[tuple[int, ...]]] = []
-        self._job_times: list[list[tuple[float, ...]]] = []
-        self._job_materials: list[list[tuple[tuple[int, float], ...]]] = []
+        self._job_machines: list[Sequence[tuple[int, ...]]] = []
+        self._job_times: list[Sequence[tuple[float, ...]]] = []
+        self._job_materials: list[Sequence[tuple[tuple[int, float], ...]]] = []
         self._job_next = []  # type: list[int]
         self._job_work_left: list[float] = []
         self._job_release: list[float] = []
@@ -260,11 +254,12 @@ class Factory:
         self.decisions = 0
         self.done = False
 
-        for job in spec.jobs:
-            routing = job.routing if job.routing is not None else spec.products[job.product].routing
-            family = spec.products[job.product].family if job.product >= 0 else NO_FAMILY
-            job_id = self._create_job(
-                routing, self._rng_jobs, job.product, family, job.quantity, job.due_date, job.weight
+        for job, listed in zip(spec.jobs, self._tables.jobs, strict=True):
+            drawn = listed.fixed
+            if drawn is None:
+                drawn = _draw_job(listed.routing, self._rng_jobs, job.quantity)
+            job_id = self._add_job(
+                drawn, job.product, listed.family, job.quantity, job.due_date, job.weight
             )
             if job.release_time <= 0:
                 self._release(job_id)
@@ -299,18 +294,20 @@ class Factory:
         weight: float,
     ) -> int:
         """Register a job; draws its processing times now (common random numbers)."""
-        machines = []
-        times = []
-        materials = []
-        work = 0.0
-        for op in routing:
-            sampled = tuple(_draw(d, rng) * quantity for d in op.durations)
-            machines.append(op.machines)
-            times.append(sampled)
-            materials.append(
-                tuple((k, q * quantity) for k, q in op.materials) if op.materials else ()
-            )
-            work += min(sampled)
+        drawn = _draw_job(routing, rng, quantity)
+        return self._add_job(drawn, product, family, quantity, due_date, weight)
+
+    def _add_job(
+        self,
+        drawn: _DrawnJob,
+        product: int,
+        family: int,
+        quantity: int,
+        due_date: float,
+        weight: float,
+    ) -> int:
+        """Register a job whose times are drawn (read only: fixed ones are shared)."""
+        machines, times, materials, work = drawn
         job_id = len(self._job_next)
         self._job_machines.append(machines)
         self._job_times.append(times)
@@ -644,14 +641,46 @@ class Factory:
         self._finish_episode()
 
     def _draw_streams(self, seed: int | None) -> None:
-        streams = np.random.SeedSequence(seed).spawn(6 + self._n_machines)
-        self._rng_jobs = np.random.default_rng(streams[0])
-        self._rng_arrivals = np.random.default_rng(streams[1])
-        self._rng_materials = np.random.default_rng(streams[2])
-        self._rng_demand = np.random.default_rng(streams[3])
-        self._rng_lots = np.random.default_rng(streams[4])
-        self._rng_routing = np.random.default_rng(streams[5])
-        self._rng_breakdowns = [np.random.default_rng(s) for s in streams[6:]]
+        # Stream i is the seed's i-th child, as ``SeedSequence(seed).spawn`` numbers
+        # them, made when first used: spawning all 6 + M children up front cost more
+        # than the rest of a static shop's reset, which uses none of their draws.
+        self._stream_root = np.random.SeedSequence(seed)
+        self._streams: dict[int, np.random.Generator] = {}
+
+    def _stream(self, index: int) -> np.random.Generator:
+        """Random stream ``index`` (0 jobs, 1 arrivals, ... 5 routings, 6 + m breakdowns)."""
+        rng = self._streams.get(index)
+        if rng is None:
+            root = self._stream_root
+            child = np.random.SeedSequence(
+                root.entropy, spawn_key=(*root.spawn_key, index), pool_size=root.pool_size
+            )
+            rng = self._streams[index] = np.random.default_rng(child)
+        return rng
+
+    @property
+    def _rng_jobs(self) -> np.random.Generator:
+        return self._stream(0)
+
+    @property
+    def _rng_arrivals(self) -> np.random.Generator:
+        return self._stream(1)
+
+    @property
+    def _rng_materials(self) -> np.random.Generator:
+        return self._stream(2)
+
+    @property
+    def _rng_demand(self) -> np.random.Generator:
+        return self._stream(3)
+
+    @property
+    def _rng_lots(self) -> np.random.Generator:
+        return self._stream(4)
+
+    @property
+    def _rng_routing(self) -> np.random.Generator:
+        return self._stream(5)
 
     def resample_future(self, seed: int | None) -> None:
         """Draw everything not yet known at the current time afresh from ``seed``.
@@ -746,7 +775,7 @@ class Factory:
         while True:
             if token is not self._breakdown_tokens[machine]:
                 return  # superseded before its first draw (two resamples at one time)
-            rng = self._rng_breakdowns[machine]  # new streams after resample_future
+            rng = self._stream(6 + machine)  # new streams after resample_future
             yield env.timeout(breakdown.time_to_failure.sample(rng))
             if token is not self._breakdown_tokens[machine]:
                 return  # resample_future started another process for this machine
@@ -1184,6 +1213,81 @@ class Factory:
 
 def _discard(_: object) -> None:
     """Log sink used when events are not recorded."""
+
+
+class _DrawnJob(NamedTuple):
+    """A job's routing with its times drawn (for a quantity)."""
+
+    machines: tuple[tuple[int, ...], ...]
+    times: tuple[tuple[float, ...], ...]
+    materials: tuple[tuple[tuple[int, float], ...], ...]
+    work: float  # sum of the fastest alternatives
+
+
+def _draw_job(routing: Routing, rng: np.random.Generator, quantity: int) -> _DrawnJob:
+    """Draw a routing's times, operation by operation (the stream's order is fixed)."""
+    machines = []
+    times = []
+    materials = []
+    work = 0.0
+    for op in routing:
+        sampled = tuple(_draw(d, rng) * quantity for d in op.durations)
+        machines.append(op.machines)
+        times.append(sampled)
+        materials.append(tuple((k, q * quantity) for k, q in op.materials) if op.materials else ())
+        work += min(sampled)
+    return _DrawnJob(tuple(machines), tuple(times), tuple(materials), work)
+
+
+class _ListedJob(NamedTuple):
+    """A job listed in the spec, as every episode starts it."""
+
+    routing: Routing
+    family: int
+    fixed: _DrawnJob | None  # its times when none is random (drawing them draws nothing)
+
+
+class _SpecTables(NamedTuple):
+    """What a spec fixes for every episode, computed once per spec (see _spec_tables)."""
+
+    setup_times: list[Any]
+    setup_costs: list[float]
+    uses_materials: bool
+    jobs: list[_ListedJob]
+
+
+_SPEC_TABLES: dict[int, tuple[FactorySpec, _SpecTables]] = {}
+_SPEC_TABLES_KEPT = 32
+
+
+def _spec_tables(spec: FactorySpec) -> _SpecTables:
+    """The spec's tables, cached: envs build a factory of one spec every episode.
+
+    Keyed by identity; the cache holds the spec itself, so its id cannot be reused
+    while the entry lives (the oldest of ``_SPEC_TABLES_KEPT`` entries goes first).
+    """
+    entry = _SPEC_TABLES.get(id(spec))
+    if entry is not None and entry[0] is spec:
+        return entry[1]
+    routings = [p.routing for p in spec.products]
+    routings += [job.routing for job in spec.jobs if job.routing is not None]
+    jobs = []
+    for job in spec.jobs:
+        routing = job.routing if job.routing is not None else spec.products[job.product].routing
+        family = spec.products[job.product].family if job.product >= 0 else NO_FAMILY
+        fixed = all(isinstance(d, int | float | Constant) for op in routing for d in op.durations)
+        drawn = _draw_job(routing, np.random.default_rng(0), job.quantity) if fixed else None
+        jobs.append(_ListedJob(routing, family, drawn))
+    tables = _SpecTables(
+        setup_times=[m.setup.times if m.setup else None for m in spec.machines],
+        setup_costs=[m.setup.cost if m.setup else 0.0 for m in spec.machines],
+        uses_materials=any(op.materials for routing in routings for op in routing),
+        jobs=jobs,
+    )
+    if len(_SPEC_TABLES) >= _SPEC_TABLES_KEPT:
+        del _SPEC_TABLES[next(iter(_SPEC_TABLES))]
+    _SPEC_TABLES[id(spec)] = (spec, tables)
+    return tables
 
 
 def _draw(duration: float | Any, rng: np.random.Generator) -> float:
