@@ -229,13 +229,13 @@ class BatchJobShop:
             """A (B, ...) table stored as (..., B), flat."""
             return xp.asarray(np.moveaxis(table, 0, -1).ravel(), dtype)
 
-        # Flat index of every operation's machine in the (M + 1, B) machine arrays.
         # Times are integers: int32 when every sum fits (half the memory traffic of
         # float64), else int64; both are exact, as the factory's float sums of integers.
         total = float(tables.op_time.sum(axis=(1, 2)).max())
         self._time_dtype = "int32" if 2 * total < 2**31 - 2 else "int64"  # est + p fits
         self._never = int(np.iinfo(self._time_dtype).max)  # "not before": finished jobs
         self._op_time = job_major(tables.op_time, self._time_dtype)
+        # Flat index of every operation's machine in the (M + 1, B) machine arrays.
         self._op_slot = job_major(tables.op_machine * batch + rows[:, None, None], "int64")
         self._machine_dtype = "int16" if self.n_machines < 2**15 - 1 else "int32"
         self._op_machine = job_major(tables.op_machine, self._machine_dtype)
