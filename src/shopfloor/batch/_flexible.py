@@ -245,11 +245,10 @@ class BatchFlexibleJobShop:
         times = self.backend.to_numpy(self._op_time).reshape(
             self.n_jobs, self._width, self.n_machines, self.batch_size
         )
+        by_row = np.moveaxis(times, -1, 0)[:, :, :-1, :]  # (B, J, K, M)
         machines = self.machines()
-        ends = self.start_times()
-        for row, job, step in zip(*np.nonzero(machines >= 0), strict=True):
-            ends[row, job, step] += times[job, step, machines[row, job, step], row]
-        return ends
+        taken = np.take_along_axis(by_row, np.maximum(machines, 0)[..., None], axis=3)[..., 0]
+        return self.start_times() + np.where(machines >= 0, taken, np.nan)
 
     def machine_sequences(self, row: int) -> list[list[tuple[int, int]]]:
         """Instance ``row``'s ``(job, operation)`` pairs per machine, in decision order."""
