@@ -49,3 +49,19 @@ def test_padded_instances_and_refusals() -> None:
         vector.step(np.array([9, int(masks[1].argmax())]))
     with pytest.raises(ValueError, match="num_envs"):
         BatchJobShopVectorEnv("ft06", num_envs=0)
+
+
+def test_make_vec_reaches_the_registered_id() -> None:
+    import gymnasium as gym
+
+    vector = gym.make_vec(
+        "shopfloor.envs.batch_job_shop:shopfloor/BatchJobShop-v0",
+        num_envs=4,
+        vectorization_mode="vector_entry_point",
+        instance="ta01",
+        mode="active",
+    )
+    observations, _ = vector.reset(seed=0)
+    assert isinstance(vector, BatchJobShopVectorEnv) and vector.mode == "active"
+    assert observations.shape == (4, 15 * 8 + 15 * 3)
+    assert vector.action_masks().shape == (4, 15)
