@@ -65,3 +65,39 @@ def test_make_vec_reaches_the_registered_id() -> None:
     assert isinstance(vector, BatchJobShopVectorEnv) and vector.mode == "active"
     assert observations.shape == (4, 15 * 8 + 15 * 3)
     assert vector.action_masks().shape == (4, 15)
+
+
+def _unpadded(observation: np.ndarray, jobs: int, machines: int) -> np.ndarray:
+    """A padded vector-env observation (10 jobs, 6 machines here) cut to one instance's."""
+    job_blocks = observation[: 10 * 8].reshape(8, 10)[:, :jobs]
+    machine_blocks = observation[10 * 8 :].reshape(3, 6)[:, :machines]
+    return np.concatenate([job_blocks.ravel(), machine_blocks.ravel()])
+
+
+def test_envs_of_different_sizes_restart_on_their_own() -> None:
+    names = ["ft06", "la01"]  # 6x6 and 10x5, 36 and 50 operations
+    vector = BatchJobShopVectorEnv(instances=names)
+    singles = [JobShopEnv(instance=name) for name in names]
+    observations, _ = vector.reset(seed=0)
+    for index, env in enumerate(singles):
+        first, _ = env.reset(seed=0)
+        np.testing.assert_array_equal(
+            _unpadded(observations[index], env.n_jobs, env.n_machines), first
+        )
+    rng = np.random.default_rng(1)
+    ends = [0, 0]
+    for _ in range(120):
+        masks = vector.action_masks()
+        actions = np.array([rng.choice(np.flatnonzero(row)) for row in masks])
+        observations, rewards, _, _, infos = vector.step(actions)
+        for index, env in enumerate(singles):
+            assert masks[index, : env.n_jobs].tolist() == env.action_masks().tolist()
+            single, reward, done, _, info = env.step(int(actions[index]))
+            assert rewards[index] == pytest.approx(reward, abs=1e-12)
+            if done:  # ft06 restarts while la01 runs on
+                ends[index] += 1
+                assert infos["makespan"][index] == info["makespan"]
+                single, _ = env.reset(seed=0)
+            cut = _unpadded(observations[index], env.n_jobs, env.n_machines)
+            np.testing.assert_array_equal(cut, single)
+    assert ends == [3, 2]  # 120 steps: ft06 three times, la01 twice
