@@ -447,37 +447,44 @@ class Factory:
             raise DecisionError(f"the episode is over (t={self.now:g}); reset the factory")
 
     def _start(self, job: int, machine: int) -> None:
-        queue = self._queues[machine]
-        queue.remove(job)
+        # Runs at every decision: each value is read once (the single-machine case,
+        # every classic job shop's, skips the alternatives).
+        self._queues[machine].remove(job)
         step = self._job_next[job]
         alternatives = self._job_machines[job][step]
+        times = self._job_times[job][step]
         if len(alternatives) > 1:
             for other in alternatives:
                 if other != machine:
                     self._queues[other].remove(job)
                     self._refresh(other)
-        duration = self._job_times[job][step][alternatives.index(machine)]
+            duration = times[alternatives.index(machine)]
+            fastest = min(times)
+        else:
+            duration = fastest = times[0]
         setup = 0.0
-        setup_times = self._setup_times[machine]
         family = self._job_family[job]
         if family != NO_FAMILY:
+            setup_times = self._setup_times[machine]
             previous = self._machine_family[machine]
             if setup_times is not None and previous != NO_FAMILY and previous != family:
                 setup = setup_times[previous][family]
                 self._setup_cost += self._setup_costs[machine]
                 self._setups += 1
             self._machine_family[machine] = family
-        self._job_work_left[job] -= min(self._job_times[job][step])
+        self._job_work_left[job] -= fastest
         self._machine_job[machine] = job
         self._machine_busy_time[machine] += setup + duration
-        self._machine_started[machine] = self.env.now
+        env = self.env
+        now = env.now
+        self._machine_started[machine] = now
         self._due.discard(machine)
         if self._uses_materials and self._job_materials[job][step]:
             self._consume(self._job_materials[job][step])
-        event = self.env.timeout(setup + duration, value=(job, machine))
+        event = simpy.Timeout(env, setup + duration, value=(job, machine))
         event.callbacks.append(self._on_operation_done)
         self._running[machine] = event
-        self._log((self.env.now, START, machine, job, step, setup))
+        self._log((now, START, machine, job, step, setup))
 
     def defer(self, machine: int) -> None:
         """Leave ``machine`` idle for now although work is waiting.
