@@ -30,6 +30,27 @@ def test_factory_speed_counts_every_decision() -> None:
     )
 
 
+def test_factory_and_reference_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shopfloor.experiments._speed as speed
+
+    runs = []
+    original = speed._time_episodes
+
+    def recording(run, min_seconds):  # type: ignore[no-untyped-def]
+        result = original(run, min_seconds)
+        runs.append((min_seconds, result[2]))  # the reference counts 36 operations per episode
+        return result
+
+    monkeypatch.setattr(speed, "_time_episodes", recording)
+    name, spec = resolve_target("ft06")
+    result = measure(name, spec, "spt", min_seconds=0.08)
+    assert [seconds for seconds, _ in runs] == [0.08 / ROUNDS] * (2 * ROUNDS)
+    factory_runs, reference_runs = runs[0::2], runs[1::2]
+    assert all(count % 36 == 0 for _, count in reference_runs)
+    assert result.episodes == sum(count // 36 for _, count in factory_runs)
+    assert result.reference_operations_per_second > 0
+
+
 def test_env_speed_ratio_is_factory_rate_over_env_rate(monkeypatch: pytest.MonkeyPatch) -> None:
     import shopfloor.experiments._speed as speed
 
