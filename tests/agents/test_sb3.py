@@ -303,6 +303,7 @@ def test_training_with_tensorboard_writes_sb3_events_also_after_loading(tmp_path
         ("vec_env", "threads", r"vec_env must be 'dummy' or 'subproc'"),
         ("policy_kwargs", {"net_arch": [64, float("nan")]}, r"policy_kwargs.net_arch.1 is nan"),
         ("policy", "MlpP", r"agents/ppo\.yaml: .*MlpP"),
+        ("policy", 3, r"agents/ppo\.yaml: policy must be a name, got '3'"),
     ],
 )
 def test_hyperparameters_are_checked_before_anything_is_built(key, value, message):
@@ -315,7 +316,7 @@ def test_hyperparameters_are_checked_before_anything_is_built(key, value, messag
 
     with pytest.raises(AgentConfigError, match=message):
         SB3Agent("ppo", counting_env, values, seed=0, device="cpu")
-    if key != "policy":  # sizes and values are refused before any env exists
+    if value != "MlpP":  # sizes and values are refused before any env exists
         assert not built
 
 

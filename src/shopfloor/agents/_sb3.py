@@ -595,6 +595,11 @@ def check_sizes(algorithm: str, hyperparameters: Mapping[str, Any]) -> int:
         if key in hyperparameters:
             _check_number(algorithm, key, hyperparameters[key], low, high)
     _check_finite(algorithm, "", hyperparameters)
+    if not isinstance(hyperparameters.get("policy", "MlpPolicy"), str):
+        raise AgentConfigError(
+            f"agents/{algorithm}.yaml: policy must be a name, got "
+            f"{str(hyperparameters['policy'])[:40]!r}"
+        )
     kind = hyperparameters.get("vec_env", "dummy")
     if kind not in ("dummy", "subproc"):
         raise AgentConfigError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,10 @@ class GeneratorSpec:
     high: int = 99
 
     def __post_init__(self) -> None:
+        for name in ("n_jobs", "n_machines", "low", "high"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueError(f"generator {name} must be an integer, got {str(value)[:40]!r}")
         if self.n_jobs < 1 or self.n_machines < 1:
             raise ValueError(f"generator needs n_jobs, n_machines >= 1, got {self}")
         if not 0 <= self.low <= self.high:
@@ -52,12 +57,27 @@ class SpecSource:
         given = [x is not None for x in (scenario, instance, spec, generator)]
         if sum(given) != 1:
             raise ValueError("give exactly one of scenario=, instance=, spec= or generator=")
+        for what, value in (("scenario", scenario), ("instance", instance)):
+            if value is not None and not isinstance(value, str | os.PathLike):
+                raise ValueError(f"{what} must be a name or a path, got {str(value)[:40]!r}")
+        if spec is not None and not isinstance(spec, FactorySpec):
+            raise ValueError(f"spec must be a FactorySpec, got a {type(spec).__name__}")
+        if generator is not None and not isinstance(generator, GeneratorSpec | Mapping):
+            raise ValueError(
+                f"generator must be a mapping of n_jobs, n_machines, low, high; got "
+                f"{str(generator)[:40]!r}"
+            )
         self.generator: GeneratorSpec | None = None
         self.env_options: dict[str, Any] = {}
         if generator is not None:
-            self.generator = (
-                generator if isinstance(generator, GeneratorSpec) else GeneratorSpec(**generator)
-            )
+            try:
+                self.generator = (
+                    generator
+                    if isinstance(generator, GeneratorSpec)
+                    else GeneratorSpec(**generator)
+                )
+            except TypeError as error:  # an unknown or missing field
+                raise ValueError(f"generator: {error}") from None
             self._spec = None
             self.name = f"generated-{self.generator.n_jobs}x{self.generator.n_machines}"
         elif spec is not None:
