@@ -9,6 +9,6 @@ import os
 # effect before torch's first matrix product. A value set by the user is kept.
 os.environ.setdefault("MKL_CBWR", "COMPATIBLE")
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]
