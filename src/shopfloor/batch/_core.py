@@ -393,9 +393,10 @@ class BatchJobShop:
                 f"actions: expected shape ({batch},), got {tuple(chosen.shape)}"
             )
         action = chosen[live]
-        in_range = (action >= 0) & (action < self.n_jobs)
-        job = xp.where(in_range, action, 0 * action) * batch + live
-        valid = in_range & self._mask.reshape(-1)[job]
+        valid = (action >= 0) & (action < self.n_jobs)
+        if bool(valid.all()):
+            job = action * batch + live
+            valid = self._mask.reshape(-1)[job]
         if not bool(valid.all()):
             bad = int(live[xp.nonzero(~valid)[0]])
             raise InvalidBatchActionError(
@@ -405,20 +406,22 @@ class BatchJobShop:
         op = self._op_at[job]
         slot = self._slot_at[job]
         start = self._est[job]
-        duration = self._p_at[job]
+        duration = self._op_time[op]
         end = start + duration
         self._start[op] = start
         self._order[op] = self._steps
         self._machine_ready[slot] = end
-        self._loads[slot] = self._loads[slot] - duration
         following = op + batch
         self._op_at[job] = following
         next_slot = self._op_slot[following]
         self._slot_at[job] = next_slot
-        self._p_at[job] = self._op_time[following]
-        ready = xp.where(self._last_op[following], self._never + 0 * end, end)
+        if self.mode == "active":
+            self._p_at[job] = self._op_time[following]
+        ready = xp.where(self._last_op[following], self._never, end)
         self._job_ready[job] = ready
-        self._job_end[job] = end
+        if self.with_features:
+            self._loads[slot] = self._loads[slot] - duration
+            self._job_end[job] = end
         self._makespan[live] = xp.maximum(self._makespan[live], end)
         self._left[live] = self._left[live] - 1
         self.dones = self._left == 0
