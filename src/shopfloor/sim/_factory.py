@@ -430,11 +430,13 @@ class Factory:
         Raises:
             DecisionError: The machine has no choice due or the job is not in its queue.
         """
-        self._check_open()
+        if self.done:
+            self._check_open()  # raises
         if machine not in self._due:
             raise DecisionError(f"machine {machine} has no dispatch choice due at t={self.now}")
-        queue = self._queues[machine]
-        if job not in queue or (self._uses_materials and not self._materials_ok(job)):
+        if job not in self._queues[machine] or (
+            self._uses_materials and not self._materials_ok(job)
+        ):
             raise DecisionError(
                 f"job {job} cannot start on machine {machine} at t={self.now}; "
                 f"startable: {self.queue(machine)}"
@@ -548,13 +550,13 @@ class Factory:
 
     def _on_operation_done(self, event: simpy.Event) -> None:
         job, machine = event._value  # type: ignore[attr-defined]
-        if event is not self._running[machine]:
+        running = self._running
+        if event is not running[machine]:
             return  # superseded by a breakdown; the resumed event will finish it
-        now = self.env.now
-        self._running[machine] = None
+        running[machine] = None
         self._machine_job[machine] = -1
         step = self._job_next[job]
-        self._log((now, COMPLETE, machine, job, step, 0.0))
+        self._log((self.env.now, COMPLETE, machine, job, step, 0.0))
         step += 1
         self._job_next[job] = step
         if step == len(self._job_machines[job]):
@@ -562,7 +564,8 @@ class Factory:
         else:
             self._enqueue(job)
         self._refresh(machine)
-        self._check_stall()
+        if not self._due and self._stalled():  # _check_stall, inline: once per operation
+            self._signal()  # next_decision then reports the deadlock
 
     def _on_release(self, event: simpy.Event) -> None:
         self._releases_pending -= 1
