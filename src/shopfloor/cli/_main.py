@@ -118,6 +118,22 @@ def _bench_speed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_batch(args: argparse.Namespace) -> int:
+    from shopfloor.experiments._batch_speed import run as measure_batch
+
+    measure_batch(
+        args.instances,
+        args.batch_sizes,
+        mode=args.mode,
+        seconds=args.seconds,
+        repeats=args.repeats,
+        threads=args.threads,
+        backend=args.backend,
+        device=args.device,
+    )
+    return 0
+
+
 def _bench_train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import measure_training
     from shopfloor.experiments._train_speed import VEC_ENVS
@@ -750,6 +766,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--env", action="store_true", help="also time the JobShop env on the instance targets"
     )
     speed.set_defaults(handler=_bench_speed)
+
+    batch = commands.add_parser(
+        "bench-batch",
+        help="operations per second of the batched core at several batch sizes vs the single env",
+    )
+    batch.add_argument(
+        "instances", nargs="*", default=["ta01", "ta61"], help="instances (default: ta01 ta61)"
+    )
+    batch.add_argument(
+        "--batch-sizes",
+        type=_integer(1, 65536),
+        nargs="+",
+        default=[1, 64, 512],
+        help="batch sizes (default: 1 64 512)",
+    )
+    batch.add_argument("--mode", default="non_delay", help="non_delay, active or append")
+    batch.add_argument(
+        "--seconds", type=_positive_seconds, default=2.0, help="time per measurement (default 2)"
+    )
+    batch.add_argument(
+        "--repeats", type=_integer(1, 100), default=3, help="interleaved rounds, best kept"
+    )
+    batch.add_argument("--threads", type=_integer(1, 1024), default=1, help="torch threads")
+    batch.add_argument("--backend", default="numpy", choices=("numpy", "torch"))
+    batch.add_argument("--device", default="cpu", help="cpu, cuda or auto (torch backend)")
+    batch.set_defaults(handler=_bench_batch)
 
     training = commands.add_parser(
         "bench-train",
