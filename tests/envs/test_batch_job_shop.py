@@ -55,7 +55,7 @@ def test_make_vec_reaches_the_registered_id() -> None:
     import gymnasium as gym
 
     vector = gym.make_vec(
-        "shopfloor.envs.batch_job_shop:shopfloor/BatchJobShop-v0",
+        "shopfloor.envs:shopfloor/BatchJobShop-v0",
         num_envs=4,
         vectorization_mode="vector_entry_point",
         instance="ta01",

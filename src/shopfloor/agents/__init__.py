@@ -19,11 +19,13 @@ from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
 from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
 from shopfloor.agents._sb3 import LoadedPolicy, SB3Agent, load_policy
 from shopfloor.agents._state_file import ModelFileError
+from shopfloor.agents.batch_vec_env import BatchVecEnv
 
 __all__ = [
     "ALGORITHMS",
     "Agent",
     "AgentConfigError",
+    "BatchVecEnv",
     "DeviceError",
     "LoadedPolicy",
     "ModelFileError",

@@ -19,6 +19,7 @@ from shopfloor.envs._tracker import (
     parse_mode,
     replay_sequences,
 )
+from shopfloor.envs.batch_job_shop import BatchJobShopVectorEnv
 from shopfloor.envs.dynamic_job_shop import DynamicJobShopEnv
 from shopfloor.envs.job_shop import JobShopEnv
 from shopfloor.envs.production_inventory import ProductionInventoryEnv
@@ -42,10 +43,15 @@ if "shopfloor/JobShop-v0" not in registry:
         id="shopfloor/ProductionInventory-v0",
         entry_point="shopfloor.envs.production_inventory:ProductionInventoryEnv",
     )
+    register(
+        id="shopfloor/BatchJobShop-v0",
+        vector_entry_point="shopfloor.envs.batch_job_shop:BatchJobShopVectorEnv",
+    )
 
 __all__ = [
     "ENV_IDS",
     "MODES",
+    "BatchJobShopVectorEnv",
     "DecisionMode",
     "DynamicJobShopEnv",
     "FactoryEnv",

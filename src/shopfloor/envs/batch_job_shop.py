@@ -1,8 +1,9 @@
 """Many static job shops as one Gymnasium vector env, stepped by the batched core.
 
-Importing this module registers ``shopfloor/BatchJobShop-v0`` (a vector entry point):
-``gym.make_vec("shopfloor.envs.batch_job_shop:shopfloor/BatchJobShop-v0", num_envs=64,
-vectorization_mode="vector_entry_point", instance="ta01", mode="active")``.
+``shopfloor.envs`` registers it as ``shopfloor/BatchJobShop-v0`` (a vector entry point):
+``gym.make_vec("shopfloor/BatchJobShop-v0", num_envs=64,
+vectorization_mode="vector_entry_point", instance="ta01", mode="active")`` (in a fresh
+process: ``"shopfloor.envs:shopfloor/BatchJobShop-v0"``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from gymnasium.envs.registration import register, registry
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
@@ -140,9 +140,3 @@ class BatchJobShopVectorEnv(VectorEnv):  # type: ignore[misc]
 
 
 VECTOR_ID = "shopfloor/BatchJobShop-v0"
-
-if VECTOR_ID not in registry:
-    register(
-        id=VECTOR_ID,
-        vector_entry_point="shopfloor.envs.batch_job_shop:BatchJobShopVectorEnv",
-    )
