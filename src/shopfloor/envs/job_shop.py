@@ -425,10 +425,8 @@ def _observer(
     clock_source = np.zeros(n + n_machines + 1)
     clock_source[-1] = -np.inf
     clock = np.empty_like(clock_source)
-    lower = np.r_[np.full(n, -1.0), np.zeros(n_machines + 1)]
-    upper = np.r_[np.zeros(n), np.ones(n_machines + 1)]
-    gather = np.r_[np.arange(n), n + tables.first_machines, n + np.arange(n_machines)]
-    gather = gather.astype(np.intp)
+    lower, upper = tables.clock_lower, tables.clock_upper  # read only
+    gather = tables.first_gather.copy()  # its block-7 part follows each job's next machine
     # Scalar access to the numpy state, as Python numbers.
     queued_at = cast("memoryview[float]", clock_source[:n].data)
     machine_free_at = cast("memoryview[float]", clock_source[n:].data)
@@ -629,6 +627,10 @@ class _InstanceTables:
     first_loads: list[float]  # processing time per machine
     load_scale: float  # the largest machine total
     first_observation: np.ndarray  # the blocks that do not depend on the clock, at t=0
+    # Blocks 6-8 from the clock source (see _observer): the bounds, the t=0 gather.
+    clock_lower: np.ndarray
+    clock_upper: np.ndarray
+    first_gather: np.ndarray
 
     @classmethod
     def build(cls, factory: Factory) -> _InstanceTables:
@@ -680,4 +682,9 @@ class _InstanceTables:
             first_loads=loads.tolist(),
             load_scale=load_scale,
             first_observation=observation,
+            clock_lower=np.r_[np.full(n, -1.0), np.zeros(n_machines + 1)],
+            clock_upper=np.r_[np.zeros(n), np.ones(n_machines + 1)],
+            first_gather=np.r_[np.arange(n), n + machines[:, 0], n + np.arange(n_machines)].astype(
+                np.intp
+            ),
         )
