@@ -13,7 +13,9 @@ from shopfloor.experiments._bench import (
     results_dir,
     run_bench,
 )
+from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning
 from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
+from shopfloor.experiments._lock import RunLockedError
 from shopfloor.experiments._runner import ExperimentResult, run_experiment, summarise, train
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._speed import SpeedResult, measure, measure_all, plain_simpy_job_shop
@@ -23,6 +25,7 @@ from shopfloor.experiments._train_speed import TrainingSpeed, measure_training
 __all__ = [
     "BenchResult",
     "BenchTarget",
+    "DamagedFileError",
     "Episode",
     "ExperimentError",
     "ExperimentResult",
@@ -30,7 +33,9 @@ __all__ = [
     "Headroom",
     "PolicySummary",
     "RunConfig",
+    "RunLockedError",
     "RunOutcome",
+    "RunRecoveryWarning",
     "SpeedResult",
     "Summary",
     "TrainingSpeed",
