@@ -202,6 +202,7 @@ class Factory:
         # Machines.
         self._queues: list[list[int]] = [[] for _ in range(n)]
         self._machine_job = [-1] * n
+        self._busy = 0  # machines with a job on them (kept with _machine_job)
         self._machine_up = [True] * n
         self._machine_family = [NO_FAMILY] * n
         self._machine_busy_time = [0.0] * n
@@ -357,7 +358,7 @@ class Factory:
         """Nothing scheduled can lead to a choice (breakdowns alone never do)."""
         return (
             self._releases_pending == 0
-            and max(self._machine_job) < 0
+            and self._busy == 0
             and self.spec.horizon is None
             and not self._idling
             and not any(self._on_order)
@@ -476,6 +477,7 @@ class Factory:
             self._machine_family[machine] = family
         self._job_work_left[job] -= fastest
         self._machine_job[machine] = job
+        self._busy += 1
         self._machine_busy_time[machine] += setup + duration
         env = self.env
         now = env.now
@@ -555,6 +557,7 @@ class Factory:
             return  # superseded by a breakdown; the resumed event will finish it
         running[machine] = None
         self._machine_job[machine] = -1
+        self._busy -= 1
         step = self._job_next[job]
         self._log((self.env.now, COMPLETE, machine, job, step, 0.0))
         step += 1
