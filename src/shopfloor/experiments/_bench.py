@@ -10,6 +10,15 @@ scenario is a ``ProductionInventory`` scored by total cost; any other scenario i
 the scenario's ``env.objective`` says so): each env's ``objective_name``. Every KPI of
 the factory is recorded with each episode, and the wall-clock time it took.
 
+Rules on benchmark instances take a shortcut with the same result: SPT, LPT, MWKR,
+LWKR and MOPNR (:data:`BATCH_RULES`) schedule up to :data:`BATCH_CHUNK` instances at a
+time in the batched core (:mod:`shopfloor.batch`), whose schedules equal the env's
+(ties to the lowest job, then machine index; tests check every rule and mode), and
+each schedule is replayed in the factory for its KPIs. The cases where the core's
+choice differs (:data:`ENV_ONLY`), the other rules, scenarios, saved agents and the
+``random`` policy step the env. ``batch-random`` (:data:`BATCH_RANDOM`) is the best of
+N random schedules of an instance sampled in one core call.
+
 CP-SAT is the exception: its schedules may keep a machine idle on purpose, which no
 non-delay environment can express, so its schedule is solved and replayed in the
 factory directly (:func:`~shopfloor.policies.replay_schedule`), one search thread per
@@ -187,10 +196,36 @@ def _upper_bound(target: str, name: str) -> float | None:
     return None if bound is None else float(bound)
 
 
+BATCH_RANDOM = "batch-random"
+"""The bench's name of random schedules sampled in the batched core (static instances).
+
+Not the ``random`` policy: with ``--samples N`` its N schedules are built in one
+:class:`~shopfloor.batch.BatchJobShop` (or :class:`~shopfloor.batch.BatchFlexibleJobShop`)
+call, as :func:`~shopfloor.batch.sample_schedules` builds them (uniformly random
+candidates, the generator seeded with :func:`policy_seed`), and the best is kept. Its
+numbers are those of the core's random stream, not of ``random``'s env episodes, and in
+a flexible ``non_delay`` shop it draws among ``(job, machine)`` pairs where ``random``
+draws among jobs.
+"""
+
+
+@dataclass(frozen=True)
+class BatchRandomSchedules:
+    """Best of N random schedules of a static instance, sampled in the batched core.
+
+    Attributes:
+        seed: Seed of the core's generator.
+    """
+
+    seed: int | None = 0
+
+
 def _policy(name: str, seed: int | None = 0, time_limit: float = 10.0) -> Any:
     """A policy by name, or the trained agent of a run folder."""
     if is_run_folder(name):
         return SavedAgent(name)
+    if name.strip().lower() == BATCH_RANDOM:
+        return BatchRandomSchedules(seed)
     return make_policy(name, seed=seed, time_limit=time_limit)
 
 
@@ -303,7 +338,7 @@ def policy_seed(seed: int) -> int:
 
 
 def evaluate_episode(
-    policy: str | Policy | CpSatPolicy,
+    policy: str | Policy | CpSatPolicy | BatchRandomSchedules,
     target: str | BenchTarget,
     seed: int,
     *,
@@ -326,7 +361,9 @@ def evaluate_episode(
 
     Args:
         policy: A policy, or its name for :func:`~shopfloor.policies.make_policy`
-            (built with :func:`policy_seed` of ``seed``; CP-SAT with ``seed`` itself).
+            (built with :func:`policy_seed` of ``seed``; CP-SAT with ``seed`` itself),
+            or ``"batch-random"`` (:data:`BATCH_RANDOM`: the best of ``samples``
+            random schedules of a benchmark instance, sampled in the batched core).
         target: A target name or path, or a resolved :class:`BenchTarget`.
         seed: The episode's seed.
         time_limit: CP-SAT's seconds per solve, when ``policy`` is ``"cpsat"``.
@@ -371,6 +408,8 @@ def evaluate_episode(
         )
     if isinstance(policy, CpSatPolicy):
         return _evaluate_cpsat(policy, target, seed, label)
+    if isinstance(policy, BatchRandomSchedules):
+        return _evaluate_batch_random(policy, target, seed, label, samples, mode)
     assert not isinstance(policy, str)
     env = make_env(target, policy, mode)
     try:
@@ -444,6 +483,57 @@ def _evaluate_cpsat(policy: CpSatPolicy, target: BenchTarget, seed: int, label: 
     return _episode(label, target, seed, kpis, wall_time, note)
 
 
+def _evaluate_batch_random(
+    policy: BatchRandomSchedules,
+    target: BenchTarget,
+    seed: int,
+    label: str,
+    samples: int,
+    mode: str,
+) -> Episode:
+    """The best of ``samples`` random schedules built in one batched-core call.
+
+    The loop of :func:`~shopfloor.batch.sample_schedules` (same makespans for the same
+    seed); the best schedule (first on ties) is replayed in the factory for its KPIs.
+    """
+    from shopfloor.batch import BatchFlexibleJobShop, BatchJobShop
+    from shopfloor.envs import replay_sequences
+    from shopfloor.sim import Factory
+
+    instance = _check_batch_random(target)
+    started = time.perf_counter()
+    core: BatchJobShop | BatchFlexibleJobShop
+    if _shop_kind(instance) == "flexible":
+        core = BatchFlexibleJobShop([instance] * samples, mode)
+    else:
+        core = BatchJobShop([instance] * samples, mode, features=False)
+    generator = core.backend.generator(policy.seed)
+    while not bool(core.dones.all()):
+        core.step(core.random_actions(generator))
+    makespans = core.backend.to_numpy(core.makespans())
+    best = int(np.argmin(makespans))
+    factory = replay_sequences(Factory(target.spec, seed=seed), core.machine_sequences(best))
+    kpis = factory.kpis().as_dict()
+    wall_time = time.perf_counter() - started
+    if float(kpis[target.objective]) != float(makespans[best]):  # pragma: no cover - a guard
+        raise RuntimeError(
+            f"{label} on {target.target}: the core's makespan {makespans[best]} does not "
+            f"replay ({kpis[target.objective]})"
+        )
+    return _episode(label, target, seed, kpis, wall_time)
+
+
+def _check_batch_random(target: BenchTarget) -> Any:
+    """The instance ``batch-random`` samples on ``target``, or an error saying why not."""
+    instance = _static_instance(target)
+    if instance is None:
+        raise PolicyNotApplicableError(
+            f"{BATCH_RANDOM} samples schedules of benchmark instances (bundled or instance "
+            f"files) in the batched core; {target.target!r} is a scenario or dynamic"
+        )
+    return instance
+
+
 def _check_cpsat(target: BenchTarget) -> None:
     if not target.static:
         raise PolicyNotApplicableError(
@@ -461,6 +551,9 @@ def check_applicable(policy_name: str, target: BenchTarget, mode: str = "non_del
     policy = _policy(policy_name)
     if isinstance(policy, CpSatPolicy):
         _check_cpsat(target)
+        return
+    if isinstance(policy, BatchRandomSchedules):
+        _check_batch_random(target)
         return
     env = make_env(target, policy, mode)
     try:
@@ -828,7 +921,7 @@ class _Task:
     mode: str = "non_delay"
 
 
-def _run_task(task: _Task) -> tuple[int, Episode]:
+def _run_task(task: _Task) -> list[tuple[int, Episode]]:
     try:
         episode = evaluate_episode(
             task.policy,
@@ -842,7 +935,195 @@ def _run_task(task: _Task) -> tuple[int, Episode]:
         raise RuntimeError(
             f"{task.policy} on {task.target.target} (seed {task.seed}) failed: {error}"
         ) from error
-    return task.index, episode
+    return [(task.index, episode)]
+
+
+# ------------------------------------------------------- rules in the batched core
+
+BATCH_RULES = ("spt", "lpt", "mwkr", "lwkr", "mopnr")
+"""The rules whose episodes on a bundled or file instance run in the batched core.
+
+For these the core's schedules equal ``JobShop``'s with :class:`RulePolicy` (ties to
+the lowest job, then machine index) in every mode, checked on classic and flexible
+instances by ``tests/experiments/test_bench_batched.py``, with one exception:
+:data:`ENV_ONLY`. Every other rule (FIFO, EDD, CR, WSPT, SLACK, ATC, ATCJS; the
+core has none of them), scenarios (release times, setups, due dates the core does
+not model), saved agents and random policies keep stepping the single env.
+"""
+
+ENV_ONLY = frozenset({("flexible", "non_delay", "spt"), ("flexible", "non_delay", "lpt")})
+"""``(shop, mode, rule)`` cases whose core schedule differs from the env's: in a
+flexible shop's ``non_delay`` mode the env ranks a job waiting at several free
+machines at the lowest-index one only (where it starts it), the core ranks every
+``(job, machine)`` pair, so SPT and LPT, which rank the pair's time, may choose
+another pair (mk01: SPT 51 in the env, 55 in the core). MWKR, LWKR and MOPNR rank the
+job and pick the same pair."""
+
+BATCH_CHUNK = 16
+"""Targets per batched-core call (of similar sizes: little padding, and the calls of
+one benchmark spread over the workers)."""
+
+
+@dataclass(frozen=True)
+class _BatchTask:
+    """One rule's episodes on several static instances, scheduled in one core call.
+
+    ``entries`` holds per target its instance and its ``(task index, seed)`` pairs.
+    """
+
+    policy: str
+    mode: str
+    samples: int
+    time_limit: float
+    entries: tuple[tuple[BenchTarget, Any, tuple[tuple[int, int], ...]], ...]
+
+    @property
+    def size(self) -> int:
+        return sum(len(runs) for _, _, runs in self.entries)
+
+
+def _static_instance(target: BenchTarget) -> Any:
+    """The benchmark instance a static target is, or ``None`` (a scenario, a dynamic shop).
+
+    Resolved as :func:`~shopfloor.scenario.resolve_target` does, so its factory is
+    ``target.spec``.
+    """
+    from shopfloor.instances import load_instance, read_instance
+    from shopfloor.scenario import ScenarioError, bundled_scenarios
+
+    if not target.static:
+        return None
+    path = Path(target.target)
+    if path.suffix in (".yaml", ".yml"):
+        return None
+    try:
+        if path.is_file():
+            return read_instance(path)
+        if target.target in bundled_scenarios():
+            return None
+        return load_instance(target.target)
+    except (LookupError, ValueError, OSError, ScenarioError):
+        return None
+
+
+def _shop_kind(instance: Any) -> str:
+    from shopfloor.instances import FlexibleJobShopInstance
+
+    return "flexible" if isinstance(instance, FlexibleJobShopInstance) else "classic"
+
+
+def batched_rule(policy: str, instance: Any, mode: str) -> bool:
+    """Whether ``policy``'s episodes on ``instance`` in ``mode`` run in the batched core.
+
+    A rule of :data:`BATCH_RULES` (by name, not a run folder of that name) on a
+    benchmark instance, outside :data:`ENV_ONLY`.
+    """
+    rule = policy.strip().lower()
+    if instance is None or rule not in BATCH_RULES or is_run_folder(policy):
+        return False
+    return (_shop_kind(instance), parse_mode(mode), rule) not in ENV_ONLY
+
+
+def _plan(tasks: Sequence[_Task]) -> list[_Task | _BatchTask]:
+    """The tasks as run: rule episodes on instances grouped into batched-core calls."""
+    instances: dict[str, Any] = {}
+    groups: dict[tuple[str, str, int, str], dict[str, list[_Task]]] = {}
+    plan: list[_Task | _BatchTask] = []
+    for task in tasks:
+        target = task.target
+        if target.target not in instances:
+            instances[target.target] = _static_instance(target)
+        instance = instances[target.target]
+        if not batched_rule(task.policy, instance, task.mode):
+            plan.append(task)
+            continue
+        key = (task.policy, task.mode, task.samples, _shop_kind(instance))
+        groups.setdefault(key, {}).setdefault(target.target, []).append(task)
+    for (policy, mode, samples, _), by_target in groups.items():
+        targets = sorted(
+            by_target.values(), key=lambda runs: _operations(instances[runs[0].target.target])
+        )
+        for start in range(0, len(targets), BATCH_CHUNK):
+            entries = tuple(
+                (
+                    runs[0].target,
+                    instances[runs[0].target.target],
+                    tuple((run.index, run.seed) for run in runs),
+                )
+                for runs in targets[start : start + BATCH_CHUNK]
+            )
+            time_limit = targets[0][0].time_limit
+            plan.append(_BatchTask(policy, mode, samples, time_limit, entries))
+    return plan
+
+
+def _operations(instance: Any) -> int:
+    """How many operations an instance has (the steps of its episode)."""
+    return sum(len(routing) for routing in _routings(instance))
+
+
+def _routings(instance: Any) -> Sequence[Sequence[Any]]:
+    if _shop_kind(instance) == "flexible":
+        return instance.operations  # type: ignore[no-any-return]
+    return instance.machines  # type: ignore[no-any-return]
+
+
+def _label(policy: str, samples: int, mode: str) -> str:
+    """The label :func:`evaluate_episode` gives a named policy's episodes."""
+    label = policy if samples == 1 else f"{policy} best-of-{samples}"
+    if mode == "non_delay":
+        return label
+    return label.replace(" best-of-", f" {mode} best-of-") if samples > 1 else f"{label} {mode}"
+
+
+def _run_batch_task(task: _BatchTask) -> list[tuple[int, Episode]]:
+    """A rule's episodes on several instances: one core call, each schedule replayed.
+
+    The rule is deterministic and a static shop draws nothing from its seed, so one
+    schedule per target serves every seed (and every sample of a best-of-N). Each is
+    replayed in the target's factory (:func:`~shopfloor.envs.replay_sequences`) for
+    the KPIs the env path reports; should the replay's makespan differ from the
+    core's, that target falls back to the env path. An episode's wall time is its
+    share of the core call plus its replay.
+    """
+    from shopfloor.batch import BatchFlexibleJobShop, BatchJobShop
+    from shopfloor.envs import replay_sequences
+    from shopfloor.sim import Factory
+
+    rule = task.policy.strip().lower()
+    instances = [instance for _, instance, _ in task.entries]
+    try:
+        started = time.perf_counter()
+        core: BatchJobShop | BatchFlexibleJobShop
+        if _shop_kind(instances[0]) == "flexible":
+            core = BatchFlexibleJobShop(instances, task.mode)
+        else:
+            core = BatchJobShop(instances, task.mode, features=False)
+        while not bool(core.dones.all()):
+            core.step(core.rule_actions(rule))
+        makespans = core.backend.to_numpy(core.makespans())
+        share = (time.perf_counter() - started) / len(instances)
+    except Exception as error:
+        names = ", ".join(target.target for target, _, _ in task.entries)
+        raise RuntimeError(f"{task.policy} on {names} (batched core) failed: {error}") from error
+    label = _label(task.policy, task.samples, task.mode)
+    results: list[tuple[int, Episode]] = []
+    for row, (target, _, runs) in enumerate(task.entries):
+        begun = time.perf_counter()
+        try:
+            factory = Factory(target.spec, seed=runs[0][1])
+            kpis = replay_sequences(factory, core.machine_sequences(row)).kpis().as_dict()
+            exact = float(kpis[target.objective]) == float(makespans[row])
+        except ValueError:
+            exact = False
+        if not exact:  # never expected (tests check it); the env path is the reference
+            for index, seed in runs:
+                single = _Task(index, task.policy, target, seed, task.time_limit, task.samples)
+                results += _run_task(replace(single, mode=task.mode))
+            continue
+        wall_time = share + time.perf_counter() - begun
+        results += [(index, _episode(label, target, seed, kpis, wall_time)) for index, seed in runs]
+    return results
 
 
 def run_bench(
@@ -966,27 +1247,37 @@ def run_bench(
     )
 
 
+def _run_unit(unit: _Task | _BatchTask) -> list[tuple[int, Episode]]:
+    return _run_task(unit) if isinstance(unit, _Task) else _run_batch_task(unit)
+
+
 def _execute(tasks: Sequence[_Task], workers: int | None, progress: bool) -> list[Episode]:
-    """Run the tasks in-process or in a pool; return the episodes in task order."""
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    """Run the tasks in-process or in a pool; return the episodes in task order.
+
+    Rule episodes on benchmark instances are grouped into batched-core calls first
+    (:func:`_plan`); the rest run one by one.
+    """
+    plan = _plan(tasks)
+    workers = min(workers or os.cpu_count() or 1, len(plan))
     results: list[Episode | None] = [None] * len(tasks)
+
     with _progress_bar(progress, len(tasks)) as advance:
         if workers == 1:
-            for task in tasks:
-                index, episode = _run_task(task)
-                results[index] = episode
-                advance()
+            for unit in plan:
+                for index, episode in _run_unit(unit):
+                    results[index] = episode
+                    advance()
         else:
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures: dict[Future[tuple[int, Episode]], _Task] = {
-                    pool.submit(_run_task, task): task for task in tasks
+                futures: dict[Future[list[tuple[int, Episode]]], _Task | _BatchTask] = {
+                    pool.submit(_run_unit, unit): unit for unit in plan
                 }
                 try:
                     for future in as_completed(futures):
-                        index, episode = future.result()
-                        results[index] = episode
-                        advance()
+                        for index, episode in future.result():
+                            results[index] = episode
+                            advance()
                 except BrokenProcessPool as error:
                     pool.shutdown(wait=False, cancel_futures=True)
                     raise RuntimeError(
