@@ -119,9 +119,9 @@ def _bench_speed(args: argparse.Namespace) -> int:
 
 
 def _bench_batch(args: argparse.Namespace) -> int:
-    from shopfloor.experiments._batch_speed import run as measure_batch
+    from shopfloor.experiments import measure_batch_speed
 
-    measure_batch(
+    measure_batch_speed(
         args.instances,
         args.batch_sizes,
         mode=args.mode,

@@ -1,5 +1,7 @@
 """Experiments: training runs in run folders, policy benchmarks, speed benchmarks."""
 
+from shopfloor.experiments._batch_speed import BatchSpeed
+from shopfloor.experiments._batch_speed import run as measure_batch_speed
 from shopfloor.experiments._bench import (
     BenchResult,
     BenchTarget,
@@ -23,6 +25,7 @@ from shopfloor.experiments._train import RunConfig, RunOutcome, evaluate, execut
 from shopfloor.experiments._train_speed import TrainingSpeed, measure_training
 
 __all__ = [
+    "BatchSpeed",
     "BenchResult",
     "BenchTarget",
     "DamagedFileError",
@@ -48,6 +51,7 @@ __all__ = [
     "load_experiment",
     "measure",
     "measure_all",
+    "measure_batch_speed",
     "measure_training",
     "plain_simpy_job_shop",
     "resolve_bench_target",
