@@ -248,11 +248,7 @@ class SB3Agent:
         action_masks: np.ndarray | None = None,
     ) -> tuple[np.ndarray, Any]:
         """The shared protocol: action for ``observation`` (masks for MaskablePPO)."""
-        if self.algorithm == "maskable_ppo":
-            return self.model.predict(  # type: ignore[no-any-return]
-                observation, deterministic=deterministic, action_masks=action_masks
-            )
-        return self.model.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
+        return _predict(self.model, self.algorithm, observation, deterministic, action_masks)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the model as ``<path>.npz``, atomically, as data only.
@@ -476,11 +472,22 @@ class LoadedPolicy:
         action_masks: np.ndarray | None = None,
     ) -> tuple[np.ndarray, Any]:
         """The shared protocol (masks for MaskablePPO's policies)."""
-        if self.algorithm == "maskable_ppo":
-            return self.policy.predict(  # type: ignore[no-any-return]
-                observation, deterministic=deterministic, action_masks=action_masks
-            )
-        return self.policy.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
+        return _predict(self.policy, self.algorithm, observation, deterministic, action_masks)
+
+
+def _predict(
+    predictor: Any,
+    algorithm: str,
+    observation: np.ndarray,
+    deterministic: bool,
+    action_masks: np.ndarray | None,
+) -> tuple[np.ndarray, Any]:
+    """An SB3 model's or policy's ``predict``, with the masks only MaskablePPO takes."""
+    if algorithm == "maskable_ppo":
+        return predictor.predict(  # type: ignore[no-any-return]
+            observation, deterministic=deterministic, action_masks=action_masks
+        )
+    return predictor.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
 
 
 def _counters(source: Path, meta: Mapping[str, Any]) -> dict[str, int | float]:
