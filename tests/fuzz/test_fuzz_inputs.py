@@ -210,11 +210,23 @@ def check_agent(text: str, folder: Path, algorithm: str) -> str:
         with time_limit():
             values = load_hyperparameters(algorithm, env_id, directory=agents)
             agent = make_agent(algorithm, AGENT_ENVS[env_id], values, seed=0, device="cpu")
-            agent.learn(32)
+            if _rollout_steps(values) <= TRAINED_ROLLOUT:
+                agent.learn(32)
     except Exception as error:
         assert user_error(error), f"{type(error).__name__}: {str(error)[:500]}"
         return "refused"
     return "built"
+
+
+TRAINED_ROLLOUT = 4096
+"""Agents whose first rollout is longer are built but not trained: an on-policy agent
+collects ``n_steps x n_envs`` steps before ``learn`` returns (a valid file asking for
+16,000 x 4 steps is slow, not hung)."""
+
+
+def _rollout_steps(values: dict[str, Any]) -> int:
+    steps, envs = values.get("n_steps", 0), values.get("n_envs", 1)
+    return int(steps) * int(envs) if isinstance(steps, int) and isinstance(envs, int) else 0
 
 
 def agent_inputs() -> st.SearchStrategy[tuple[str, str]]:
