@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from shopfloor.instances._instance import check_size
+from shopfloor.instances._instance import check_bounds, check_size
 from shopfloor.sim import LIMITS
 
 if TYPE_CHECKING:
@@ -136,18 +136,7 @@ class FlexibleJobShopInstance:
             object.__setattr__(self, "machine_count", highest + 1)
         elif count <= highest:
             raise ValueError(f"{where}: machine_count is {count} but machine {highest} is used")
-        for label in ("lower_bound", "upper_bound", "optimum"):
-            value = getattr(self, label)
-            if value is not None and value < 0:
-                raise ValueError(f"{where}: {label} must be >= 0, got {value}")
-        lower, upper, optimum = self.lower_bound, self.upper_bound, self.optimum
-        if lower is not None and upper is not None and lower > upper:
-            raise ValueError(f"{where}: lower_bound {lower} exceeds upper_bound {upper}")
-        if optimum is not None:
-            if lower is not None and optimum < lower:
-                raise ValueError(f"{where}: optimum {optimum} is below lower_bound {lower}")
-            if upper is not None and optimum > upper:
-                raise ValueError(f"{where}: optimum {optimum} exceeds upper_bound {upper}")
+        check_bounds(where, self.lower_bound, self.upper_bound, self.optimum)
 
     @property
     def n_jobs(self) -> int:

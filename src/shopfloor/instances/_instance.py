@@ -38,6 +38,22 @@ def _as_matrix(rows: Sequence[Sequence[int]], field_name: str) -> tuple[tuple[in
     return tuple(matrix)
 
 
+def check_bounds(
+    where: str, lower: float | None, upper: float | None, optimum: float | None
+) -> None:
+    """Refuse negative bounds, a lower bound above the upper, an optimum outside them."""
+    for label, value in (("lower_bound", lower), ("upper_bound", upper), ("optimum", optimum)):
+        if value is not None and value < 0:
+            raise ValueError(f"{where}: {label} must be >= 0, got {value}")
+    if lower is not None and upper is not None and lower > upper:
+        raise ValueError(f"{where}: lower_bound {lower} exceeds upper_bound {upper}")
+    if optimum is not None:
+        if lower is not None and optimum < lower:
+            raise ValueError(f"{where}: optimum {optimum} is below lower_bound {lower}")
+        if upper is not None and optimum > upper:
+            raise ValueError(f"{where}: optimum {optimum} exceeds upper_bound {upper}")
+
+
 def check_size(n_jobs: int, operations_per_job: int, n_machines: int | None) -> None:
     """Refuse an instance larger than :data:`shopfloor.sim.LIMITS` allows.
 
@@ -146,18 +162,7 @@ class JobShopInstance:
             raise ValueError(
                 f"{where}: machine_count is {self.machine_count} but machine {highest} is used"
             )
-        for label in ("lower_bound", "upper_bound", "optimum"):
-            value = getattr(self, label)
-            if value is not None and value < 0:
-                raise ValueError(f"{where}: {label} must be >= 0, got {value}")
-        lower, upper, optimum = self.lower_bound, self.upper_bound, self.optimum
-        if lower is not None and upper is not None and lower > upper:
-            raise ValueError(f"{where}: lower_bound {lower} exceeds upper_bound {upper}")
-        if optimum is not None:
-            if lower is not None and optimum < lower:
-                raise ValueError(f"{where}: optimum {optimum} is below lower_bound {lower}")
-            if upper is not None and optimum > upper:
-                raise ValueError(f"{where}: optimum {optimum} exceeds upper_bound {upper}")
+        check_bounds(where, self.lower_bound, self.upper_bound, self.optimum)
 
     @property
     def n_jobs(self) -> int:
