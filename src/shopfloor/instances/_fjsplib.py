@@ -25,11 +25,10 @@ from pathlib import Path
 from shopfloor.instances._flexible import Alternative, FlexibleJobShopInstance, Operation
 from shopfloor.instances._instance import check_size
 from shopfloor.instances._parsers import (
-    MAX_INSTANCE_CHARS,
-    InstanceFormatError,
     _Line,
     _Reader,
     _shown,
+    read_instance_text,
 )
 from shopfloor.sim import LIMITS
 
@@ -268,17 +267,7 @@ def read_fjsplib(
     """
     path = Path(path)
     source = str(path)
-    with path.open(encoding="utf-8") as handle:
-        try:
-            text = handle.read(MAX_INSTANCE_CHARS + 1)
-        except UnicodeDecodeError as exc:
-            raise InstanceFormatError(
-                source, None, f"not a UTF-8 text file ({exc.reason})"
-            ) from None
-    if len(text) > MAX_INSTANCE_CHARS:
-        raise InstanceFormatError(
-            source, None, f"more than {MAX_INSTANCE_CHARS:,} characters (the limit)"
-        )
+    text = read_instance_text(path)
     return parse_fjsplib(text, name=path.stem if name is None else name, source=source)
 
 

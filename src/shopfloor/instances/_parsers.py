@@ -413,6 +413,28 @@ def detect_format(text: str) -> Literal["orlibrary", "taillard", "fjsplib"]:
     return "orlibrary"
 
 
+def read_instance_text(path: Path) -> str:
+    """The text of an instance file, refused when not UTF-8 or over the size limit.
+
+    Raises:
+        FileNotFoundError: There is no such file.
+        InstanceFormatError: Not text, or more than ``MAX_INSTANCE_CHARS`` characters.
+    """
+    source = str(path)
+    with path.open(encoding="utf-8") as handle:
+        try:
+            text = handle.read(MAX_INSTANCE_CHARS + 1)
+        except UnicodeDecodeError as exc:
+            raise InstanceFormatError(
+                source, None, f"not a UTF-8 text file ({exc.reason})"
+            ) from None
+    if len(text) > MAX_INSTANCE_CHARS:
+        raise InstanceFormatError(
+            source, None, f"more than {MAX_INSTANCE_CHARS:,} characters (the limit)"
+        )
+    return text
+
+
 def read_instance(
     path: str | os.PathLike[str], *, format: InstanceFormat = "auto", name: str | None = None
 ) -> JobShopInstance | FlexibleJobShopInstance:
@@ -434,17 +456,7 @@ def read_instance(
     """
     path = Path(path)
     source = str(path)
-    with path.open(encoding="utf-8") as handle:
-        try:
-            text = handle.read(MAX_INSTANCE_CHARS + 1)
-        except UnicodeDecodeError as exc:
-            raise InstanceFormatError(
-                source, None, f"not a UTF-8 text file ({exc.reason})"
-            ) from None
-    if len(text) > MAX_INSTANCE_CHARS:
-        raise InstanceFormatError(
-            source, None, f"more than {MAX_INSTANCE_CHARS:,} characters (the limit)"
-        )
+    text = read_instance_text(path)
     if format == "auto":
         if path.suffix.lower() == ".fjs":
             format = "fjsplib"
