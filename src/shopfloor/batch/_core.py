@@ -47,8 +47,9 @@ class BatchStep(NamedTuple):
     """What one batched step returns (arrays of the core's backend).
 
     Attributes:
-        features: ``(B, J * 8 + M * 3)`` float32, the blocks of ``shopfloor/JobShop-v0``'s
-            observation (``None`` when the core computes no features).
+        features: ``(B, J * 8 + M * 3)`` float32, ``shopfloor/JobShop-v0``'s observation
+            in the same mode, bit for bit (padding jobs and machines: 0); ``None`` when
+            the core computes no features.
         masks: ``(B, J)`` bool, the jobs each instance may choose next (all false once done).
         rewards: ``(B,)`` float64, minus the time that passed / the mean machine load.
         dones: ``(B,)`` bool, every operation of the instance scheduled.
@@ -571,8 +572,14 @@ class BatchJobShop:
         self._mask = xp.where(keep, due, table == self._now)
 
     def _show_chosen(self, job: Any, op: Any, end: Any) -> None:
-        """Blocks 1-5 of the jobs just chosen: their new operation while it runs."""
+        """Blocks 1-5 of the jobs just chosen: their new operation while it runs.
+
+        In ``active`` and ``append`` a job shows its next unscheduled operation.
+        """
         xp = self.backend
+        if self.mode != "non_delay":
+            self._shown[:, job] = self._op_shown[:, op + self.batch_size]
+            return
         now = self._now[job % self.batch_size]
         running = end > now
         shown = xp.where(running, self._op_shown[:, op], self._op_shown[:, op + self.batch_size])
@@ -583,14 +590,19 @@ class BatchJobShop:
     def _features(self) -> Any:
         """The 11 blocks of ``shopfloor/JobShop-v0``'s observation, for every row.
 
-        In ``non_delay`` they equal the single env's observation; in the other modes the
-        clock is the earliest start of any unscheduled operation.
+        Equal to the single env's observation in the same mode (see its spec sheet):
+        in ``non_delay`` a running job shows its running operation and the clock is the
+        simulated time; in ``active`` and ``append`` (:meth:`_scheduled_features`) a job
+        shows its next unscheduled operation and the clock is the reference time ``t``,
+        the earliest start of any unscheduled operation.
         """
         xp = self.backend
         batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
         scale = self._time_scale
         now = xp.where(self.dones, self._makespan, self._now)
         clock = now / scale
+        if self.mode != "non_delay":
+            return self._scheduled_features(clock)
         job_end = self._job_end.reshape(jobs, batch)
         ready = self._job_ready.reshape(jobs, batch)
         est = self._est.reshape(jobs, batch)
@@ -618,6 +630,28 @@ class BatchJobShop:
         rest = 8 * jobs
         out[rest : rest + machines] = xp.clip(machine_free - clock, 0.0, 1.0)
         rest += machines
+        out[rest : rest + machines] = queued.reshape(-1, batch)[:machines] / self._job_count
+        rest += machines
+        out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
+        return out.T
+
+    def _scheduled_features(self, clock: Any) -> Any:
+        """The blocks of ``active`` and ``append``: scheduled operations, ``t`` = ``clock``."""
+        xp = self.backend
+        batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
+        scale = self._time_scale
+        out = xp.full((JOB_FEATURES * jobs + MACHINE_FEATURES * machines, batch), 0.0, "float32")
+        out[:jobs] = xp.to_float32(self._mask)
+        out[jobs : 6 * jobs] = self._shown.reshape(5 * jobs, batch)
+        ready = self._job_ready.reshape(jobs, batch)
+        out[6 * jobs : 7 * jobs] = xp.clip(clock - ready / scale, 0.0, 1.0)
+        free = self._machine_ready[self._slot_at].reshape(jobs, batch) / scale
+        out[7 * jobs : 8 * jobs] = xp.clip(free - clock, 0.0, 1.0)
+        machine_free = self._machine_ready.reshape(-1, batch)[:machines] / scale
+        rest = 8 * jobs
+        out[rest : rest + machines] = xp.clip(machine_free - clock, 0.0, 1.0)
+        rest += machines
+        queued = xp.bincount(self._slot_at, None, (machines + 1) * batch)
         out[rest : rest + machines] = queued.reshape(-1, batch)[:machines] / self._job_count
         rest += machines
         out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale

@@ -1,0 +1,99 @@
+"""The batched core's features equal ``shopfloor/JobShop-v0``'s observation in every mode.
+
+Each row of a core is stepped side by side with a single env on its instance, with the
+same random valid decisions; features (float32, bit for bit), masks, rewards and dones
+must agree at every step. In a padded batch of mixed sizes the real part of each row
+(its own jobs and machines in every block) must equal its env's observation and the
+padding must stay zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+import torch
+
+from shopfloor.batch import MODES, BatchJobShop
+from shopfloor.envs import JobShopEnv
+
+JOB_BLOCKS, MACHINE_BLOCKS = 8, 3
+
+
+def _real_part(features: np.ndarray, jobs: int, machines: int, n: int, m: int) -> np.ndarray:
+    """An ``n``-job, ``m``-machine instance's entries in a row padded to ``jobs``, ``machines``."""
+    job_part = features[: JOB_BLOCKS * jobs].reshape(JOB_BLOCKS, jobs)[:, :n]
+    machine_part = features[JOB_BLOCKS * jobs :].reshape(MACHINE_BLOCKS, machines)[:, :m]
+    return np.concatenate([job_part.ravel(), machine_part.ravel()])
+
+
+def _padding(features: np.ndarray, jobs: int, machines: int, n: int, m: int) -> np.ndarray:
+    """The padding entries of such a row."""
+    job_part = features[: JOB_BLOCKS * jobs].reshape(JOB_BLOCKS, jobs)[:, n:]
+    machine_part = features[JOB_BLOCKS * jobs :].reshape(MACHINE_BLOCKS, machines)[:, m:]
+    return np.concatenate([job_part.ravel(), machine_part.ravel()])
+
+
+def _side_by_side(names: Sequence[str], mode: str, seed: int, backend: str = "numpy") -> int:
+    """Step a core over ``names`` and one env per row with the same random decisions.
+
+    Returns:
+        The number of steps compared.
+    """
+    envs = [JobShopEnv(instance=name, mode=mode) for name in names]
+    observations = [env.reset(seed=0)[0] for env in envs]
+    core = BatchJobShop(names, mode, backend=backend, device="cpu")
+    features, masks = (np.asarray(array) for array in core.reset())
+    jobs, machines = core.n_jobs, core.n_machines
+    rng = np.random.default_rng(seed)
+    finished = [False] * len(envs)
+    steps = 0
+    while True:
+        assert features.dtype == np.float32
+        actions = np.zeros(len(envs), dtype=np.int64)
+        for row, env in enumerate(envs):
+            n, m = env.n_jobs, env.n_machines
+            real = _real_part(features[row], jobs, machines, n, m)
+            np.testing.assert_array_equal(real, observations[row], err_msg=f"row {row}")
+            assert not _padding(features[row], jobs, machines, n, m).any()
+            if finished[row]:
+                assert not masks[row].any()
+                continue
+            env_mask = env.action_masks()
+            assert masks[row, :n].tolist() == env_mask.tolist() and not masks[row, n:].any()
+            actions[row] = rng.choice(np.flatnonzero(env_mask))
+        if all(finished):
+            return steps
+        output = core.step(actions)
+        features, masks, rewards, dones = (np.asarray(array) for array in output)
+        steps += 1
+        for row, env in enumerate(envs):
+            if finished[row]:
+                assert rewards[row] == 0.0 and dones[row]
+                continue
+            observations[row], reward, done, _, _ = env.step(int(actions[row]))
+            assert rewards[row] == reward, f"row {row}, step {steps}"
+            assert bool(dones[row]) is done
+            finished[row] = done
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("instance", ["ft06", "la01", "ta01"])
+def test_features_equal_the_single_env_in_every_mode(instance: str, mode: str) -> None:
+    for seed in range(3):
+        names = [instance, instance]  # two rows: the same decisions, the same features
+        assert _side_by_side(names, mode, seed) > 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_padded_batch_of_mixed_sizes_equals_the_single_envs(mode: str) -> None:
+    names = ["ft06", "la01", "orb07", "la16", "ft06"]  # 6x6, 10x5 and 10x10
+    for seed in (4, 5):
+        assert _side_by_side(names, mode, seed) == 100  # the longest: 10 x 10 operations
+
+
+@pytest.mark.parametrize("mode", ["active", "append"])
+def test_the_torch_backend_computes_the_same_features(mode: str) -> None:
+    torch.set_num_threads(1)
+    assert _side_by_side(["ft06", "la01"], mode, 7, backend="torch") == 50
