@@ -73,3 +73,29 @@ def test_missing_columns_and_blank_intervals(tmp_path, monkeypatch):
         (plot.bar("a", "lpt").x, 4.0),
         (plot.bar("a", "lpt").x, 5.0),
     ]
+
+
+def test_fixed_colours_hatched_baselines_and_error_bars_stop_at_zero(tmp_path, monkeypatch):
+    from matplotlib.colors import to_hex
+
+    from shopfloor.plots._palette import style
+
+    table = tmp_path / "summary.csv"
+    table.write_text(
+        "env,policy,kind,n,mean,ci_low,ci_high\n"
+        "shop,my_agent,agent,3,0.5,-0.7,1.7\n"
+        "shop,spt,baseline,100,2.0,1.5,2.5\n"
+    )
+    figures = []
+    monkeypatch.setattr(_bench, "save_figure", lambda f, out: figures.append(f) or (out, out))
+    benchmark_bars(table, tmp_path / "bars")
+    axes = figures[0].axes[0]
+    agent_bar, rule_bar = axes.patches
+    assert to_hex(agent_bar.get_facecolor()) == style("my_agent", "agent").colour
+    assert to_hex(rule_bar.get_facecolor()) == style("spt").colour
+    assert agent_bar.get_hatch() is None and rule_bar.get_hatch() == style("spt").hatch
+    errorbar = next(c for c in axes.containers if isinstance(c, ErrorbarContainer))
+    lows = [min(y for _, y in segment) for segment in errorbar.lines[2][0].get_segments()]
+    assert min(lows) == 0.0  # the agent's interval reaches -0.7: cut at 0
+    labels = [text.get_text() for text in figures[0].legends[0].get_texts()]
+    assert labels == ["my_agent", "spt (baseline)"]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from matplotlib import colormaps
+from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
@@ -208,3 +209,57 @@ def test_breakdowns_are_cross_hatched_dark_grey_in_no_job_colour(experiment, tmp
     legend = {patch.get_label(): patch for patch in axes.get_legend().get_patches()}
     assert legend["breakdown"].get_facecolor() == breakdown
     assert legend["breakdown"].get_hatch() == _gantt.BREAKDOWN_HATCH
+
+
+@pytest.fixture(scope="module")
+def dynamic_run(tmp_path_factory: pytest.TempPathFactory):
+    """A dynamic shop under EDD: its event log and the factory (due dates, completions)."""
+    factory = simulate(load_scenario("dynamic_job_shop_small").factory, "edd", 3)
+    log = factory.write_event_log(tmp_path_factory.mktemp("dynamic") / "events.csv")
+    return factory, log
+
+
+def test_due_dates_and_lateness_are_the_factorys(dynamic_run, tmp_path, drawn):
+    factory, log = dynamic_run
+    due = {job: factory.due_date(job) for job in range(factory.n_jobs)}
+    plot = gantt(log, tmp_path / "late", due_dates=due)
+    finished = [job for job, _, _ in plot.lateness]
+    assert finished and finished == sorted(finished)
+    for job, due_date, completion in plot.lateness:
+        assert due_date == factory.due_date(job)
+        assert completion == factory.completion_time(job)
+    late = [j for j in range(factory.n_jobs) if factory.completion_time(j) > factory.due_date(j)]
+    assert late and set(plot.late_jobs) == set(late) & set(finished)
+    axes = drawn[-1].axes[0]
+    red = [
+        c
+        for c in axes.collections
+        if isinstance(c, LineCollection) and c.get_colors().tolist() == [list(to_rgba("red"))]
+    ]
+    assert sum(len(c.get_segments()) for c in red) == len(plot.late_jobs)
+    for segment in (s for c in red for s in c.get_segments()):
+        (start, _), (end, _) = segment
+        match = [e for _, d, e in plot.lateness if (d, e) == (start, end)]
+        assert match, (start, end)  # from a due date to that job's completion
+    triangles = [line for line in axes.get_lines() if line.get_marker() == "v"]
+    assert len(triangles) == len(plot.lateness)
+    assert f"{len(plot.late_jobs)} of {len(plot.lateness)} jobs late" in axes.get_title()
+
+
+def test_no_due_dates_no_marks_and_a_job_legend_for_few_jobs(
+    ft06_log, dynamic_run, tmp_path, drawn
+):
+    plot = gantt(ft06_log, tmp_path / "ft06")
+    axes = drawn[-1].axes[0]
+    assert plot.lateness == () and not [ln for ln in axes.get_lines() if ln.get_marker() == "v"]
+    assert plot.job_legend
+    legend = {patch.get_label(): patch for patch in axes.get_legend().get_patches()}
+    assert [f"job {j}" for j in range(6)] == [k for k in legend if k.startswith("job ")]
+    for job in range(6):
+        assert legend[f"job {job}"].get_facecolor() == _gantt.JOB_COLOURS[job]
+    assert axes.get_title().startswith(f"Gantt chart of {ft06_log.parent.name}/ft06.csv\n")
+    many = gantt(dynamic_run[1], tmp_path / "many")  # more jobs than colours
+    assert not many.job_legend
+    labels = [p.get_label() for p in drawn[-1].axes[0].get_legend().get_patches()]
+    assert not any(label.startswith("job ") for label in labels)
+    assert any("mod" in label for label in labels)

@@ -106,7 +106,7 @@ def test_one_seed_has_no_band(experiment, tmp_path, monkeypatch):
     bands = [len(figure.axes[0].collections) for figure in figures]
     assert len(two_seeds.curve(ENV, "qlearning").seeds) == 2
     assert bands == [1, 0]  # the two-seed band, then none
-    labels = [text.get_text() for text in figures[1].axes[0].get_legend().get_texts()]
+    labels = [text.get_text() for text in figures[1].legends[0].get_texts()]
     assert "qlearning (1 seed)" in labels
 
 
@@ -142,3 +142,52 @@ def test_a_far_off_baseline_is_named_but_not_drawn(experiment, tmp_path):
     assert plot.baseline(ENV, "far").mean == pytest.approx(100 * plot.baseline(ENV, "spt").mean)
     before = learning_curves(folder, tmp_path / "before")
     assert before.off_scale == ()  # SPT within reach of the Q-learning curve
+
+
+def test_styles_are_fixed_and_the_legend_is_outside(experiment, tmp_path, monkeypatch):
+    """A policy's colour does not depend on what else is drawn; agents are solid and
+    baselines dashed in colours no agent uses; one figure legend, none inside the axes."""
+    from matplotlib.colors import to_hex
+
+    from shopfloor.plots._palette import style
+
+    folder, _ = experiment
+    copy = tmp_path / "tiny"
+    shutil.copytree(folder, copy)
+    figures = []
+    monkeypatch.setattr(_learning, "save_figure", lambda f, out: figures.append(f) or (out, out))
+    learning_curves(copy, tmp_path / "a")
+    spt = copy / ENV / "baselines" / "spt.csv"
+    (spt.parent / "fifo.csv").write_text(spt.read_text().replace("\nspt,", "\nfifo,"))
+    learning_curves(copy, tmp_path / "b")
+    for figure in figures:
+        axes = figure.axes[0]
+        assert axes.get_legend() is None and len(figure.legends) == 1
+        lines = {to_hex(line.get_color()): line.get_linestyle() for line in axes.get_lines()}
+        assert lines[style("qlearning").colour] == "-"
+        assert lines[style("spt").colour] == "--"
+    fifo = style("fifo").colour
+    assert fifo not in {to_hex(line.get_color()) for line in figures[0].axes[0].get_lines()}
+    assert fifo in {to_hex(line.get_color()) for line in figures[1].axes[0].get_lines()}
+
+
+def test_bands_stop_at_zero_for_a_non_negative_objective(experiment, tmp_path, monkeypatch):
+    """The interval itself is reported as computed (it may reach below 0); the band drawn
+    is cut at 0 because the objective cannot be negative."""
+    folder, _ = experiment
+    copy = tmp_path / "tiny"
+    shutil.copytree(folder, copy)
+    for seed, value in ((0, 0.01), (1, 5.0)):  # a wide interval around a small mean
+        path = copy / ENV / "qlearning" / f"seed_{seed}" / "eval.csv"
+        table = rows(path)
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(table[0]))
+            writer.writeheader()
+            writer.writerows({**row, "objective_mean": value} for row in table)
+    figures = []
+    monkeypatch.setattr(_learning, "save_figure", lambda f, out: figures.append(f) or (out, out))
+    curve = learning_curves(copy, tmp_path / "c").curve(ENV, "qlearning")
+    assert min(curve.ci_low) < 0
+    (band,) = figures[0].axes[0].collections
+    lowest = min(y for path in band.get_paths() for _, y in path.vertices)
+    assert lowest == 0.0

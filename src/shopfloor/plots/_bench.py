@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shopfloor.plots._output import new_figure, save_figure
+from shopfloor.plots._palette import AGENT, BASELINE, style
 
 GROUP_COLUMNS = ("target", "env")
 
@@ -72,12 +73,16 @@ def benchmark_bars(
 ) -> BenchmarkPlot:
     """Draw grouped bars: per target (or env) one bar per policy, with CI error bars.
 
-    A bar whose interval is blank or NaN (one seed: no interval) has no error bar.
+    A bar whose interval is blank or NaN (one seed: no interval) has no error bar; when
+    every mean is non-negative (makespans, tardiness, costs) error bars stop at 0. Each
+    policy keeps its colour across figures (:mod:`shopfloor.plots._palette`): agents
+    plain and saturated, baselines (the ``kind`` column, or a known rule's name)
+    hatched and muted; the legend sits outside the panels.
 
     Args:
         summary_csv: A benchmark or experiment ``summary.csv``.
         out: Output path; ``<stem>.png`` and ``<stem>.svg`` are written.
-        title: Figure title (default: the summary's folder name).
+        title: Figure title (default: the summary's folder name and what is shown).
 
     Returns:
         The paths written and the bars drawn.
@@ -107,8 +112,12 @@ def benchmark_bars(
 
     panels = list(dict.fromkeys(panel_of(row) for row in rows))
     policies = list(dict.fromkeys(row["policy"] for row in rows))
-    colours = {policy: f"C{i % 10}" for i, policy in enumerate(policies)}
-    baselines = {row["policy"] for row in rows if row.get("kind") == "baseline"}
+    kinds = {row["policy"]: row.get("kind") for row in rows}
+    looks = {
+        policy: style(policy, kinds[policy] if kinds[policy] in (AGENT, BASELINE) else None)
+        for policy in policies
+    }
+    floor = 0.0 if all(_number(row["mean"]) >= 0 for row in rows) else -math.inf
 
     layout: dict[str, tuple[list[str], list[str]]] = {}
     for panel in panels:
@@ -132,20 +141,23 @@ def benchmark_bars(
             x = groups.index(row[group_column]) - 0.4 + width * (names.index(policy) + 0.5)
             mean = _number(row["mean"])
             low, high = _number(row.get("ci_low")), _number(row.get("ci_high"))
-            label = policy if policy not in drawn_labels else None
+            label = None
+            if policy not in drawn_labels:
+                label = f"{policy} (baseline)" if looks[policy].kind == BASELINE else policy
             drawn_labels.add(policy)
+            look = looks[policy]
             axes.bar(
                 x,
                 mean,
                 width=width,
-                color=colours[policy],
-                hatch="//" if policy in baselines else None,
+                color=look.colour,
+                hatch=look.hatch,
                 edgecolor="black",
                 linewidth=0.4,
                 label=label,
             )
             if not (math.isnan(low) or math.isnan(high)):  # no interval from one value
-                error = [[max(mean - low, 0.0)], [max(high - mean, 0.0)]]
+                error = [[max(mean - max(low, floor), 0.0)], [max(high - mean, 0.0)]]
                 axes.errorbar(
                     x, mean, yerr=error, fmt="none", ecolor="black", capsize=2, linewidth=0.8
                 )
@@ -165,7 +177,7 @@ def benchmark_bars(
         )
         axes.grid(axis="y", alpha=0.3)
     figure.legend(loc="outside right upper", fontsize=8)
-    figure.suptitle(title or f"{path.parent.name}: {path.name}")
+    figure.suptitle(title or f"{path.parent.name}: mean objective per {group_column}")
     paths = save_figure(figure, out)
     return BenchmarkPlot(paths, tuple(bars), group_column)
 

@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from shopfloor.plots._output import new_figure, save_figure
+from shopfloor.plots._palette import AGENT, BASELINE, style
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ def forecast_plot(
         forecasts: Method name to its forecasts of the same periods (equal length).
         title: Figure title.
         start: Period number of the first value (x axis offset).
-        highlight: Method drawn bold (the others thin and dashed).
+        highlight: Method drawn bold and solid (the others thinner, dashed or dotted);
+            every method keeps its colour across figures (``plots._palette``).
 
     Returns:
         The paths written and what was drawn.
@@ -65,10 +67,19 @@ def forecast_plot(
     axes = figure.subplots()
     axes.bar(periods, y, width=0.85, color="0.8", label="actual", zorder=1)
     for name, values in series.items():
+        look = style(name, AGENT if name == highlight else BASELINE)
         if name == highlight:
-            axes.plot(periods, values, color="C3", linewidth=2.2, label=name, zorder=3)
+            axes.plot(periods, values, color=look.colour, linewidth=2.2, label=name, zorder=3)
         else:
-            axes.plot(periods, values, linewidth=1.0, linestyle="--", label=name, zorder=2)
+            axes.plot(
+                periods,
+                values,
+                color=look.colour,
+                linewidth=1.2,
+                linestyle=look.linestyle,
+                label=name,
+                zorder=2,
+            )
     axes.set_xlabel("period")
     axes.set_ylabel("demand")
     axes.set_title(title)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib import colormaps
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from shopfloor.plots._events import (
@@ -29,6 +30,9 @@ SETUP_COLOUR, SETUP_HATCH = "lightgrey", "//"
 BREAKDOWN_COLOUR, BREAKDOWN_HATCH = "dimgrey", "xx"
 """How breakdowns are drawn: cross-hatched dark grey (black hatch lines), over the bar."""
 
+LATE_COLOUR = "red"
+"""Lateness (completion after the due date) is drawn as a red line: the one red."""
+
 JOB_COLOURS: tuple[tuple[float, float, float, float], ...] = tuple(
     colormaps["tab20"](index) for index in range(20) if index not in (6, 7, 14, 15)
 )
@@ -47,6 +51,10 @@ class GanttPlot:
         n_machines: Machines on the y axis.
         end: The end of the log (right edge of the chart).
         machine_labels: The label of each machine on the y axis, by index.
+        lateness: ``(job, due date, completion)`` of each job given a due date whose
+            last operation is in the log, in job order; late when completion > due.
+        job_legend: Whether the legend names each job's colour (at most
+            ``len(JOB_COLOURS)`` jobs; beyond that colours repeat).
     """
 
     paths: tuple[Path, Path]
@@ -55,6 +63,13 @@ class GanttPlot:
     n_machines: int
     end: float
     machine_labels: tuple[str, ...] = ()
+    lateness: tuple[tuple[int, float, float], ...] = ()
+    job_legend: bool = False
+
+    @property
+    def late_jobs(self) -> tuple[int, ...]:
+        """The jobs completed after their due date."""
+        return tuple(job for job, due, end in self.lateness if end > due)
 
 
 def gantt(
@@ -62,6 +77,7 @@ def gantt(
     out: str | os.PathLike[str],
     title: str | None = None,
     machine_names: Sequence[str] | None = None,
+    due_dates: Mapping[int, float] | None = None,
 ) -> GanttPlot:
     """Draw the schedule in an event log: machines on y, one bar per operation.
 
@@ -71,15 +87,21 @@ def gantt(
     grey. An operation still running when the log ends is drawn up to the end of the log.
 
     Machines are labelled with ``machine_names``, else with the names in the log's
-    ``machine_name`` column, else ``M0``, ``M1`` ...
+    ``machine_name`` column, else ``M0``, ``M1`` ... With ``due_dates`` (a dynamic
+    shop's), each job's due date is a black triangle on the row of its last operation
+    and a job completed late gets a red line from its due date to its completion. The
+    legend (outside the axes) names each job's colour when there are at most
+    ``len(JOB_COLOURS)`` jobs.
 
     Args:
         events_csv: An event log written by ``Factory.write_event_log`` (a run folder's
             ``eval_events.csv``, for one).
         out: Output path; ``<stem>.png`` and ``<stem>.svg`` are written.
-        title: Figure title (default: the log's file name).
+        title: Figure title (default: "Gantt chart of" the log's folder and file name).
         machine_names: Names of the machines by index, e.g. ``[m.name for m in
             spec.machines]`` of the log's :class:`shopfloor.sim.FactorySpec`.
+        due_dates: Due date by job index (``Factory.due_date(job)``); jobs not given
+            get no mark.
 
     Returns:
         The paths written and the bars drawn.
@@ -130,20 +152,58 @@ def gantt(
                 hatch=BREAKDOWN_HATCH,
                 linewidth=0.5,
             )
-    if len(bars) <= LABEL_JOBS_UP_TO:
+    lateness = _lateness(bars, due_dates or {})
+    label_bars = len(bars) <= LABEL_JOBS_UP_TO
+    if label_bars:
         for bar in bars:
             middle = bar.start + bar.setup + (bar.end - bar.start - bar.setup) / 2
             axes.text(middle, bar.machine, str(bar.job), ha="center", va="center", fontsize=7)
+    last_machine = {bar.job: bar.machine for bar in sorted(bars, key=lambda b: b.end)}
+    for job, due, end in lateness:
+        row = last_machine[job]
+        axes.plot([due], [row - height / 2], marker="v", color="black", markersize=5)
+        if end > due:
+            axes.hlines(row + height / 2 - 0.06, due, end, colors=LATE_COLOUR, linewidth=2.2)
+            if label_bars:
+                axes.text(
+                    end,
+                    row + height / 2,
+                    f" +{end - due:g}",
+                    color=LATE_COLOUR,
+                    fontsize=6,
+                    va="bottom",
+                    ha="left",
+                )
     axes.set_yticks(range(n_machines))
     axes.set_yticklabels(labels)
     axes.set_ylim(n_machines - 0.5, -0.5)  # machine 0 on top
-    axes.set_xlim(0.0, end if end > 0 else 1.0)
+    axes.set_xlim(0.0, max([end, *(due for _, due, _ in lateness)]) or 1.0)
     axes.set_xlabel("time")
     axes.set_ylabel("machine")
-    subtitle = f"{len(bars)} operations, end {end:g}"
+    jobs = sorted({bar.job for bar in bars})
+    subtitle = f"{len(bars)} operations of {len(jobs)} jobs on {n_machines} machines, end {end:g}"
     if down:
         subtitle += f", {len(down)} breakdown(s)"
-    legend = []
+    if lateness:
+        late = sum(1 for _, due, done in lateness if done > due)
+        subtitle += f", {late} of {len(lateness)} jobs late"
+    legend: list[Patch | Line2D] = []
+    job_legend = 0 < len(jobs) <= len(JOB_COLOURS)
+    if job_legend:
+        legend.extend(
+            Patch(
+                facecolor=JOB_COLOURS[job % len(JOB_COLOURS)], edgecolor="black", label=f"job {job}"
+            )
+            for job in jobs
+        )
+    elif jobs:
+        legend.append(
+            Patch(
+                facecolor="white",
+                edgecolor="white",
+                label=f"colour: job number mod {len(JOB_COLOURS)}",
+            )
+        )
     if any(bar.setup > 0 for bar in bars):
         legend.append(
             Patch(facecolor=SETUP_COLOUR, edgecolor="grey", hatch=SETUP_HATCH, label="setup")
@@ -157,8 +217,41 @@ def gantt(
                 label="breakdown",
             )
         )
+    if lateness:
+        legend.append(Line2D([], [], marker="v", color="black", linestyle="none", label="due date"))
+        legend.append(Line2D([], [], color=LATE_COLOUR, linewidth=2.2, label="lateness"))
     if legend:
-        axes.legend(handles=legend, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    axes.set_title(f"{title or Path(events_csv).name}\n{subtitle}", fontsize=10)
+        axes.legend(
+            handles=legend,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            fontsize=8,
+            ncols=1 + len(legend) // 24,
+        )
+    name = Path(events_csv)
+    heading = title or f"Gantt chart of {name.parent.name}/{name.name}"
+    axes.set_title(f"{heading}\n{subtitle}", fontsize=10)
     paths = save_figure(figure, out)
-    return GanttPlot(paths, tuple(bars), tuple(down), n_machines, end, labels)
+    return GanttPlot(paths, tuple(bars), tuple(down), n_machines, end, labels, lateness, job_legend)
+
+
+def _lateness(
+    bars: Sequence[OperationBar], due_dates: Mapping[int, float]
+) -> tuple[tuple[int, float, float], ...]:
+    """``(job, due, completion)`` for the jobs given a due date with a completed bar.
+
+    A job's completion is its latest completed operation's end (a job whose last
+    operation is still running when the log ends is left out).
+    """
+    finished: dict[int, float] = {}
+    running: set[int] = set()
+    for bar in bars:
+        if bar.completed:
+            finished[bar.job] = max(finished.get(bar.job, bar.end), bar.end)
+        else:
+            running.add(bar.job)
+    return tuple(
+        (job, float(due_dates[job]), finished[job])
+        for job in sorted(finished)
+        if job in due_dates and job not in running
+    )

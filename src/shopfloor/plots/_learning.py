@@ -17,11 +17,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from matplotlib.lines import Line2D
 
 from shopfloor._stats import confidence_interval
 from shopfloor.plots._output import new_figure, save_figure
+from shopfloor.plots._palette import AGENT, BASELINE, style
 
 BASELINES = "baselines"
 
@@ -105,11 +108,14 @@ def learning_curves(
     For every env of the experiment (or only ``env``), one axes: per agent, the mean
     over seeds of ``eval.csv``'s ``objective_mean`` at the steps every seed evaluated,
     with the 95% Student-t interval of the mean across seeds as a band (none with one
-    seed); each baseline's mean objective as a
-    dashed horizontal line. The y label is the objective named in the runs'
-    ``result.json``. So that a far-off baseline does not flatten the curves, one more
-    than the agents' range (their bands and the best baseline) above it is only named
-    in the legend with its value.
+    seed; cut at 0 when every mean drawn is non-negative, as makespans, tardiness and
+    costs are); each baseline's mean objective as a dashed or dotted horizontal line.
+    Every policy keeps its colour across figures (:mod:`shopfloor.plots._palette`:
+    agents saturated and solid, baselines muted and dashed); one legend, outside the
+    axes. The y label is the objective named in the runs' ``result.json``. So that a
+    far-off baseline does not flatten the curves, one more than the agents' range
+    (their bands and the best baseline) above it is only named in the legend with its
+    value.
 
     Args:
         experiment_dir: ``<runs root>/<experiment>``.
@@ -145,62 +151,56 @@ def learning_curves(
     if not curves and not baselines:
         raise ValueError(f"{root}: no eval.csv and no baselines to plot")
 
-    agents = list(dict.fromkeys(curve.agent for curve in curves))
-    policies = list(dict.fromkeys(level.policy for level in baselines))
-    colours = {label: f"C{i % 10}" for i, label in enumerate([*agents, *policies])}
     columns = min(3, len(envs))
     rows = math.ceil(len(envs) / columns)
-    figure = new_figure(5.5 * columns + 0.5, 4.0 * rows + 0.6)
+    figure = new_figure(5.5 * columns + 2.5, 4.0 * rows + 0.8)
     grid = figure.subplots(rows, columns, squeeze=False)
     off_scale: list[BaselineLevel] = []
+    handles: dict[str, Any] = {}
     for index, name in enumerate(envs):
         axes = grid[index // columns][index % columns]
-        for curve in (c for c in curves if c.env == name):
-            colour = colours[curve.agent]
+        mine = [c for c in curves if c.env == name]
+        levels = [b for b in baselines if b.env == name]
+        floor = 0.0 if _non_negative(mine, levels) else -math.inf
+        for curve in mine:
+            look = style(curve.agent, AGENT)
             n = len(curve.seeds)
             if n > 1:
                 axes.fill_between(
-                    curve.timesteps, curve.ci_low, curve.ci_high, color=colour, alpha=0.2
+                    curve.timesteps,
+                    np.maximum(curve.ci_low, floor),
+                    curve.ci_high,
+                    color=look.colour,
+                    alpha=0.2,
+                    linewidth=0,
                 )
-            axes.plot(
-                curve.timesteps,
-                curve.mean,
-                color=colour,
-                marker="o",
-                markersize=3,
-                label=f"{curve.agent} ({n} seeds, 95% CI)" if n > 1 else f"{curve.agent} (1 seed)",
+            (line,) = axes.plot(
+                curve.timesteps, curve.mean, color=look.colour, marker="o", markersize=3
             )
-        levels = [b for b in baselines if b.env == name]
-        cutoff = _scale_limit([c for c in curves if c.env == name], levels)
+            label = f"{curve.agent} ({n} seeds, 95% CI)" if n > 1 else f"{curve.agent} (1 seed)"
+            handles.setdefault(label, line)
+        cutoff = _scale_limit(mine, levels)
         for level in levels:
-            colour = colours[level.policy]
+            look = style(level.policy, BASELINE)
             if level.mean > cutoff:
                 off_scale.append(level)
-                label = f"{level.policy}: {level.mean:.4g}, off scale"
-                axes.plot([], [], color=colour, linestyle="--", linewidth=1.2, label=label)
+                label = f"{level.policy} (baseline): {level.mean:.4g} in {name}, off scale"
+                handles[label] = Line2D([], [], color=look.colour, linestyle=look.linestyle)
                 continue
-            axes.axhline(
-                level.mean, color=colour, linestyle="--", linewidth=1.2, label=level.policy
+            line = axes.axhline(
+                level.mean, color=look.colour, linestyle=look.linestyle, linewidth=1.2
             )
-            axes.text(
-                1.0,
-                level.mean,
-                f" {level.policy}",
-                transform=axes.get_yaxis_transform(),
-                color=colour,
-                fontsize=8,
-                va="center",
-                ha="left",
-                clip_on=False,
-            )
-        axes.set_title(f"{name} (lower is better)", fontsize=10)
+            handles.setdefault(f"{level.policy} (baseline)", line)
+        axes.set_title(f"{name}: {objectives[name] or 'objective'} (lower is better)", fontsize=10)
         axes.set_xlabel("env steps")
         axes.set_ylabel(objectives[name] or "objective")
         axes.grid(alpha=0.3)
-        axes.legend(fontsize=8)
     for index in range(len(envs), rows * columns):
         grid[index // columns][index % columns].set_visible(False)
-    figure.suptitle(f"{root.name}: evaluation objective, mean over seeds")
+    figure.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
+    seeds = sorted({len(c.seeds) for c in curves})
+    over = f", mean over {'/'.join(map(str, seeds))} seeds" if seeds else ""
+    figure.suptitle(f"{root.name}: evaluation objective over training{over}")
     paths = save_figure(figure, out)
     return LearningCurvesPlot(paths, tuple(curves), tuple(baselines), objectives, tuple(off_scale))
 
@@ -221,6 +221,15 @@ def _scale_limit(curves: Sequence[Curve], levels: Sequence[BaselineLevel]) -> fl
     low, high = min(finite), max(finite)
     span = max(high - low, 0.05 * abs(high), 1e-9)
     return high + span
+
+
+def _non_negative(curves: Sequence[Curve], levels: Sequence[BaselineLevel]) -> bool:
+    """Whether every mean drawn is at least 0.
+
+    Then bands stop at 0: a makespan, tardiness or cost cannot be negative.
+    """
+    means = [v for curve in curves for v in curve.mean] + [level.mean for level in levels]
+    return bool(means) and all(v >= 0 for v in means if math.isfinite(v))
 
 
 def _has_runs(env_dir: Path) -> bool:
