@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from shopfloor.batch import BatchFlexibleJobShop, InvalidBatchActionError
+from shopfloor.envs import JobShopEnv
 from shopfloor.instances import (
     FlexibleJobShopInstance,
+    JobShopInstance,
     flexible_instance_names,
     load_instance,
 )
@@ -180,15 +182,17 @@ def test_active_and_append_follow_the_definitions_and_replay_exactly(mode: str) 
 def test_torch_schedules_what_numpy_schedules(mode: str) -> None:
     instances = _instances()
     cores = [
-        BatchFlexibleJobShop(instances, mode),
-        BatchFlexibleJobShop(instances, mode, backend="torch", device="cpu"),
+        BatchFlexibleJobShop(instances, mode, features=True),
+        BatchFlexibleJobShop(instances, mode, backend="torch", device="cpu", features=True),
     ]
     rng = np.random.default_rng(0)
-    masks = [np.asarray(core.masks) for core in cores]
+    outputs = [[np.asarray(array) for array in core.reset()] for core in cores]
     while not cores[0].dones.all():
-        np.testing.assert_array_equal(masks[0], masks[1])
-        actions = np.where(masks[0], rng.random(masks[0].shape), -1.0).argmax(axis=1)
-        masks = [np.asarray(core.step(actions).masks) for core in cores]
+        for left, right in zip(outputs[0], outputs[1], strict=True):
+            np.testing.assert_array_equal(left, right)  # features, masks (and rewards)
+        masks = outputs[0][1]
+        actions = np.where(masks, rng.random(masks.shape), -1.0).argmax(axis=1)
+        outputs = [[np.asarray(array) for array in core.step(actions)] for core in cores]
     np.testing.assert_array_equal(cores[0].start_times(), cores[1].start_times())
 
 
@@ -213,3 +217,127 @@ def test_every_bundled_flexible_instance_in_every_mode(mode: str) -> None:
         check_non_delay(flexible, seed=5)
     else:
         check_replayed(flexible, mode, seed=5)
+
+
+# ------------------------------------------------------------------ features
+
+
+def _single_env(item: FlexibleJobShopInstance | JobShopInstance, mode: str) -> JobShopEnv:
+    return JobShopEnv(spec=item.to_factory_spec(), mode=mode)
+
+
+def _cut(row: np.ndarray, jobs: int, machines: int, n_jobs: int, n_machines: int) -> np.ndarray:
+    """A padded feature row (``jobs`` x ``machines`` wide) cut to one instance's sizes."""
+    job_blocks = row[: 8 * jobs].reshape(8, jobs)
+    machine_blocks = row[8 * jobs :].reshape(3, machines)
+    assert not job_blocks[:, n_jobs:].any() and not machine_blocks[:, n_machines:].any()
+    return np.concatenate([job_blocks[:, :n_jobs].ravel(), machine_blocks[:, :n_machines].ravel()])
+
+
+def _padded_mix() -> list[FlexibleJobShopInstance | JobShopInstance]:
+    named = [load_instance(name) for name in ("mk01", "hurink_vdata_la01", "ft06")]
+    zero = [_random_flexible(seed, zero=True) for seed in (1, 3)]
+    return [*named, _random_flexible(0), *zero]  # type: ignore[list-item]
+
+
+def check_features(
+    instances: list[FlexibleJobShopInstance | JobShopInstance], mode: str, seed: int
+) -> None:
+    """Each row of a batch against JobShop-v0 on its instance, step by step.
+
+    Features (cut to the row's sizes, padding 0), masks, rewards, dones and makespans
+    are equal, the features bit for bit. The env's action is mapped to the core's pair:
+    in ``non_delay`` and ``active`` the job's lowest-index candidate machine (the one
+    the env starts it on, or m*), in a flexible ``append`` the pair itself.
+    """
+    core = BatchFlexibleJobShop(instances, mode, features=True)
+    jobs, machines = core.n_jobs, core.n_machines
+    envs = [_single_env(item, mode) for item in instances]
+    observations = [env.reset(seed=0)[0] for env in envs]
+    features, masks = core.reset()
+    assert features.shape == (len(instances), jobs * 8 + machines * 3)
+    assert features.dtype == np.float32
+    finished = [False] * len(envs)
+    env_rewards = [0.0] * len(envs)
+    makespans = [0.0] * len(envs)
+    rng = np.random.default_rng(seed)
+    steps = 0
+    while not all(finished):
+        actions = np.zeros(len(envs), dtype=np.int64)
+        for row, env in enumerate(envs):
+            shape = (jobs, machines, env.n_jobs, env.n_machines)
+            if finished[row]:
+                assert not masks[row].any()
+                continue
+            np.testing.assert_array_equal(_cut(features[row], *shape), observations[row])
+            pairs = masks[row].reshape(jobs, machines)
+            expected = env.action_masks()
+            if env.encode_action(1, 0) == 1:  # a job per action
+                assert pairs.any(axis=1)[: env.n_jobs].tolist() == expected.tolist()
+            else:
+                flat = pairs[: env.n_jobs, : env.n_machines].ravel()
+                assert flat.tolist() == expected.tolist()
+            action = int(rng.choice(np.flatnonzero(expected)))
+            job, machine = env.decode_action(action)
+            if env.encode_action(1, 0) == 1:
+                assert machine == int(pairs[job].argmax())
+            actions[row] = job * machines + machine
+            observations[row], env_rewards[row], done, _, info = env.step(action)
+            if done:
+                finished[row] = True
+                makespans[row] = info["makespan"]
+        live = ~np.asarray(core.dones)
+        features, masks, rewards, dones = core.step(actions)
+        steps += 1
+        for row in np.flatnonzero(live):
+            assert rewards[row] == env_rewards[row]
+            assert bool(dones[row]) is finished[row]
+            if finished[row]:  # the last observation too
+                shape = (jobs, machines, envs[row].n_jobs, envs[row].n_machines)
+                np.testing.assert_array_equal(_cut(features[row], *shape), observations[row])
+                assert core.makespans()[row] == makespans[row]
+    assert steps == max(item.n_operations for item in instances)
+
+
+@pytest.mark.parametrize("mode", ["non_delay", "active", "append"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_features_masks_and_rewards_equal_the_single_envs(mode: str, seed: int) -> None:
+    """A padded mixed batch: mk01 (10 x 6) fills it; Hurink la01 (10 x 5), ft06 (classic,
+    6 x 6) and generated shops (two with zero durations) are padded."""
+    instances = _padded_mix()
+    sizes = {(item.n_jobs, item.n_machines) for item in instances}
+    assert (10, 6) in sizes and (10, 5) in sizes and (6, 6) in sizes
+    check_features(instances, mode, seed)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["non_delay", "active", "append"])
+def test_features_of_every_bundled_flexible_instance(mode: str) -> None:
+    flexible: list[FlexibleJobShopInstance | JobShopInstance] = [
+        item
+        for item in map(load_instance, flexible_instance_names())
+        if isinstance(item, FlexibleJobShopInstance)
+    ]
+    flexible += [_random_flexible(seed, zero=seed % 2 == 1) for seed in range(20)]
+    check_features(flexible, mode, seed=7)
+
+
+def test_features_are_off_by_default_and_rows_reset_alone() -> None:
+    assert BatchFlexibleJobShop(["mk01"]).step(np.array([2])).features is None
+    instances = _padded_mix()
+    core = BatchFlexibleJobShop(instances, "non_delay", features=True)
+    fresh_features, fresh_masks = core.reset()
+    generator = core.backend.generator(0)
+    for _ in range(12):
+        core.step(core.random_actions(generator))
+    before = np.asarray(core.features()).copy()
+    rows = np.array([True, False, True, False, False, True])
+    features, masks = core.reset(rows)
+    np.testing.assert_array_equal(features[rows], fresh_features[rows])
+    np.testing.assert_array_equal(masks[rows], fresh_masks[rows])
+    np.testing.assert_array_equal(features[~rows], before[~rows])
+    while not core.dones.all():  # the reset rows schedule all their operations again
+        core.step(core.random_actions(generator))
+    assert not np.isnan(core.start_times()[0, :10, :5]).any()
+    with pytest.raises(ValueError, match="rows"):
+        core.reset(np.array([True]))

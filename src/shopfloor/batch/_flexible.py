@@ -15,8 +15,16 @@ of its machines is a pair with ``est = max(job_ready, machine_ready)`` and
 
 The action of row b is ``job * M + machine`` (M: the most machines in the batch); the
 masks are ``(B, J * M)``. The chosen operation starts at its ``est`` on the chosen
-machine, so the schedule replays in the factory with the same times. No features are
-computed (the arrays are the state: see :meth:`BatchFlexibleJobShop.pair_times`).
+machine, so the schedule replays in the factory with the same times.
+
+With ``features=True`` each step also returns ``shopfloor/JobShop-v0``'s observation of
+every row (the 11 blocks, float32, equal bit for bit to the single env's on the same
+flexible instance, mode and decisions): an operation counts at its first machine in
+blocks 4, 5, 7, 9 and 10 and with its fastest time in blocks 2, 3 and 10; block 8 is the
+time on the machine it runs on; times are divided by the longest operation over all
+alternatives. In ``non_delay`` a started operation shows in blocks 1, 2, 4, 5 and 7
+until it completes (for an operation of zero duration: until the factory completes it,
+after the other choices due at its instant).
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import numpy as np
 
 from shopfloor.batch._backend import Backend, select_backend
 from shopfloor.batch._core import (
+    JOB_FEATURES,
+    MACHINE_FEATURES,
     BatchStep,
     InvalidBatchActionError,
     check_mode,
@@ -55,11 +65,20 @@ def _as_flexible(item: FlexibleJobShopInstance | JobShopInstance | str) -> Flexi
 class BatchFlexibleJobShop:
     """B flexible job shops scheduled together; the action picks job and machine.
 
+    Example:
+        >>> from shopfloor.batch import BatchFlexibleJobShop
+        >>> core = BatchFlexibleJobShop(["mk01"] * 4, mode="active", features=True)
+        >>> features, masks = core.reset()
+        >>> features.shape, masks.shape
+        ((4, 98), (4, 60))
+
     Args:
         instances: Flexible (or classic) instances or bundled names, one per row.
         mode: ``"non_delay"`` (default), ``"active"`` or ``"append"``.
         backend: ``"numpy"`` or ``"torch"``.
         device: For torch: ``"auto"``, ``"cpu"``, ``"cuda[:N]"``.
+        features: Compute ``shopfloor/JobShop-v0``'s observation at every step (off by
+            default: schedules and rules need only the masks).
 
     Raises:
         ValueError: No instances, an unknown mode, backend or device.
@@ -72,12 +91,14 @@ class BatchFlexibleJobShop:
         *,
         backend: str = "numpy",
         device: str = "auto",
+        features: bool = False,
     ):
         if isinstance(instances, str) or len(instances) == 0:
             raise ValueError("instances: give a non-empty sequence of instances or names")
         self.instances = [_as_flexible(item) for item in instances]
         self.mode = check_mode(mode)
         self.backend: Backend = select_backend(backend, device)
+        self.with_features = bool(features)
         batch = len(self.instances)
         jobs = max(item.n_jobs for item in self.instances)
         width = max(item.operations_per_job for item in self.instances) + 1
@@ -117,14 +138,92 @@ class BatchFlexibleJobShop:
         base = np.arange(jobs)[:, None] * width * batch + np.arange(batch)[None, :]
         self._job_base = xp.asarray(base.ravel(), "int64")
         self._rows = xp.asarray(np.arange(batch), "int64")
+        self._job_rows = xp.asarray(np.tile(np.arange(batch), jobs), "int64")
         self._work_left = xp.asarray(work_left.ravel(), "float64")
         self._operations_left = xp.asarray(operations_left.ravel(), "float64")
         real = np.arange(width)[None, :, None, None] < n_ops[:, None, None, :]
         self._has_zero = bool(((times == 0) & real).any())
+        if self.with_features:
+            self._build_feature_tables(fastest_op, n_ops)
         self.reset()
 
-    def reset(self) -> Any:
-        """Every instance back to t=0; returns the ``(B, J * M)`` masks."""
+    def _build_feature_tables(self, fastest_op: np.ndarray, n_ops: np.ndarray) -> None:
+        """Per operation and per row, what the observation shows (as JobShop-v0 builds it).
+
+        Args:
+            fastest_op: ``(J, K + 1, B)`` each operation's fastest time (0: none).
+            n_ops: ``(J, B)`` operations per job.
+        """
+        xp = self.backend
+        jobs, width, batch = fastest_op.shape
+        machines = self.n_machines
+        home = np.full((jobs, width, batch), machines, dtype=np.int64)  # first machine
+        scalars = np.zeros((3, batch))  # longest operation, jobs, machines
+        for row, item in enumerate(self.instances):
+            for job, routing in enumerate(item.operations):
+                home[job, : len(routing), row] = [op[0][0] for op in routing]
+            longest = max(time for routing in item.operations for op in routing for _, time in op)
+            scalars[0, row] = max(float(longest), 1e-9)
+            scalars[1, row] = item.n_jobs
+            scalars[2, row] = item.n_machines
+        work_after = np.cumsum(fastest_op[:, ::-1], axis=1)[:, ::-1]
+        work_scale = np.maximum(work_after[:, 0].max(axis=0), 1e-9)
+        loads = np.zeros((machines + 1, batch))
+        for row in range(batch):
+            loads[:, row] = np.bincount(
+                home[:, :, row].ravel(), fastest_op[:, :, row].ravel(), minlength=machines + 1
+            )
+        loads[machines] = 0.0
+        load_scale = np.maximum(loads[:machines].max(axis=0), 1e-9)
+        scale, counts = scalars[0], scalars[2]
+        placed = home < machines
+        next_feature = np.where(placed, (home + 1) / (counts + 1), 0.0)
+        following = np.zeros_like(next_feature)
+        following[:, :-1] = next_feature[:, 1:]
+        shown = np.stack(
+            [
+                np.arange(width)[None, :, None] / np.maximum(n_ops, 1)[:, None, :],
+                fastest_op / scale,
+                work_after / work_scale,
+                next_feature,
+                following,
+            ]
+        )
+        self._op_shown = xp.asarray(shown.reshape(5, -1), "float32")  # blocks 1 to 5
+        self._op_home = xp.asarray(home.ravel(), "int64")
+        self._op_fastest = xp.asarray(fastest_op.ravel(), "float64")
+        self._initial_loads = xp.asarray(loads.ravel(), "float64")
+        self._time_scale = xp.asarray(scale, "float64")
+        self._load_scale = xp.asarray(load_scale, "float64")
+        self._job_count = xp.asarray(scalars[1], "float64")
+
+    _STATE = (
+        "_next",
+        "_job_ready",
+        "_machine_ready",
+        "_p_at",
+        "_start",
+        "_machine",
+        "_order",
+        "_left",
+        "_makespan",
+        "_now",
+        "_time",
+    )
+
+    def reset(self, rows: Any = None) -> tuple[Any, Any]:
+        """Instances back to t=0, nothing scheduled: all, or the rows given.
+
+        Args:
+            rows: ``(B,)`` bool, the instances to reset (an array of the backend or
+                numpy); ``None``: every one.
+
+        Returns:
+            ``(features, masks)`` of every row: the ``(B, J * 8 + M * 3)`` float32
+            features (``None`` when off) and the ``(B, J * M)`` masks.
+        """
+        if rows is not None:
+            return self._reset_rows(rows)
         xp = self.backend
         batch, jobs, machines, dtype = self.batch_size, self.n_jobs, self.n_machines, self._dtype
         self._next = xp.full((jobs * batch,), 0, "int64")
@@ -150,9 +249,30 @@ class BatchFlexibleJobShop:
         if self._has_zero:
             self._pending_job = xp.full((jobs, 1, batch), False, "bool")
             self._pending_machine = xp.full((1, machines, batch), False, "bool")
+        if self.with_features:
+            self._job_end = xp.full((jobs * batch,), 0, dtype)
+            self._loads = xp.copy(self._initial_loads)
         self._update_candidates()
         self._time = self._objective_time()
-        return self.masks
+        names = self._STATE + (("_pending_job", "_pending_machine") if self._has_zero else ())
+        names += ("_job_end", "_loads") if self.with_features else ()
+        self._template = {name: xp.copy(getattr(self, name)) for name in names}
+        return self.features(), self.masks
+
+    def _reset_rows(self, rows: Any) -> tuple[Any, Any]:
+        xp = self.backend
+        batch = self.batch_size
+        chosen = xp.as_flags(rows)
+        if tuple(chosen.shape) != (batch,):
+            raise ValueError(f"rows: expected shape ({batch},), got {tuple(chosen.shape)}")
+        for name, initial in self._template.items():
+            state = getattr(self, name)
+            rows_last = state.reshape(-1, batch)
+            rows_last[:, chosen] = initial.reshape(-1, batch)[:, chosen]
+            setattr(self, name, rows_last.reshape(state.shape))
+        self.dones = self._left == 0
+        self._update_candidates()
+        return self.features(), self.masks
 
     @property
     def masks(self) -> Any:
@@ -163,7 +283,7 @@ class BatchFlexibleJobShop:
         """Schedule the chosen pair (``job * M + machine``) in every unfinished instance.
 
         Returns:
-            ``BatchStep(None, masks, rewards, dones)``.
+            ``BatchStep(features, masks, rewards, dones)`` (features ``None`` when off).
 
         Raises:
             InvalidBatchActionError: An action of an unfinished instance is not a candidate.
@@ -206,6 +326,10 @@ class BatchFlexibleJobShop:
         source = ((job_index * width + following) * machines + columns) * batch + live
         target = (job_index * machines + columns) * batch + live
         self._p_at[target] = self._op_time[xp.clip_int(source, 0, self._op_time.shape[0] - 1)]
+        if self.with_features:
+            self._job_end[job] = end
+            home = self._op_home[op] * batch + live  # counted at its first machine
+            self._loads[home] = self._loads[home] - self._op_fastest[op]
         self._makespan[live] = xp.maximum(self._makespan[live], end)
         self._left[live] = self._left[live] - 1
         self.dones = self._left == 0
@@ -218,7 +342,7 @@ class BatchFlexibleJobShop:
         time = self._objective_time()
         rewards = (self._time - time) / self._mean_load
         self._time = time
-        return BatchStep(None, self.masks, rewards, self.dones)
+        return BatchStep(self.features(), self.masks, rewards, self.dones)
 
     # ----------------------------------------------------------------- results
 
@@ -302,6 +426,54 @@ class BatchFlexibleJobShop:
             generator: From :meth:`Backend.generator`.
         """
         return random_candidates(self.backend, self._mask.reshape(-1, self.batch_size), generator)
+
+    def features(self) -> Any:
+        """``(B, J * 8 + M * 3)`` float32: JobShop-v0's observation of every row now.
+
+        ``None`` when the core was built without features. Padding jobs and machines
+        are 0; each row's own sizes divide its blocks 4, 5 and 9, as the single env's.
+        """
+        if not self.with_features:
+            return None
+        xp = self.backend
+        batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
+        scale = self._time_scale
+        clock = xp.where(self.dones, self._makespan, self._now) / scale
+        alive = self._job_ready < self._never  # an operation left to schedule
+        running = 0 * self._next > 0  # all false: what is scheduled shows as done
+        if self.mode == "non_delay":  # a started operation shows until it completes
+            now = xp.where(self.dones, self._makespan, self._now)
+            running = self._job_end.reshape(jobs, batch) > now
+            if self._has_zero:  # started at this instant, completed after these choices
+                running = running | self._pending_job.reshape(jobs, batch)
+            running = running.reshape(-1)
+        shown = self._job_base + (self._next - xp.to_int(running)) * batch
+        waiting = alive & ~running
+        out = xp.full((JOB_FEATURES * jobs + MACHINE_FEATURES * machines, batch), 0.0, "float32")
+        out[:jobs] = xp.to_float32(self._mask.any(1))  # a job with a candidate pair
+        out[jobs : 6 * jobs] = self._op_shown[:, shown].reshape(5 * jobs, batch)
+        out[3 * jobs : 4 * jobs] = self._op_shown[2, self._job_base + self._next * batch].reshape(
+            jobs, batch
+        )  # block 3: the work not yet started
+        ready = self._job_ready.reshape(jobs, batch)
+        waited = xp.clip(clock - ready / scale, 0.0, 1.0)
+        out[6 * jobs : 7 * jobs] = xp.where(waiting.reshape(jobs, batch), waited, 0.0 * waited)
+        machine_free = self._machine_ready.reshape(machines, batch) / scale
+        remaining = xp.full((machines + 1, batch), 0.0, "float64")
+        remaining[:machines] = xp.clip(machine_free - clock, 0.0, 1.0)
+        home = self._op_home[shown]  # M once done: a 0
+        slots = home * batch + self._job_rows
+        out[7 * jobs : 8 * jobs] = remaining.reshape(-1)[slots].reshape(jobs, batch)
+        rest = 8 * jobs
+        out[rest : rest + machines] = remaining[:machines]
+        rest += machines
+        queued = xp.bincount(slots[xp.nonzero(waiting)], None, (machines + 1) * batch)
+        queued = queued.reshape(-1, batch)
+        out[rest : rest + machines] = queued[:machines] / self._job_count
+        rest += machines
+        loads = self._loads.reshape(-1, batch)[:machines] / self._load_scale
+        out[rest:] = xp.clip(loads, 0.0, 1.0)
+        return out.T
 
     def pair_times(self) -> Any:
         """``(J, M, B)``: each job's next operation's time per machine (huge: no such pair)."""
