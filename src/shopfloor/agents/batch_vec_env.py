@@ -1,7 +1,9 @@
 """Stable-Baselines3's ``VecEnv`` over the batched job shop, for MaskablePPO and friends.
 
 :class:`BatchVecEnv` wraps :class:`~shopfloor.envs.batch_job_shop.BatchJobShopVectorEnv`
-(one batched core, no sub-processes) in SB3's interface: ``step_async`` /
+(one batched core, no sub-processes; classic or flexible shops, with
+``shopfloor/JobShop-v0``'s spaces, so a model trained here runs on the single env) in
+SB3's interface: ``step_async`` /
 ``step_wait``, immediate reset of finished envs with ``terminal_observation`` and
 Monitor-style ``episode`` entries in their infos, and ``env_method("action_masks")`` so
 ``sb3_contrib``'s MaskablePPO reads the masks unchanged.
