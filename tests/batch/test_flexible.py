@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from shopfloor.batch import BatchFlexibleJobShop, InvalidBatchActionError
+from shopfloor.batch import BatchFlexibleJobShop, BatchJobShop, InvalidBatchActionError
 from shopfloor.envs import JobShopEnv
 from shopfloor.instances import (
     FlexibleJobShopInstance,
@@ -341,3 +341,27 @@ def test_features_are_off_by_default_and_rows_reset_alone() -> None:
     assert not np.isnan(core.start_times()[0, :10, :5]).any()
     with pytest.raises(ValueError, match="rows"):
         core.reset(np.array([True]))
+
+
+@pytest.mark.parametrize("mode", ["non_delay", "active", "append"])
+def test_classic_shops_get_the_classic_cores_features(mode: str) -> None:
+    """ft06, la01, la16 and ta01 padded together: both cores show the same bits."""
+    names = ["ft06", "la01", "la16", "ta01"]
+    classic = BatchJobShop(names, mode)
+    flexible = BatchFlexibleJobShop(names, mode, features=True)
+    machines = flexible.n_machines
+    features, masks = classic.reset()
+    pair_features, pair_masks = flexible.reset()
+    rows = np.arange(len(names))
+    rng = np.random.default_rng(3)
+    while not classic.dones.all():
+        np.testing.assert_array_equal(pair_features, features)
+        pairs = pair_masks.reshape(len(names), -1, machines)
+        np.testing.assert_array_equal(pairs.any(axis=2), masks)
+        jobs = np.where(masks, rng.random(masks.shape), -1.0).argmax(axis=1)
+        features, masks, rewards, _ = classic.step(jobs)
+        step = flexible.step(jobs * machines + pairs[rows, jobs].argmax(axis=1))
+        pair_features, pair_masks = step.features, step.masks
+        np.testing.assert_array_equal(step.rewards, rewards)
+    np.testing.assert_array_equal(pair_features, features)
+    np.testing.assert_array_equal(flexible.start_times()[:, :, :15], classic.start_times())
