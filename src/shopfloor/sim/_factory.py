@@ -4,8 +4,8 @@ A :class:`Factory` turns a :class:`~shopfloor.sim.FactorySpec` into a SimPy
 environment. Operation completions, job releases, arrivals, breakdowns, repairs,
 material receipts and customer demand are SimPy events with callbacks that update
 plain Python state. Whenever the state makes a choice due, a *decision event* is
-triggered and :meth:`Factory.next_decision` returns from
-``env.run(until=decision_event)``:
+triggered and :meth:`Factory.next_decision` returns as
+``env.run(until=decision_event)`` would:
 
 * a **dispatch** choice: a machine is up, idle, and has jobs waiting whose next
   operation can start (materials on hand); the controller picks one with
@@ -36,6 +36,7 @@ from typing import IO, Any, NamedTuple
 import numpy as np
 import simpy
 from simpy.core import EmptySchedule
+from simpy.events import NORMAL
 
 from shopfloor._atomic import replace_atomically  # stdlib only, below every layer
 from shopfloor.sim._demand import sample_demand
@@ -194,7 +195,8 @@ class Factory:
         self._arrivals_over = False
 
         self.env = simpy.Environment()
-        self._decision: simpy.Event | None = None
+        self._deciding = False  # next_decision is stepping SimPy
+        self._mark: tuple[float, int, int] | None = None  # the signal's place in the queue
         self.log: list[tuple[float, str, int, int, int, float]] = []
         self._log = self.log.append if self.record_events else _discard
 
@@ -335,23 +337,31 @@ class Factory:
             episode is over.
         """
         while not self.done:
-            if self._due or self._production_ready():
+            if self._due or (self._production_machine >= 0 and self._production_ready()):
                 return True
-            if self._stalled():
+            if self._busy == 0 and self._stalled():  # stalled needs no machine busy
                 raise DeadlockError(self._deadlock_report())
-            # What ``env.run(until=decision)`` does, without its per-call set-up and
-            # StopSimulation exception: process events until the decision event is
-            # (a processed event's callbacks are None). Events due at the same time and
-            # scheduled before the signal run first, exactly as with ``env.run``.
-            self._decision = decision = simpy.Event(self.env)
-            step = self.env.step
+            # What ``env.run(until=decision)`` does, with ``decision`` an event that
+            # _signal triggers, without the event: _signal takes the id the event would
+            # get (so every later event keeps its id) and its place in SimPy's queue,
+            # ``(now, NORMAL, id)``; events are processed until the next one in the queue
+            # comes after that place. Events due at the same time and scheduled before
+            # the signal run first, exactly as with ``env.run``.
+            env = self.env
+            queue = env._queue  # SimPy's heap of (time, priority, id, event)
+            step = env.step
+            self._deciding = True
             try:
-                while decision.callbacks is not None:
+                while True:
                     step()
+                    mark = self._mark
+                    if mark is not None and (not queue or queue[0] > mark):
+                        break
             except EmptySchedule:
                 raise DeadlockError(self._deadlock_report()) from None
             finally:
-                self._decision = None
+                self._deciding = False
+                self._mark = None
         return False
 
     def _stalled(self) -> bool:
@@ -559,13 +569,20 @@ class Factory:
         self._machine_job[machine] = -1
         self._busy -= 1
         step = self._job_next[job]
-        self._log((self.env.now, COMPLETE, machine, job, step, 0.0))
+        now = self.env.now
+        self._log((now, COMPLETE, machine, job, step, 0.0))
         step += 1
         self._job_next[job] = step
-        if step == len(self._job_machines[job]):
+        routing = self._job_machines[job]
+        if step == len(routing):
             self._finish_job(job)
-        else:
-            self._enqueue(job)
+        else:  # _enqueue, inline: once per operation
+            self._job_queued_at[job] = now
+            queues, machine_job, up = self._queues, self._machine_job, self._machine_up
+            for following in routing[step]:
+                queues[following].append(job)
+                if machine_job[following] < 0 and up[following]:
+                    self._refresh(following)
         self._refresh(machine)
         if not self._due and self._stalled():  # _check_stall, inline: once per operation
             self._signal()  # next_decision then reports the deadlock
@@ -613,9 +630,10 @@ class Factory:
             self._signal()
 
     def _signal(self) -> None:
-        decision = self._decision
-        if decision is not None and not decision.triggered:
-            decision.succeed()
+        """A choice is due: next_decision stops where its decision event would run."""
+        if self._deciding and self._mark is None:
+            env = self.env
+            self._mark = (env._now, NORMAL, next(env._eid))
 
     def _finish_job(self, job: int) -> None:
         now = self.env.now
