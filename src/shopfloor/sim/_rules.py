@@ -195,5 +195,65 @@ def choose_job(
         return candidates[int(rng.integers(len(candidates)))]
     if rule in QUEUE_RULES:
         return _atc_choice(factory, machine, candidates, rule is DispatchingRule.ATCJS)
+    fast = _FAST_CHOICES.get(rule)
+    if fast is not None:
+        return fast(factory, machine, candidates)
     priority = PRIORITIES[rule]
     return max(candidates, key=lambda job: priority(factory, job, machine))
+
+
+# The choice of the common rules without a priority call per candidate: the same job as
+# ``max(candidates, key=priority)``, the first candidate of the highest priority. A
+# priority of ``-x`` is highest where ``x`` is lowest, and ``min`` keeps the first of
+# equal keys as ``max`` does (``-a > -b`` exactly when ``a < b``, NaN included), so
+# ``min(candidates, key=x)`` is that job. The keys are read from the factory's own
+# tables (this module is the factory's package).
+
+
+def _fifo_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    return min(candidates, key=factory._job_queued_at.__getitem__)
+
+
+def _by_operation_time(
+    factory: Factory, machine: int, candidates: Sequence[int], longest: bool
+) -> int:
+    """The first candidate with the shortest (``longest``: longest) next operation."""
+    steps, machines, times = factory._job_next, factory._job_machines, factory._job_times
+    chosen, best = -1, 0.0
+    for job in candidates:  # min/max with a key, unrolled: no call per candidate
+        step = steps[job]
+        options = times[job][step]
+        time = options[0] if len(options) == 1 else options[machines[job][step].index(machine)]
+        if chosen < 0 or (time > best if longest else time < best):
+            chosen, best = job, time
+    return chosen
+
+
+def _spt_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    return _by_operation_time(factory, machine, candidates, longest=False)
+
+
+def _lpt_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    return _by_operation_time(factory, machine, candidates, longest=True)
+
+
+def _mwkr_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    return max(candidates, key=factory._job_work_left.__getitem__)
+
+
+def _lwkr_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    return min(candidates, key=factory._job_work_left.__getitem__)
+
+
+def _edd_choice(factory: Factory, machine: int, candidates: Sequence[int]) -> int:
+    return min(candidates, key=factory._job_due.__getitem__)
+
+
+_FAST_CHOICES: dict[DispatchingRule, Callable[[Factory, int, Sequence[int]], int]] = {
+    DispatchingRule.FIFO: _fifo_choice,
+    DispatchingRule.SPT: _spt_choice,
+    DispatchingRule.LPT: _lpt_choice,
+    DispatchingRule.MWKR: _mwkr_choice,
+    DispatchingRule.LWKR: _lwkr_choice,
+    DispatchingRule.EDD: _edd_choice,
+}
