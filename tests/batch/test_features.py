@@ -35,8 +35,12 @@ def _padding(features: np.ndarray, jobs: int, machines: int, n: int, m: int) -> 
     return np.concatenate([job_part.ravel(), machine_part.ravel()])
 
 
-def _side_by_side(names: Sequence[str], mode: str, seed: int, backend: str = "numpy") -> int:
+def _side_by_side(
+    names: Sequence[str], mode: str, seed: int, backend: str = "numpy", reset_at: int = -1
+) -> int:
     """Step a core over ``names`` and one env per row with the same random decisions.
+
+    At step ``reset_at`` the first row is reset (``reset(rows)``), and its env with it.
 
     Returns:
         The number of steps compared.
@@ -65,6 +69,14 @@ def _side_by_side(names: Sequence[str], mode: str, seed: int, backend: str = "nu
             actions[row] = rng.choice(np.flatnonzero(env_mask))
         if all(finished):
             return steps
+        if steps == reset_at:
+            rows = np.zeros(len(envs), dtype=bool)
+            rows[0] = True
+            features, masks = (np.asarray(array) for array in core.reset(rows))
+            observations[0] = envs[0].reset(seed=0)[0]
+            finished[0] = False
+            reset_at = -1
+            continue
         output = core.step(actions)
         features, masks, rewards, dones = (np.asarray(array) for array in output)
         steps += 1
@@ -97,3 +109,9 @@ def test_a_padded_batch_of_mixed_sizes_equals_the_single_envs(mode: str) -> None
 def test_the_torch_backend_computes_the_same_features(mode: str) -> None:
     torch.set_num_threads(1)
     assert _side_by_side(["ft06", "la01"], mode, 7, backend="torch") == 50
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_row_reset_mid_episode_equals_a_fresh_env(mode: str) -> None:
+    # ft06 restarts at step 20 (36 + 20 steps in all), the others run on.
+    assert _side_by_side(["ft06", "la01", "ft06"], mode, 9, reset_at=20) == 56

@@ -91,6 +91,14 @@ class Backend:
 
     # ------------------------------------------------------------ operations
 
+    def concatenate(self, arrays: list[Any], axis: int = 0) -> Any:
+        """The arrays one after the other along ``axis``, in a new array."""
+        if self.is_torch:
+            import torch
+
+            return torch.cat(arrays, dim=axis)
+        return np.concatenate(arrays, axis=axis)
+
     def repeat(self, array: Any, count: int) -> Any:
         """Each entry of a 1-D array ``count`` times in a row."""
         if self.is_torch:
@@ -221,6 +229,87 @@ class Backend:
         if self.is_torch:
             return array.clamp(low, high)
         return np.minimum(np.maximum(array, low), high)
+
+    # ------------------------------------------------ writes into existing arrays
+
+    def copy_into(self, out: Any, values: Any) -> None:
+        """Write ``values`` into ``out`` (a view of a buffer; cast to its dtype)."""
+        if self.is_torch:
+            out.copy_(values)
+            return
+        np.copyto(out, values, casting="unsafe")
+
+    def subtract_into(self, out: Any, left: Any, right: Any) -> None:
+        """``out = left - right``, computed in the inputs' precision, cast at the write."""
+        if self.is_torch:
+            out.copy_(left - right)
+            return
+        np.subtract(left, right, out=out)
+
+    def divide_into(self, out: Any, left: Any, right: Any) -> None:
+        """``out = left / right``, computed in the inputs' precision, cast at the write."""
+        if self.is_torch:
+            out.copy_(left / right)
+            return
+        np.divide(left, right, out=out)
+
+    def clip_unit(self, out: Any) -> None:
+        """Clip ``out`` to ``[0, 1]`` in place."""
+        if self.is_torch:
+            out.clamp_(0.0, 1.0)
+            return
+        np.clip(out, 0.0, 1.0, out=out)
+
+    def maximum_into(self, out: Any, bound: Any) -> None:
+        """``out = max(out, bound)`` in place (``bound`` broadcast)."""
+        if self.is_torch:
+            import torch
+
+            torch.maximum(out, bound, out=out)
+            return
+        np.maximum(out, bound, out=out)
+
+    def minimum_into(self, out: Any, bound: Any) -> None:
+        """``out = min(out, bound)`` in place (``bound`` broadcast)."""
+        if self.is_torch:
+            import torch
+
+            torch.minimum(out, bound, out=out)
+            return
+        np.minimum(out, bound, out=out)
+
+    def abs_into(self, out: Any, array: Any) -> None:
+        """``out = |array|``, cast at the write."""
+        if self.is_torch:
+            out.copy_(array.abs())
+            return
+        np.abs(array, out=out)
+
+    def take_into(self, out: Any, source: Any, index: Any) -> None:
+        """``out = source[index]`` for a 1-D ``source`` and an index of ``out``'s shape."""
+        if self.is_torch:
+            out.copy_(source[index])
+            return
+        np.take(source, index, out=out, mode="clip")  # "raise" would buffer
+
+    def copy_where(self, out: Any, values: Any, condition: Any) -> None:
+        """Write ``values`` into ``out`` where ``condition`` holds."""
+        if self.is_torch:
+            import torch
+
+            out.copy_(torch.where(condition, values, out))
+            return
+        np.copyto(out, values, where=condition)
+
+    def add_at(self, array: Any, index: Any, value: float) -> None:
+        """Add ``value`` to ``array`` at every index, repeated indices once each."""
+        if self.is_torch:
+            import torch
+
+            addend = torch.full(index.shape, value, dtype=array.dtype, device=array.device)
+            array.index_put_((index,), addend, accumulate=True)
+            return
+        np.add.at(array, index, value)
 
     def generator(self, seed: int | None) -> Any:
         """A seeded random generator of this library (and device)."""

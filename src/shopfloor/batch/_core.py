@@ -47,9 +47,11 @@ class BatchStep(NamedTuple):
     """What one batched step returns (arrays of the core's backend).
 
     Attributes:
-        features: ``(B, J * 8 + M * 3)`` float32, ``shopfloor/JobShop-v0``'s observation
-            in the same mode, bit for bit (padding jobs and machines: 0); ``None`` when
-            the core computes no features.
+        features: ``(B, J * 8 + M * 3)`` float32, C-contiguous, ``shopfloor/JobShop-v0``'s
+            observation in the same mode, bit for bit (padding jobs and machines: 0);
+            ``None`` when the core computes no features. One buffer, reused: the next
+            ``step`` or ``reset`` overwrites it, so copy what you keep (read-only for
+            numpy; do not write into a torch one).
         masks: ``(B, J)`` bool, the jobs each instance may choose next (all false once done).
         rewards: ``(B,)`` float64, minus the time that passed / the mean machine load.
         dones: ``(B,)`` bool, every operation of the instance scheduled.
@@ -187,9 +189,10 @@ class BatchJobShop:
         >>> core.makespans().tolist()
         [65.0, 65.0, 65.0, 65.0]
 
-    Arrays are stored job-major (a job's entries of all B instances side by side), so
-    the reductions over jobs run along contiguous memory; ``masks`` and ``features``
-    are returned as ``(B, ...)`` views of them.
+    The state is stored job-major (a job's entries of all B instances side by side), so
+    the reductions over jobs run along contiguous memory; ``masks`` are returned as
+    ``(B, J)`` views of it. The features are kept batch-major, in one buffer that each
+    step updates (see :class:`BatchStep`).
 
     Args:
         instances: The instances (objects or bundled names), one per row; any sizes,
@@ -251,7 +254,8 @@ class BatchJobShop:
             "mopnr": job_major(np.maximum(operations_left, 0), "float64"),
         }
         # Blocks 1 to 5 of every operation, when it is the one a job shows (block 3
-        # is overwritten by the next operation's for a running job).
+        # is overwritten by the next operation's for a running job): one table per
+        # distinct instance, (J * (K + 1), 5), small enough to stay in cache.
         shown = np.stack(
             [
                 np.arange(width)[None, None, :] / np.maximum(tables.n_ops, 1)[:, :, None],
@@ -259,9 +263,14 @@ class BatchJobShop:
                 tables.work_feature,
                 tables.next_feature,
                 tables.following_feature,
-            ]
+            ],
+            axis=-1,
         )
-        self._op_shown = xp.asarray(np.moveaxis(shown, 1, -1).reshape(5, -1), "float32")
+        distinct: dict[int, int] = {}
+        kinds = [distinct.setdefault(id(item), len(distinct)) for item in self.instances]
+        first_rows = [kinds.index(kind) for kind in range(len(distinct))]
+        self._shown_table = xp.asarray(shown[first_rows].reshape(-1, 5), "float32")
+        self._table_start = xp.asarray(np.asarray(kinds) * jobs * width, "int64")
         first = (np.arange(jobs)[:, None] * width * batch + rows[None, :]).ravel()
         self._first_op = xp.asarray(first, "int64")
         self._n_ops = job_major(tables.n_ops, "int64")
@@ -276,6 +285,8 @@ class BatchJobShop:
         self._last_op = job_major(last, "bool")
         real = np.arange(width)[None, None, :] < tables.n_ops[:, :, None]
         self._has_zero = bool(((tables.op_time == 0) & real).any())
+        if self.with_features:
+            self._allocate_features()
         self.reset()
 
     # ------------------------------------------------------------------ state
@@ -287,8 +298,6 @@ class BatchJobShop:
         "_job_ready",
         "_job_end",
         "_machine_at",
-        "_shown",
-        "_was_running",
         "_machine_ready",
         "_loads",
         "_start",
@@ -326,9 +335,6 @@ class BatchJobShop:
         )
         self._job_end = xp.full((jobs * batch,), 0, dtype)
         self._machine_at = self._op_machine[self._op_at]
-        # Blocks 1-5 as shown now, and whether each job was running when they were.
-        self._shown = xp.contiguous(self._op_shown[:, self._op_at])
-        self._was_running = xp.full((jobs, batch), False, "bool")
         self._machine_ready = xp.full((spare * batch,), 0, dtype)
         self._loads = xp.copy(self._initial_loads)
         size = jobs * self._width * batch
@@ -349,7 +355,7 @@ class BatchJobShop:
         self._time = self._objective_time()
         names = self._STATE + (("_pending_job", "_pending_slot") if self._has_zero else ())
         self._template = {name: xp.copy(getattr(self, name)) for name in names}
-        return self._features() if self.with_features else None, self.masks
+        return self._sync_features() if self.with_features else None, self.masks
 
     def _reset_rows(self, rows: Any) -> tuple[Any, Any]:
         xp = self.backend
@@ -364,7 +370,7 @@ class BatchJobShop:
             setattr(self, name, rows_last.reshape(state.shape))
         self.dones = self._left == 0
         self._update_candidates()
-        return self._features() if self.with_features else None, self.masks
+        return self._sync_features() if self.with_features else None, self.masks
 
     @property
     def masks(self) -> Any:
@@ -441,12 +447,12 @@ class BatchJobShop:
             self._pending_slot[slot] = zero
         self._steps += 1
         self._update_candidates()
+        features = None
         if self.with_features:
-            self._show_chosen(job, op, end)
+            features = self._update_features(live, action, op, slot, end, ready)
         time = self._objective_time()
         rewards = (self._time - time) / self._mean_load
         self._time = time
-        features = self._features() if self.with_features else None
         return BatchStep(features, self.masks, rewards, self.dones)
 
     # ----------------------------------------------------------------- results
@@ -571,91 +577,203 @@ class BatchJobShop:
         self._now = xp.where(keep, self._now, xp.where(self.dones, self._makespan, earliest))
         self._mask = xp.where(keep, due, table == self._now)
 
-    def _show_chosen(self, job: Any, op: Any, end: Any) -> None:
-        """Blocks 1-5 of the jobs just chosen: their new operation while it runs.
+    # ---------------------------------------------------------------- features
+    #
+    # The features live in one (B, J * 8 + M * 3) float32 buffer, batch-major as a
+    # policy reads it. A step writes blocks 1-5 and 10 of the chosen jobs and machines
+    # only; blocks 0 and 6-9 follow the clock and are rewritten whole. Blocks 6-8 come
+    # from one (B, S) float64 source per row, as the single env computes them: [when
+    # each job is ready | when each machine is free | 0 (no machine: done) | in
+    # non_delay, when each job's running operation ends], times divided by the row's
+    # time scale. Minus the clock, clipped to [-1, 0] (jobs) or [0, 1], made positive,
+    # it is gathered into blocks 6-8 (block 7 reads a job's next machine's entry, or in
+    # non_delay while the job runs, its own end). The arithmetic is float64 as in the
+    # single env, so the features are its observation bit for bit.
 
-        In ``active`` and ``append`` a job shows its next unscheduled operation.
-        """
+    def _allocate_features(self) -> None:
+        """The feature buffer and the scratch of blocks 6-8 (fixed shapes)."""
         xp = self.backend
-        if self.mode != "non_delay":
-            self._shown[:, job] = self._op_shown[:, op + self.batch_size]
-            return
-        now = self._now[job % self.batch_size]
-        running = end > now
-        shown = xp.where(running, self._op_shown[:, op], self._op_shown[:, op + self.batch_size])
-        shown[2] = self._op_shown[2, op + self.batch_size]  # the work after it
-        self._shown[:, job] = shown
-        self._was_running.reshape(-1)[job] = running
+        batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
+        size = JOB_FEATURES * jobs + MACHINE_FEATURES * machines
+        self._out = xp.full((batch, size), 0.0, "float32")
+        self._startable_block = self._out[:, :jobs]
+        self._clock_blocks = self._out[:, 6 * jobs : 8 * jobs + machines]  # blocks 6-8
+        self._queued_block = self._out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
+        self._load_column = JOB_FEATURES * jobs + 2 * machines  # block 10's first column
+        # The source's layout: J ready times, M machine times, the spare 0, J ends.
+        self._machine_column = jobs
+        self._end_column = jobs + machines + 1
+        width = self._end_column + (jobs if self.mode == "non_delay" else 0)
+        self._width_src = width
+        self._src_rows = self._rows * width  # row b's first source entry
+        lower = np.zeros(width)
+        lower[:jobs] = -1.0
+        upper = np.ones(width)
+        upper[:jobs] = 0.0
+        self._lower = xp.asarray(lower, "float64")
+        self._upper = xp.asarray(upper, "float64")
+        self._x64 = xp.full((batch, width), 0.0, "float64")
+        self._x32 = xp.full((batch, width), 0.0, "float32")
+        self._gathered = xp.full((batch, 2 * jobs + machines), 0.0, "float32")
+        # Columns of blocks 1-5 of job 0; job j's are these + j.
+        self._shown_columns = xp.asarray(np.arange(1, 6)[None, :] * jobs, "int64")
+        self._returned = self._out if xp.is_torch else self._out.view()
+        if not xp.is_torch:
+            self._returned.flags.writeable = False
 
-    def _features(self) -> Any:
-        """The 11 blocks of ``shopfloor/JobShop-v0``'s observation, for every row.
+    def _shown_index(self, op: Any) -> Any:
+        """Rows of ``_shown_table`` of operations given by flat (J, K + 1, B) indices."""
+        batch = self.batch_size
+        return self._table_start[op % batch] + op // batch
 
-        Equal to the single env's observation in the same mode (see its spec sheet):
-        in ``non_delay`` a running job shows its running operation and the clock is the
-        simulated time; in ``active`` and ``append`` (:meth:`_scheduled_features`) a job
-        shows its next unscheduled operation and the clock is the reference time ``t``,
-        the earliest start of any unscheduled operation.
+    def _sync_features(self) -> Any:
+        """Every feature and the state behind them, from the core's state.
+
+        Returns:
+            The feature buffer (see :class:`BatchStep`).
         """
         xp = self.backend
         batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
-        scale = self._time_scale
-        now = xp.where(self.dones, self._makespan, self._now)
-        clock = now / scale
-        if self.mode != "non_delay":
-            return self._scheduled_features(clock)
-        job_end = self._job_end.reshape(jobs, batch)
-        ready = self._job_ready.reshape(jobs, batch)
-        est = self._est.reshape(jobs, batch)
-        running = job_end > now
+        spare, width = machines + 1, self._width_src
+        scale = self._time_scale[:, None]
+        ready = self._job_ready.reshape(jobs, batch).T
         alive = ready < self._never
-        # A running job shows its running operation in blocks 1, 2, 4, 5 and 7, as the
-        # factory's event log does until that operation completes.
-        # Its next machine is free when its own operation ends; a waiting job's when
-        # its earliest start is, unless that is its own ready time (then before now).
-        free = xp.where(running, job_end, est) / scale
-        free -= clock
-        waiting = xp.nonzero((alive & ~running).reshape(-1))
-        queued = xp.bincount(self._slot_at[waiting], None, (machines + 1) * batch)
-        out = xp.full((JOB_FEATURES * jobs + MACHINE_FEATURES * machines, batch), 0.0, "float32")
-        out[:jobs] = xp.to_float32(self._mask)
-        finished = xp.nonzero((self._was_running & ~running).reshape(-1))
-        if int(finished.shape[0]):
-            self._shown[:, finished] = self._op_shown[:, self._op_at[finished]]
-        self._was_running = running
-        out[jobs : 6 * jobs] = self._shown.reshape(5 * jobs, batch)
-        out[6 * jobs : 7 * jobs] = xp.clip(clock - ready / scale, 0.0, 1.0)
-        out[7 * jobs : 8 * jobs] = xp.clip(free, 0.0, 1.0)
-        out[7 * jobs : 8 * jobs] *= alive | running
-        machine_free = self._machine_ready.reshape(-1, batch)[:machines] / scale
-        rest = 8 * jobs
-        out[rest : rest + machines] = xp.clip(machine_free - clock, 0.0, 1.0)
-        rest += machines
-        out[rest : rest + machines] = queued.reshape(-1, batch)[:machines] / self._job_count
-        rest += machines
-        out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
-        return out.T
+        infinity = xp.full((batch, jobs), float("inf"), "float64")
+        sections = [
+            xp.where(alive, ready / scale, infinity),
+            self._machine_ready.reshape(spare, batch).T / scale,  # the spare's is 0
+        ]
+        src_rows = self._src_rows[:, None]
+        job_columns = xp.asarray(np.arange(jobs), "int64")[None, :]
+        machine_at = xp.to_int(self._machine_at.reshape(jobs, batch).T)
+        slot = machine_at + src_rows + self._machine_column  # (B, J) source index
+        free = slot
+        shown = self._shown_table[self._shown_index(self._op_at)].T  # (5, J * B)
+        if self.mode == "non_delay":
+            job_end = self._job_end.reshape(jobs, batch).T
+            self._bm_end = xp.contiguous(job_end).reshape(-1)
+            sections.append(job_end / scale)
+            now = xp.where(self.dones, self._makespan, self._now)
+            running = job_end > now[:, None]
+            self._running = xp.contiguous(running).reshape(-1)
+            free = xp.where(running, src_rows + self._end_column + job_columns, slot)
+            queued = alive & ~running
+            # A running job shows its running operation, with the work after it.
+            at_previous = xp.clip_int(self._op_at - batch, 0, self._never)
+            previous = self._shown_table[self._shown_index(at_previous)].T
+            previous[2] = shown[2]
+            shown = xp.where(xp.contiguous(running.T).reshape(-1), previous, shown)
+        else:
+            queued = alive
+        self._src = xp.contiguous(xp.concatenate(sections, axis=1)).reshape(-1)
+        self._bm_slot = xp.contiguous(slot).reshape(-1)
+        gather = [src_rows + job_columns, free, src_rows + self._machine_column]
+        gather[2] = gather[2] + xp.asarray(np.arange(machines), "int64")[None, :]
+        self._gather = xp.contiguous(xp.concatenate(gather, axis=1))
+        waiting = self._bm_slot[xp.contiguous(queued).reshape(-1)]
+        self._queued = xp.to_float(xp.bincount(waiting, None, batch * width))
+        out = self._out
+        for block in range(5):
+            columns = slice((block + 1) * jobs, (block + 2) * jobs)
+            out[:, columns] = shown[block].reshape(jobs, batch).T
+        loads = self._loads.reshape(spare, batch)[:machines] / self._load_scale
+        out[:, self._load_column :] = loads.T
+        return self._write_clock_blocks()
 
-    def _scheduled_features(self, clock: Any) -> Any:
-        """The blocks of ``active`` and ``append``: scheduled operations, ``t`` = ``clock``."""
+    def _update_features(
+        self, live: Any, action: Any, op: Any, slot: Any, end: Any, ready: Any
+    ) -> Any:
+        """The features after the chosen operations (``op``, on machine ``slot``) started.
+
+        Args:
+            live: The rows that were unfinished.
+            action: Their chosen jobs.
+            op: The operations scheduled (flat (J, K + 1, B) indices).
+            slot: Their machines (flat (M + 1, B) indices).
+            end: Their ends.
+            ready: When each chosen job is next ready (``never`` once done).
+
+        Returns:
+            The feature buffer (see :class:`BatchStep`).
+        """
         xp = self.backend
-        batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
-        scale = self._time_scale
-        out = xp.full((JOB_FEATURES * jobs + MACHINE_FEATURES * machines, batch), 0.0, "float32")
-        out[:jobs] = xp.to_float32(self._mask)
-        out[jobs : 6 * jobs] = self._shown.reshape(5 * jobs, batch)
-        ready = self._job_ready.reshape(jobs, batch)
-        out[6 * jobs : 7 * jobs] = xp.clip(clock - ready / scale, 0.0, 1.0)
-        free = self._machine_ready[self._slot_at].reshape(jobs, batch) / scale
-        out[7 * jobs : 8 * jobs] = xp.clip(free - clock, 0.0, 1.0)
-        machine_free = self._machine_ready.reshape(-1, batch)[:machines] / scale
-        rest = 8 * jobs
-        out[rest : rest + machines] = xp.clip(machine_free - clock, 0.0, 1.0)
-        rest += machines
-        queued = xp.bincount(self._slot_at, None, (machines + 1) * batch)
-        out[rest : rest + machines] = queued.reshape(-1, batch)[:machines] / self._job_count
-        rest += machines
-        out[rest:] = self._loads.reshape(-1, batch)[:machines] / self._load_scale
-        return out.T
+        batch, jobs = self.batch_size, self.n_jobs
+        out = self._out.reshape(-1)  # a view: writes by flat index
+        following = op + batch
+        scaled_end = end / self._time_scale[live]
+        row_start = self._src_rows[live]
+        chosen = live * jobs + action  # flat (B, J) index of the chosen jobs
+        ready_at = row_start + action
+        self._src[ready_at] = xp.where(ready < self._never, scaled_end, scaled_end + np.inf)
+        machine = slot // batch
+        machine_at = row_start + self._machine_column + machine
+        self._src[machine_at] = scaled_end
+        self._queued[machine_at] = self._queued[machine_at] - 1.0  # left its queue
+        next_machine = xp.to_int(self._op_machine[following])
+        next_at = row_start + self._machine_column + next_machine
+        self._bm_slot[chosen] = next_at
+        out_row = live * self._out.shape[1]
+        load = self._loads[slot] / self._load_scale[live]
+        out[out_row + self._load_column + machine] = xp.to_float32(load)
+        columns = (out_row + action)[:, None] + self._shown_columns  # blocks 1-5, (L, 5)
+        # Where block 7 of the chosen jobs is gathered from (a flat gather index).
+        free_at = live * self._gather.shape[1] + jobs + action
+        gather = self._gather.reshape(-1)
+        if self.mode != "non_delay":
+            self._queued[next_at] = self._queued[next_at] + 1.0
+            gather[free_at] = next_at
+            out[columns] = self._shown_table[self._shown_index(following)]
+            return self._write_clock_blocks()
+        # non_delay: the chosen jobs show their new operation, as running; the jobs
+        # whose operation ended by now (the chosen ones too, when it took no time) show
+        # their next one and join its machine's queue.
+        at = self._shown_index(op)
+        shown = self._shown_table[at]
+        shown[:, 2] = self._shown_table[at + 1, 2]  # the work after it
+        out[columns] = shown
+        self._bm_end[chosen] = end
+        own_end = row_start + self._end_column + action
+        self._src[own_end] = scaled_end
+        gather[free_at] = own_end
+        self._running[chosen] = True
+        now = xp.where(self.dones, self._makespan, self._now)
+        running = (self._bm_end.reshape(batch, jobs) > now[:, None]).reshape(-1)
+        finished = xp.nonzero(self._running & ~running)
+        self._running = running
+        if int(finished.shape[0]):
+            rows, jobs_done = finished // jobs, finished % jobs
+            at = self._shown_index(self._op_at[jobs_done * batch + rows])
+            first = rows * self._out.shape[1] + jobs_done
+            out[first[:, None] + self._shown_columns] = self._shown_table[at]
+            waiting_at = self._bm_slot[finished]
+            gather[rows * self._gather.shape[1] + jobs + jobs_done] = waiting_at
+            xp.add_at(self._queued, waiting_at, 1.0)
+        return self._write_clock_blocks(now)
+
+    def _write_clock_blocks(self, now: Any = None) -> Any:
+        """Blocks 0 and 6-9: the masks and what depends on the clock.
+
+        The clock is the simulated time in ``non_delay`` and the reference time ``t`` (the
+        earliest start of any unscheduled operation) in ``active`` and ``append``; the
+        makespan once done.
+        """
+        xp = self.backend
+        batch, machines, width = self.batch_size, self.n_machines, self._width_src
+        if now is None:
+            now = xp.where(self.dones, self._makespan, self._now)
+        xp.copy_into(self._startable_block, xp.contiguous(self._mask.T))
+        clock = (now / self._time_scale)[:, None]
+        x64, x32 = self._x64, self._x32
+        xp.subtract_into(x64, self._src.reshape(batch, width), clock)
+        xp.maximum_into(x64, self._lower)
+        xp.minimum_into(x64, self._upper)
+        xp.abs_into(x32, x64)  # rounded to float32 here, once
+        xp.take_into(self._gathered, x32.reshape(-1), self._gather)
+        xp.copy_into(self._clock_blocks, self._gathered)
+        start = self._machine_column
+        counts = self._queued.reshape(batch, width)[:, start : start + machines]
+        xp.divide_into(self._queued_block, counts, self._job_count[:, None])
+        return self._returned
 
 
 def random_candidates(xp: Backend, mask: Any, generator: Any) -> Any:
