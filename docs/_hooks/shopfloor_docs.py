@@ -180,6 +180,8 @@ def env_family_page(env_class: type, env_ids: list[str]) -> str:
     lines = [
         f"# {title}",
         "",
+        f"[](){{#spec-sheet-{env_class.__name__}}}",
+        "",
         f"Registered ids: {ids}. Class: `{public}` (API: [`{env_class.__name__}`][{public}]).",
         "",
         "```python",

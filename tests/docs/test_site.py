@@ -136,15 +136,17 @@ def test_every_registered_env_has_a_spec_sheet_page() -> None:
     for title, path, markdown in pages:
         assert path.startswith("concepts/env-families/") and path.endswith(".md")
         assert markdown.startswith(f"# {title}\n")
+        name = path.rsplit("/", 1)[1].removesuffix(".md")
+        assert f"[](){{#spec-sheet-{name}}}" in markdown  # what the API reference links to
         for heading in SPEC_SHEET_SECTIONS:
             assert f"\n{heading}\n" in markdown, f"{title}: no '{heading}' in its spec sheet"
 
 
 def test_env_family_pages_go_into_the_nav() -> None:
-    nav = [{"Concepts": [{"Env families": ["concepts/env-families.md"]}]}]
+    nav = [{"Concepts": [{"Env families": ["concepts/env-families/index.md"]}]}]
     hooks.on_config({"nav": nav, "mdx_configs": {}})
     entries = nav[0]["Concepts"][0]["Env families"]
-    assert entries[0] == "concepts/env-families.md"
+    assert entries[0] == "concepts/env-families/index.md"
     titles = [next(iter(entry)) for entry in entries[1:]]
     assert {"JobShop", "DynamicJobShop", "ProductionInventory"} <= set(titles)
     with pytest.raises(ValueError, match="Env families"):
@@ -228,6 +230,27 @@ def test_api_reference_covers_every_public_package() -> None:
         assert page.read_text(encoding="utf-8").strip() == f"::: shopfloor.{package}"
 
 
+def test_spec_sheets_get_a_summary_line_in_the_api_reference() -> None:
+    griffe = pytest.importorskip("griffe")
+    path = DOCS / "_hooks" / "spec_sheets.py"
+    spec = importlib.util.spec_from_file_location("shopfloor_docs_spec_sheets", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    extension = module.SpecSheetSummaries()
+
+    sheet = griffe.Class("BatchJobShopVectorEnv", docstring=griffe.Docstring("## Description\n\nx"))
+    extension.on_class(cls=sheet)
+    first, rest = sheet.docstring.value.split("\n\n", 1)
+    assert first.startswith("The `BatchJobShop` env; its spec sheet follows")
+    assert "[spec-sheet-BatchJobShopVectorEnv]" in first
+    assert rest == "## Description\n\nx"
+    plain = griffe.Class("Factory", docstring=griffe.Docstring("A factory.\n\n## Notes"))
+    extension.on_class(cls=plain)
+    assert plain.docstring.value == "A factory.\n\n## Notes"
+    extension.on_class(cls=griffe.Class("Bare"))  # no docstring: nothing to do
+
+
 def test_sphinx_roles_become_optional_cross_references() -> None:
     html = (
         "<p>:class:<code>~shopfloor.sim.Factory</code>, :meth:<code>Factory.start</code>, "
@@ -280,7 +303,7 @@ RUNNABLE_PAGES = (
     "getting-started.md",
     "concepts/factory.md",
     "concepts/decision-points.md",
-    "concepts/env-families.md",
+    "concepts/env-families/index.md",
     "tutorials/benchmark-against-cpsat.md",
     "tutorials/model-your-factory.md",
 )
@@ -385,6 +408,8 @@ def test_site_builds_strict_with_no_warnings(tmp_path: Path) -> None:
     for package in API_PACKAGES:
         page = (site / "reference" / "api" / package / "index.html").read_text(encoding="utf-8")
         assert f'id="shopfloor.{package}"' in page
+    envs = (site / "reference" / "api" / "envs" / "index.html").read_text(encoding="utf-8")
+    assert "env-families/JobShopEnv/#spec-sheet-JobShopEnv" in envs  # the summary line's link
     results = (site / "results" / "index.html").read_text(encoding="utf-8")
     assert "What the bundled experiments give" in results and "<table>" in results
     start = (site / "getting-started" / "index.html").read_text(encoding="utf-8")
