@@ -457,7 +457,8 @@ def on_page_content(html: str, page: Any, **kwargs: Any) -> str:
 def on_serve(server: Any, config: Any, builder: Any) -> Any:
     """Rebuild on changes to the READMEs and the CLI too (``mkdocs serve``)."""
     server.watch(str(ROOT / "README.md"))
-    for readme in README_PAGES:
-        server.watch(str(ROOT / posixpath.dirname(readme)))
+    for readme in README_PAGES:  # the files, not their folders (runs are written there)
+        if (ROOT / readme).is_file():
+            server.watch(str(ROOT / readme))
     server.watch(str(ROOT / "src" / "shopfloor"))
     return server
