@@ -574,16 +574,24 @@ class Factory:
         step += 1
         self._job_next[job] = step
         routing = self._job_machines[job]
+        queues, up = self._queues, self._machine_up
         if step == len(routing):
             self._finish_job(job)
         else:  # _enqueue, inline: once per operation
             self._job_queued_at[job] = now
-            queues, machine_job, up = self._queues, self._machine_job, self._machine_up
+            machine_job = self._machine_job
             for following in routing[step]:
                 queues[following].append(job)
                 if machine_job[following] < 0 and up[following]:
                     self._refresh(following)
-        self._refresh(machine)
+        if self._uses_materials or self._production_machine >= 0:
+            self._refresh(machine)
+        elif not self.done and up[machine] and queues[machine]:  # _refresh, inline
+            if machine not in self._due:
+                self._due.add(machine)
+                self._signal()
+        else:
+            self._due.discard(machine)
         if not self._due and self._stalled():  # _check_stall, inline: once per operation
             self._signal()  # next_decision then reports the deadlock
 
