@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from math import inf
 from typing import Any, cast
 
 import numpy as np
@@ -397,15 +398,14 @@ def _observer(
     log = factory.log
     # A static factory models no raw materials: each queue is one list all episode.
     queues = [factory.queue(machine) for machine in range(n_machines)]
-    durations, operations = tables.duration_table, tables.operations
-    work_feature, duration_feature = tables.work_feature, tables.duration_feature
     machine_table, single_machine = tables.machine_table, tables.single_machine
     alternative_times = tables.alternative_times
     scale, load_scale = tables.time_scale, tables.load_scale
     done_block, duration_block, work_block = DONE * n, DURATION * n, WORK * n
     next_block, waited_block, free_block = NEXT_MACHINE * n, WAITED * n, FREE * n
     following_block = FOLLOWING_MACHINE * n
-    following_feature = tables.following_feature
+    start_rows, complete_rows = tables.start_rows, tables.complete_rows
+    machine_feature = [(machine + 1) / (n_machines + 1) for machine in range(n_machines)]
     remaining_block = JOB_FEATURES * n + REMAINING * n_machines
     queued_block = JOB_FEATURES * n + QUEUED * n_machines
     load_block = JOB_FEATURES * n + LOAD * n_machines
@@ -447,37 +447,35 @@ def _observer(
                 started.append((job, machine))
                 touched.add(machine)
                 idle[machine] = False
-                queued_at[job] = np.inf
-                duration = (
-                    durations[job][operation]
-                    if single_machine
-                    else alternative_times[job][operation][machine]
-                )
+                queued_at[job] = inf
+                fastest, work = start_rows[job][operation]
+                duration = fastest if single_machine else alternative_times[job][operation][machine]
                 machine_free_at[machine] = (time + (value + duration)) / scale
                 view[job] = 0.0  # no longer startable
-                view[work_block + job] = work_feature[job][operation + 1]
+                view[work_block + job] = work
                 home = next_machine[job]  # counted there (an operation's first machine)
-                waiting[home] -= 1
-                view[queued_block + home] = waiting[home] / n
-                load[home] -= durations[job][operation]
-                view[load_block + home] = load[home] / load_scale
+                count = waiting[home] = waiting[home] - 1
+                view[queued_block + home] = count / n
+                remaining = load[home] = load[home] - fastest
+                view[load_block + home] = remaining / load_scale
                 continue
             only_starts = False
             if kind == COMPLETE:
                 touched.add(machine)
                 idle[machine] = True
                 done = completed[job] = operation + 1
-                view[done_block + job] = done / operations[job]
-                view[duration_block + job] = duration_feature[job][done]
-                view[following_block + job] = following_feature[job][done]
-                following = next_machine[job] = machine_table[job][done]
+                share, duration_value, following_value, following = complete_rows[job][done]
+                view[done_block + job] = share
+                view[duration_block + job] = duration_value
+                view[following_block + job] = following_value
+                next_machine[job] = following
                 free_source[job] = n + following
                 if following < n_machines:
-                    view[next_block + job] = (following + 1) / (n_machines + 1)
+                    view[next_block + job] = machine_feature[following]
                     touched.add(following)
                     queued_at[job] = time / scale
-                    waiting[following] += 1
-                    view[queued_block + following] = waiting[following] / n
+                    count = waiting[following] = waiting[following] + 1
+                    view[queued_block + following] = count / n
                 else:
                     view[next_block + job] = 0.0
         seen = len(log)
@@ -514,7 +512,7 @@ def _observer(
             np.minimum(clock, upper, out=clock)
             np.abs(clock, out=clock)
             clock.take(gather, out=clock_block, mode="clip")
-        return observation.copy()
+        return observation.astype(np.float32)
 
     start, next_decision = factory.start, factory.next_decision
 
@@ -622,11 +620,16 @@ class _InstanceTables:
     duration_feature: list[list[float]]  # duration / time scale
     work_feature: list[list[float]]  # work from this operation on / largest job total
     following_feature: list[list[float]]  # block 5 when this operation is next
+    # What the observer reads per logged start, per job and operation: (duration,
+    # block 3 once it started); per completion, per job and operations done: (block 1,
+    # block 2, block 5, the next machine).
+    start_rows: list[list[tuple[float, float]]]
+    complete_rows: list[list[tuple[float, float, float, int]]]
     first_machines: np.ndarray
     first_queues: list[int]  # jobs waiting per machine at t=0
     first_loads: list[float]  # processing time per machine
     load_scale: float  # the largest machine total
-    first_observation: np.ndarray  # the blocks that do not depend on the clock, at t=0
+    first_observation: np.ndarray  # float64: the blocks that do not depend on the clock, at t=0
     # Blocks 6-8 from the clock source (see _observer): the bounds, the t=0 gather.
     clock_lower: np.ndarray
     clock_upper: np.ndarray
@@ -651,7 +654,9 @@ class _InstanceTables:
         first_queues = np.bincount(machines[:, 0], minlength=n_machines + 1)[:-1]
         loads = np.bincount(machines.ravel(), times.ravel(), minlength=n_machines + 1)[:-1]
         load_scale = max(float(loads.max()), 1e-9)
-        observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
+        # float64, cast to the float32 observation when returned: the clock blocks are
+        # gathered without a cast (the same values: each is rounded once, either way).
+        observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES)
         observation[DURATION * n : (DURATION + 1) * n] = times[:, 0] / scale
         observation[WORK * n : (WORK + 1) * n] = work_after[:, 0] / work_scale
         # The machine after the next one, per operation: (index + 1) / (M + 1), 0 if none.
@@ -665,18 +670,38 @@ class _InstanceTables:
         machine_blocks = observation[JOB_FEATURES * n :].reshape(MACHINE_FEATURES, n_machines)
         machine_blocks[QUEUED] = first_queues / n
         machine_blocks[LOAD] = loads / load_scale
+        duration_table, work_feature = times.tolist(), (work_after / work_scale).tolist()
+        duration_feature, following_feature = (times / scale).tolist(), following.tolist()
+        machine_table = machines.tolist()
+        operations = [len(routing) for routing in routings]
         return cls(
             spec=spec,
             time_scale=scale,
             mean_load=max(float(work_after[:, 0].sum()) / n_machines, 1e-9),
             single_machine=all(len(op.machines) == 1 for r in routings for op in r),
-            operations=[len(routing) for routing in routings],
-            machine_table=machines.tolist(),
-            duration_table=times.tolist(),
+            operations=operations,
+            machine_table=machine_table,
+            duration_table=duration_table,
             alternative_times=alternatives,
-            duration_feature=(times / scale).tolist(),
-            work_feature=(work_after / work_scale).tolist(),
-            following_feature=following.tolist(),
+            duration_feature=duration_feature,
+            work_feature=work_feature,
+            following_feature=following_feature,
+            start_rows=[
+                [(duration_table[job][k], work_feature[job][k + 1]) for k in range(count)]
+                for job, count in enumerate(operations)
+            ],
+            complete_rows=[
+                [
+                    (
+                        done / max(count, 1),
+                        duration_feature[job][done],
+                        following_feature[job][done],
+                        machine_table[job][done],
+                    )
+                    for done in range(count + 1)
+                ]
+                for job, count in enumerate(operations)
+            ],
             first_machines=machines[:, 0].copy(),
             first_queues=first_queues.tolist(),
             first_loads=loads.tolist(),
