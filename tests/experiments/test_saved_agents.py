@@ -132,7 +132,7 @@ def test_a_loaded_network_runs_on_one_cpu_thread(run_dir):
 
 def test_the_any_size_path_is_the_same_policy_at_the_trained_size(scoring_run_dir):
     agent = SavedAgent(scoring_run_dir)
-    policy = agent._agent.policy
+    policy = agent.agent.policy
     env = make_env_factory(JOB_SHOP, {"instance": "ft06"})()
     observation, _ = env.reset(seed=0)
     terminated = False

@@ -9,7 +9,6 @@ name the file and the key.
 
 from __future__ import annotations
 
-import inspect
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,7 +18,6 @@ from torch import nn
 
 from shopfloor._yaml import YAMLInputError, read_yaml, short_repr
 
-ALGORITHMS = ("qlearning", "rollout", "ppo", "a2c", "dqn", "maskable_ppo")
 ACTIVATIONS: dict[str, type[nn.Module]] = {
     "tanh": nn.Tanh,
     "relu": nn.ReLU,
@@ -27,11 +25,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
     "leaky_relu": nn.LeakyReLU,
     "gelu": nn.GELU,
 }
-# Rule-choice start (see SB3Agent): the keys, and the algorithms that accept them.
+# Rule-choice start (see SB3Agent): the keys an algorithm with ``prior_rule`` accepts.
 PRIOR_KEYS = frozenset({"prior_rule", "prior_logit"})
-PRIOR_ALGORITHMS = ("ppo", "a2c")
-MASKING_ALGORITHMS = ("qlearning", "maskable_ppo")
-"""Algorithms that follow ``action_masks()`` (the others need every action valid)."""
 # Keys the runner reads itself (not passed to the algorithm's constructor).
 RUNNER_KEYS = frozenset({"n_envs", "vec_env", "env_kwargs", "policy"}) | PRIOR_KEYS
 
@@ -54,9 +49,9 @@ def load_hyperparameters(
     """The resolved hyperparameters of ``algorithm`` for an env.
 
     Args:
-        algorithm: One of :data:`ALGORITHMS`.
+        algorithm: A registered algorithm (see :data:`~shopfloor.agents.ALGORITHMS`).
         keys: Entries merged over ``default`` in order, e.g. the env id
-            (``shopfloor/DynamicJobShop-v0``) then the experiment's env name.
+            (``shopfloor/DynamicJobShop-v1``) then the experiment's env name.
         directory: Where the YAML files are (default :func:`agents_dir`).
 
     Returns:
@@ -65,8 +60,9 @@ def load_hyperparameters(
     Raises:
         AgentConfigError: Unknown algorithm, missing/malformed file, unknown key.
     """
-    if algorithm not in ALGORITHMS:
-        raise AgentConfigError(f"unknown algorithm {algorithm!r}; choose from {ALGORITHMS}")
+    from shopfloor.agents._algorithms import ALGORITHMS
+
+    registered = ALGORITHMS.resolve(algorithm)
     path = Path(directory or agents_dir()) / f"{algorithm}.yaml"
     if not path.is_file():
         raise AgentConfigError(f"{path}: no hyperparameter file for {algorithm!r}")
@@ -84,25 +80,20 @@ def load_hyperparameters(
     resolved = dict(data["default"])
     for key in keys:
         resolved.update(data.get(key, {}))
-    _check_keys(algorithm, resolved, path)
+    _check_keys(registered, resolved, path)
     return resolved
 
 
-def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
-    if algorithm == "qlearning":
-        from shopfloor.agents._qlearning import QLearningConfig
+def _check_keys(entry: Any, values: Mapping[str, Any], path: Path) -> None:
+    """Refuse keys ``entry`` (an :class:`~shopfloor.agents.Algorithm`) does not take."""
+    from shopfloor.agents._algorithms import ALGORITHMS
 
-        allowed = set(inspect.signature(QLearningConfig).parameters)
-    elif algorithm == "rollout":
-        from shopfloor.agents._rollout import RolloutConfig
-
-        allowed = set(inspect.signature(RolloutConfig).parameters)
-    else:
-        allowed = set(inspect.signature(algorithm_class(algorithm)).parameters)
-        allowed -= {"env", "policy", "seed", "device", "verbose", "tensorboard_log"}
+    algorithm = entry.name
+    allowed = set(entry.hyperparameter_keys())
     priors = PRIOR_KEYS & set(values)
-    if priors and algorithm not in PRIOR_ALGORITHMS:
-        raise AgentConfigError(f"{path}: {sorted(priors)} are for ppo and a2c, not {algorithm}")
+    if priors and not entry.prior_rule:
+        takers = " and ".join(ALGORITHMS.names(prior_rule=True)) or "no algorithm"
+        raise AgentConfigError(f"{path}: {sorted(priors)} are for {takers}, not {algorithm}")
     unknown = set(values) - allowed - RUNNER_KEYS
     if unknown:
         raise AgentConfigError(
@@ -117,22 +108,15 @@ def _check_keys(algorithm: str, values: Mapping[str, Any], path: Path) -> None:
         )
 
 
-def algorithm_class(algorithm: str) -> Any:
-    """The Stable-Baselines3 (or sb3-contrib) class of ``algorithm``."""
-    if algorithm == "maskable_ppo":
-        from sb3_contrib import MaskablePPO
-
-        return MaskablePPO
-    import stable_baselines3
-
-    classes = {
-        "ppo": stable_baselines3.PPO,
-        "a2c": stable_baselines3.A2C,
-        "dqn": stable_baselines3.DQN,
-    }
-    if algorithm not in classes:
-        raise AgentConfigError(f"{algorithm!r} is not a Stable-Baselines3 algorithm")
-    return classes[algorithm]
+def build_config(
+    cls: Callable[..., Any], algorithm: str, hyperparameters: Mapping[str, Any]
+) -> Any:
+    """``cls(**hyperparameters)``, its refusals named by the agent file."""
+    try:
+        return cls(**dict(hyperparameters))
+    except (TypeError, ValueError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise AgentConfigError(f"agents/{algorithm}.yaml: {first[:300]}") from None
 
 
 def resolve_values(values: Mapping[str, Any], where: str = "") -> dict[str, Any]:

@@ -37,6 +37,8 @@ import numpy as np
 from gymnasium import spaces
 
 from shopfloor._atomic import replace_atomically
+from shopfloor.agents._config import build_config
+from shopfloor.agents._registry import AgentSetup, Algorithm, keys_of
 from shopfloor.agents._tabular_math import (
     double_q_update,
     epsilon_greedy,
@@ -203,6 +205,22 @@ class QLearningAgent:
             f"QLearningAgent(seed={self.seed}, states={self.table_shape[0]}, "
             f"actions={self.table_shape[1]}, num_timesteps={self.num_timesteps})"
         )
+
+    @property
+    def observation_space(self) -> gym.Space[Any]:
+        """The observations the agent reads (the env's, before any discretisation)."""
+        env = self.env if self.discretiser is None else self.discretiser.env
+        return env.observation_space
+
+    @property
+    def action_space(self) -> gym.Space[Any]:
+        """The actions the agent answers."""
+        return self.env.action_space
+
+    @property
+    def acts_on_any_size(self) -> bool:
+        """False: the table is indexed by the training env's states."""
+        return False
 
     # -- set-up
 
@@ -622,3 +640,24 @@ class QLearningAgent:
         agent._episode_reward = float(meta["episode_reward"])
         agent._episode_marker = _NOT_RESTORED  # learn() replays the unfinished episode
         return agent
+
+
+def _build(setup: AgentSetup) -> QLearningAgent:
+    config = build_config(QLearningConfig, "qlearning", setup.hyperparameters)
+    return QLearningAgent(setup.env_factory(), config, seed=setup.seed)
+
+
+def _load(path: str | os.PathLike[str], setup: AgentSetup) -> QLearningAgent:
+    return QLearningAgent.load(path, setup.env_factory())
+
+
+QLEARNING = Algorithm(
+    name="qlearning",
+    summary="tabular Q-learning on a discretised observation (Watkins 1989)",
+    build=_build,
+    load=_load,
+    load_trained=_load,
+    hyperparameter_keys=keys_of(QLearningConfig),
+    follows_masks=True,
+)
+"""The agent registry's entry of :class:`QLearningAgent`."""

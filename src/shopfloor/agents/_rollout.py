@@ -54,7 +54,9 @@ import torch
 from torch import nn
 
 from shopfloor._atomic import replace_atomically
+from shopfloor.agents._config import build_config
 from shopfloor.agents._device import configure_threads, select_device
+from shopfloor.agents._registry import AgentSetup, Algorithm, keys_of
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
 from shopfloor.sim import DispatchingRule
@@ -268,6 +270,21 @@ class RolloutAgent:
             f"RolloutAgent(seed={self.seed}, iteration={self.iteration}, "
             f"episodes={self.episodes}, num_timesteps={self.num_timesteps})"
         )
+
+    @property
+    def observation_space(self) -> gym.Space[Any]:
+        """The observations the agent reads (its env's)."""
+        return self.env.observation_space
+
+    @property
+    def action_space(self) -> gym.Space[Any]:
+        """The rules it chooses among."""
+        return self.env.action_space
+
+    @property
+    def acts_on_any_size(self) -> bool:
+        """False: the network reads the training env's layout."""
+        return False
 
     # -- acting
 
@@ -593,3 +610,25 @@ class RolloutAgent:
         agent._targets = targets
         agent._choices = choices
         return agent
+
+
+def _build(setup: AgentSetup) -> RolloutAgent:
+    config = build_config(RolloutConfig, "rollout", setup.hyperparameters)
+    return RolloutAgent(setup.env_factory, config, setup.seed, setup.device)
+
+
+def _load(path: str | os.PathLike[str], setup: AgentSetup) -> RolloutAgent:
+    return RolloutAgent.load(path, setup.env_factory, setup.device)
+
+
+ROLLOUT = Algorithm(
+    name="rollout",
+    summary="rule choice by approximate policy iteration over sampled-future rollouts",
+    build=_build,
+    load=_load,
+    load_trained=_load,
+    hyperparameter_keys=keys_of(RolloutConfig),
+    env_check=check_rollout_env,
+    learns_in="whole labelled episodes (their simulations included)",
+)
+"""The agent registry's entry of :class:`RolloutAgent`."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,18 +16,63 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv
 
-from shopfloor.agents._config import (
-    MASKING_ALGORITHMS,
-    PRIOR_ALGORITHMS,
-    PRIOR_KEYS,
-    AgentConfigError,
-    algorithm_class,
-    resolve_values,
-)
+from shopfloor.agents._config import PRIOR_KEYS, AgentConfigError, resolve_values
 from shopfloor.agents._device import configure_threads, select_device
+from shopfloor.agents._registry import AgentSetup, Algorithm, keys_of
 from shopfloor.agents._state_file import ModelFileError, load_state, save_state
 
 EnvFactory = Callable[[], gym.Env]
+
+
+@dataclass(frozen=True)
+class SB3Kind:
+    """How shopfloor uses one Stable-Baselines3 (or sb3-contrib) algorithm.
+
+    Attributes:
+        module: The package holding the class.
+        class_name: The algorithm's class.
+        summary: One line for help texts.
+        masks: Whether it follows action masks (``predict(..., action_masks=...)``).
+        prior: Whether it accepts ``prior_rule`` (an ``action_net`` over the rules).
+        off_policy: Whether it keeps a replay buffer (saved beside its checkpoints).
+    """
+
+    module: str
+    class_name: str
+    summary: str
+    masks: bool = False
+    prior: bool = False
+    off_policy: bool = False
+
+
+SB3_KINDS: dict[str, SB3Kind] = {
+    "ppo": SB3Kind("stable_baselines3", "PPO", "PPO (Schulman et al. 2017)", prior=True),
+    "a2c": SB3Kind("stable_baselines3", "A2C", "A2C (Mnih et al. 2016)", prior=True),
+    "dqn": SB3Kind("stable_baselines3", "DQN", "DQN (Mnih et al. 2015)", off_policy=True),
+    "maskable_ppo": SB3Kind(
+        "sb3_contrib", "MaskablePPO", "PPO with invalid-action masking (sb3-contrib)", masks=True
+    ),
+}
+"""The Stable-Baselines3 algorithms shopfloor wraps, by name (each an agent registry entry)."""
+
+
+def sb3_kind(algorithm: str) -> SB3Kind:
+    """The :class:`SB3Kind` of ``algorithm``.
+
+    Raises:
+        AgentConfigError: Not a Stable-Baselines3 algorithm.
+    """
+    if algorithm not in SB3_KINDS:
+        raise AgentConfigError(f"{str(algorithm)[:40]!r} is not a Stable-Baselines3 algorithm")
+    return SB3_KINDS[algorithm]
+
+
+def algorithm_class(algorithm: str) -> Any:
+    """The Stable-Baselines3 (or sb3-contrib) class of ``algorithm``."""
+    import importlib
+
+    kind = sb3_kind(algorithm)
+    return getattr(importlib.import_module(kind.module), kind.class_name)
 
 
 class StepCallback(BaseCallback):
@@ -109,6 +155,7 @@ class SB3Agent:
         _model: Any = None,
     ):
         self.algorithm = algorithm
+        self.kind = sb3_kind(algorithm)
         self.seed = seed
         self.device = select_device(device)
         configure_threads(self.device)
@@ -121,12 +168,14 @@ class SB3Agent:
         except AgentConfigError:
             self.env.close()
             raise
-        if algorithm not in MASKING_ALGORITHMS and _masks_actions(self.env):
+        if not self.kind.masks and _masks_actions(self.env):
+            from shopfloor.agents._algorithms import ALGORITHMS
+
             self.env.close()
             raise AgentConfigError(
                 f"{algorithm} cannot follow action masks, and some actions of this env are "
-                "invalid at times (a static job shop, or action_mode job); use maskable_ppo "
-                "or qlearning"
+                "invalid at times (a static job shop, or action_mode job); use "
+                + " or ".join(ALGORITHMS.names(follows_masks=True))
             )
         cls = algorithm_class(algorithm)
         if _model is not None:
@@ -134,7 +183,7 @@ class SB3Agent:
             self.model.set_env(self.env)
         else:
             policy = self.hyperparameters.get("policy", "MlpPolicy")
-            if algorithm == "maskable_ppo":
+            if self.kind.masks:  # the scoring policies are maskable policies
                 policy = _scoring_policies().get(policy, policy)
                 problem = None if isinstance(policy, str) else policy.unsuitable(env_factory())
                 if problem:
@@ -183,7 +232,7 @@ class SB3Agent:
             raise AgentConfigError(f"{where}: prior_logit is set but prior_rule is not")
         name = str(self.hyperparameters["prior_rule"]).strip().lower()
         logit = float(self.hyperparameters.get("prior_logit", 3.0))
-        if self.algorithm not in PRIOR_ALGORITHMS:
+        if not self.kind.prior:
             raise AgentConfigError(f"{where}: prior_rule is for ppo and a2c, not {self.algorithm}")
         rules = [str(getattr(rule, "value", rule)) for rule in getattr(env.unwrapped, "rules", ())]
         if getattr(env.unwrapped, "action_mode", "rule") != "rule" or not rules:
@@ -201,6 +250,21 @@ class SB3Agent:
     def num_timesteps(self) -> int:
         """Environment steps trained so far (over all parallel envs)."""
         return int(self.model.num_timesteps)
+
+    @property
+    def observation_space(self) -> gym.Space[Any]:
+        """The observations the model reads."""
+        return self.model.observation_space  # type: ignore[no-any-return]
+
+    @property
+    def action_space(self) -> gym.Space[Any]:
+        """The actions the model answers."""
+        return self.model.action_space  # type: ignore[no-any-return]
+
+    @property
+    def acts_on_any_size(self) -> bool:
+        """Whether its policy scores jobs one by one (JobScoringPolicy), whatever the size."""
+        return hasattr(self.model.policy, "predict_any_size")
 
     def learn(
         self,
@@ -465,13 +529,31 @@ class LoadedPolicy:
         """The actions the policy answers."""
         return self.policy.action_space  # type: ignore[no-any-return]
 
+    @property
+    def acts_on_any_size(self) -> bool:
+        """Whether it scores jobs one by one (JobScoringPolicy), whatever the shop's size."""
+        return hasattr(self.policy, "predict_any_size")
+
     def predict(
         self,
         observation: np.ndarray,
         deterministic: bool = True,
         action_masks: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, Any]:
-        """The shared protocol (masks for MaskablePPO's policies)."""
+    ) -> tuple[Any, Any]:
+        """The shared protocol (masks for MaskablePPO's policies).
+
+        A ``JobScoringPolicy`` given one observation of another shop size (and its
+        masks) scores that shop's jobs (:meth:`JobScoringPolicy.predict_any_size`).
+        """
+        shape = self.observation_space.shape or ()
+        if (
+            self.acts_on_any_size
+            and action_masks is not None
+            and np.ndim(observation) == len(shape)
+            and np.shape(observation) != shape
+        ):
+            action = self.policy.predict_any_size(observation, action_masks, deterministic)
+            return np.int64(action), None
         return _predict(self.policy, self.algorithm, observation, deterministic, action_masks)
 
 
@@ -482,8 +564,8 @@ def _predict(
     deterministic: bool,
     action_masks: np.ndarray | None,
 ) -> tuple[np.ndarray, Any]:
-    """An SB3 model's or policy's ``predict``, with the masks only MaskablePPO takes."""
-    if algorithm == "maskable_ppo":
+    """An SB3 model's or policy's ``predict``, with the masks only masking algorithms take."""
+    if sb3_kind(algorithm).masks:
         return predictor.predict(  # type: ignore[no-any-return]
             observation, deterministic=deterministic, action_masks=action_masks
         )
@@ -621,7 +703,8 @@ def check_memory(
     """Refuse rollout or replay buffers larger than :data:`MEMORY_LIMIT`."""
     size = int(np.prod(observations.shape or (1,)))
     steps = int(hyperparameters.get("n_steps", 0)) * n_envs
-    stored = 2 * int(hyperparameters.get("buffer_size", 0)) if algorithm == "dqn" else 0
+    off_policy = sb3_kind(algorithm).off_policy
+    stored = 2 * int(hyperparameters.get("buffer_size", 0)) if off_policy else 0
     needed = 4 * size * max(steps, stored)
     if needed > MEMORY_LIMIT:
         key = "buffer_size" if stored > steps else "n_steps"
@@ -684,3 +767,79 @@ def _scoring_policies() -> dict[str, Any]:
     from shopfloor.agents._slot_scoring import SlotScoringPolicy
 
     return {"JobScoringPolicy": JobScoringPolicy, "SlotScoringPolicy": SlotScoringPolicy}
+
+
+# ------------------------------------------------------------- registry entries
+
+
+def _build(algorithm: str) -> Callable[[AgentSetup], SB3Agent]:
+    def build(setup: AgentSetup) -> SB3Agent:
+        return SB3Agent(
+            algorithm,
+            setup.env_factory,
+            setup.hyperparameters,
+            setup.seed,
+            setup.device,
+            setup.tensorboard_log,
+        )
+
+    return build
+
+
+def _load(algorithm: str) -> Callable[[str | os.PathLike[str], AgentSetup], SB3Agent]:
+    def load(path: str | os.PathLike[str], setup: AgentSetup) -> SB3Agent:
+        return SB3Agent.load(
+            path,
+            algorithm,
+            setup.env_factory,
+            setup.hyperparameters,
+            setup.seed,
+            setup.device,
+            setup.tensorboard_log,
+        )
+
+    return load
+
+
+def _load_trained(algorithm: str) -> Callable[[str | os.PathLike[str], AgentSetup], LoadedPolicy]:
+    def load_trained(path: str | os.PathLike[str], setup: AgentSetup) -> LoadedPolicy:
+        configure_threads(torch.device("cpu"))  # as in training: small nets, one thread
+        env = setup.env_factory()
+        try:
+            spaces = env.observation_space, env.action_space
+        finally:
+            env.close()
+        return load_policy(path, algorithm, *spaces, setup.hyperparameters, device=setup.device)
+
+    return load_trained
+
+
+def _entry(name: str, kind: SB3Kind) -> Algorithm:
+    return Algorithm(
+        name=name,
+        summary=kind.summary,
+        build=_build(name),
+        load=_load(name),
+        load_trained=_load_trained(name),
+        hyperparameter_keys=_sb3_keys(name),
+        follows_masks=kind.masks,
+        vectorised=True,
+        prior_rule=kind.prior,
+        learns_in="steps of all n_envs envs at once"
+        if kind.off_policy
+        else "whole rollouts (n_steps x n_envs)",
+    )
+
+
+def _sb3_keys(algorithm: str) -> Callable[[], frozenset[str]]:
+    def keys() -> frozenset[str]:
+        return keys_of(
+            algorithm_class(algorithm),
+            drop=("env", "policy", "seed", "device", "verbose", "tensorboard_log"),
+        )()
+
+    return keys
+
+
+SB3_ALGORITHMS = tuple(_entry(name, kind) for name, kind in SB3_KINDS.items())
+"""The agent registry's entries of :data:`SB3_KINDS`."""

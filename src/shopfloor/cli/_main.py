@@ -411,11 +411,9 @@ def _train(args: argparse.Namespace) -> int:
         highlight=False,
     )
     if outcome.timesteps > args.budget:
-        unit = (
-            "whole labelled episodes (their simulations included)"
-            if args.agent == "rollout"
-            else "whole rollouts (n_steps x n_envs)"
-        )
+        from shopfloor.agents import ALGORITHMS
+
+        unit = ALGORITHMS.resolve(args.agent).learns_in
         console.print(
             f"note: {outcome.timesteps} steps for a budget of {args.budget}: {args.agent} "
             f"learns in {unit}, so chunks between evaluations are rounded up to them",
@@ -798,7 +796,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="env steps per second of training, envs in one process vs one each",
     )
     _add_env_arguments(training)
-    training.add_argument("--agent", default="ppo", help="ppo, a2c, dqn or maskable_ppo")
+    training.add_argument(
+        "--agent",
+        default="ppo",
+        help="a vectorised (Stable-Baselines3) algorithm of the agent registry, e.g. ppo, "
+        "dqn or maskable_ppo (default ppo; an unknown name lists them)",
+    )
     training.add_argument(
         "--steps", type=_integer(1, MAX_STEPS), default=20000, help="env steps (default 20000)"
     )
@@ -919,7 +922,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train one agent on one env (a run folder)")
     _add_env_arguments(train)
     train.add_argument(
-        "--agent", required=True, help="qlearning, rollout, ppo, a2c, dqn, maskable_ppo"
+        "--agent",
+        required=True,
+        help="an algorithm of the agent registry, e.g. qlearning, rollout, ppo or "
+        "maskable_ppo (an unknown name lists them)",
     )
     train.add_argument("--seed", type=_seed, default=0)
     train.add_argument(

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from shopfloor._yaml import YAMLInputError, read_yaml
-from shopfloor.agents import ALGORITHMS, configure_threads, load_agent, load_policy
+from shopfloor.agents import ALGORITHMS, TrainedAgent, load_trained_agent
 from shopfloor.experiments._train import make_env_factory
 
 SOURCE_KEYS = ("scenario", "instance", "spec", "generator")
@@ -25,6 +25,7 @@ class SavedAgent:
 
     Attributes:
         algorithm: The agent's algorithm.
+        agent: The loaded agent (its spaces and ``predict``).
         env_options: The training env's arguments other than its factory source
             (action mode, rules, slots ...), which an evaluation env must share.
 
@@ -51,51 +52,27 @@ class SavedAgent:
         self.name = f"{self.algorithm}@{self.run_dir.name}"
         model = self.run_dir / model_name
         env_factory = make_env_factory(self.env_id, env_kwargs)
-        if self.algorithm in ("qlearning", "rollout"):
-            self._agent: Any = load_agent(model, self.algorithm, env_factory, {}, device="cpu")
-        else:
-            import torch
-
-            hyperparameters = config.get("hyperparameters") or {}
-            if not isinstance(hyperparameters, dict):
-                raise ValueError(f"{config_path}: hyperparameters must be a mapping")
-            configure_threads(torch.device("cpu"))  # as in training: small nets, one thread
-            env = env_factory()
-            try:
-                self._agent = load_policy(
-                    model,
-                    self.algorithm,
-                    env.observation_space,
-                    env.action_space,
-                    hyperparameters,
-                    device="cpu",
-                )
-            finally:
-                env.close()
+        hyperparameters = config.get("hyperparameters") or {}
+        if not isinstance(hyperparameters, dict):
+            raise ValueError(f"{config_path}: hyperparameters must be a mapping")
+        self.agent: TrainedAgent = load_trained_agent(
+            model, self.algorithm, env_factory, hyperparameters, device="cpu"
+        )
 
     @property
     def observation_space(self) -> Any:
         """The observations the agent was trained on."""
-        return self._spaces()[0]
+        return self.agent.observation_space
 
     @property
     def action_space(self) -> Any:
         """The actions the agent was trained to answer."""
-        return self._spaces()[1]
+        return self.agent.action_space
 
     @property
     def acts_on_any_size(self) -> bool:
         """Whether it acts in shops of other sizes than its training shop (JobScoringPolicy)."""
-        return hasattr(getattr(self._agent, "policy", None), "predict_any_size")
-
-    def _spaces(self) -> tuple[Any, Any]:
-        model = self._agent
-        if self.algorithm == "qlearning":
-            trained = model.env if model.discretiser is None else model.discretiser.env
-            return trained.observation_space, trained.action_space
-        if self.algorithm == "rollout":
-            return model.env.observation_space, model.env.action_space
-        return model.observation_space, model.action_space
+        return self.agent.acts_on_any_size
 
     def __repr__(self) -> str:
         return f"SavedAgent({str(self.run_dir)!r}, algorithm={self.algorithm!r})"
@@ -115,23 +92,16 @@ class SavedAgent:
             ValueError: An observation of another size than the agent's, which only a
                 ``JobScoringPolicy`` agent can read (the message names the run).
         """
-        own_checks = ("qlearning", "rollout")  # these check observations themselves
-        shape = None if self.algorithm in own_checks else self._agent.observation_space.shape
-        if shape is not None and np.shape(observation) != shape:
-            policy = self._agent.policy
-            if action_masks is None or not hasattr(policy, "predict_any_size"):
-                raise ValueError(
-                    f"{self.run_dir}: the agent reads observations of shape {shape}, got "
-                    f"{np.shape(observation)}; only JobScoringPolicy agents act on other "
-                    "shop sizes"
-                )
-            action = policy.predict_any_size(observation, action_masks, deterministic)
-            return np.int64(action), None
-        if self.algorithm in ("qlearning", "rollout", "maskable_ppo"):
-            return self._agent.predict(  # type: ignore[no-any-return]
-                observation, deterministic=deterministic, action_masks=action_masks
+        shape = self.agent.observation_space.shape
+        if np.shape(observation) != shape and (action_masks is None or not self.acts_on_any_size):
+            raise ValueError(
+                f"{self.run_dir}: the agent reads observations of shape {shape}, got "
+                f"{np.shape(observation)}; only JobScoringPolicy agents act on other "
+                "shop sizes"
             )
-        return self._agent.predict(observation, deterministic=deterministic)  # type: ignore[no-any-return]
+        return self.agent.predict(
+            observation, deterministic=deterministic, action_masks=action_masks
+        )
 
 
 def is_run_folder(name: str | os.PathLike[str]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopfloor._yaml import YAMLInputError, read_yaml, short_repr
-from shopfloor.agents._config import ALGORITHMS, MASKING_ALGORITHMS
+from shopfloor.agents import ALGORITHMS
 from shopfloor.agents._device import check_device_name
 from shopfloor.experiments._folders import check_folder_name
 from shopfloor.forecast._arrivals import ARRIVAL_KINDS
@@ -204,7 +204,7 @@ class ExperimentSpec(BaseModel):
     def _known_agents(cls, agents: list[str]) -> list[str]:
         unknown = [a for a in agents if a not in ALGORITHMS]
         if unknown:
-            raise ValueError(f"unknown agent(s) {unknown}; choose from {list(ALGORITHMS)}")
+            raise ValueError(f"unknown agent(s) {unknown}; choose from {', '.join(ALGORITHMS)}")
         return agents
 
     @field_validator("device")
@@ -290,22 +290,16 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
             built = gym.make(env.id, **kwargs)
         except build_errors as error:
             raise ExperimentError(f"{where}: {error}") from None
-        masked = bool(getattr(built.unwrapped, "masks_actions", False))
-        if "rollout" in spec.agents:
-            from shopfloor.agents._rollout import check_rollout_env
-
-            try:
-                check_rollout_env(built)
-            except ValueError as error:
-                raise ExperimentError(f"{where}: agents: rollout: {error}") from None
-        built.close()
-        for agent in spec.agents:
-            if masked and agent not in MASKING_ALGORITHMS:
-                raise ExperimentError(
-                    f"{path}: agents: {agent} cannot follow action masks, which env "
-                    f"{env.name!r} needs (some of its actions are invalid at times); use "
-                    "maskable_ppo or qlearning"
-                )
+        try:
+            for agent in spec.agents:
+                try:
+                    ALGORITHMS[agent].check_env(built)
+                except ValueError as error:
+                    raise ExperimentError(
+                        f"{where}: agents: {error}{_masked_hint(error)}"
+                    ) from None
+        finally:
+            built.close()
         for policy_index, name in enumerate(spec.baselines):
             try:
                 baseline_env = gym.make(env.id, **_baseline_env_kwargs(env.id, kwargs, name))
@@ -317,3 +311,10 @@ def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
                 raise ExperimentError(
                     f"{path}: baselines.{policy_index}: {name} on env {env.name!r}: {error}"
                 ) from None
+
+
+def _masked_hint(error: ValueError) -> str:
+    """``; use <the algorithms that follow masks>`` for an agent refused for masks."""
+    if "action masks" not in str(error):
+        return ""
+    return "; use " + " or ".join(ALGORITHMS.names(follows_masks=True))

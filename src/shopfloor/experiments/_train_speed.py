@@ -86,8 +86,8 @@ def measure_training(
     """The env alone, then ``algorithm`` trained ``steps`` steps under each vectorisation.
 
     Args:
-        env_id: Gymnasium id, e.g. ``shopfloor/DynamicJobShop-v0``.
-        algorithm: An SB3 algorithm: ``ppo``, ``a2c``, ``dqn`` or ``maskable_ppo``.
+        env_id: Gymnasium id, e.g. ``shopfloor/DynamicJobShop-v1``.
+        algorithm: A vectorised (Stable-Baselines3) algorithm of the agent registry.
         env_kwargs: Env arguments (``scenario``, ``instance``, ...).
         steps: Env steps per measurement.
         vec_envs: ``dummy`` and/or ``subproc`` (skipped when the agent has one env).
@@ -96,16 +96,16 @@ def measure_training(
         seed: Seed of the envs and the model.
 
     Raises:
-        ValueError: ``algorithm`` is ``qlearning`` or ``rollout`` (nothing to vectorise),
+        ValueError: ``algorithm`` is not vectorised (``qlearning``, ``rollout``),
             ``steps`` < 1, or the env cannot be made.
     """
-    from shopfloor.agents import SB3Agent
+    from shopfloor.agents import ALGORITHMS, SB3Agent
 
-    if algorithm in ("qlearning", "rollout"):
+    if not ALGORITHMS.resolve(algorithm).vectorised:
         raise ValueError(
-            "bench-train times the vectorised envs of SB3 agents (ppo, a2c, dqn, "
-            f"maskable_ppo); {algorithm} steps its envs in this process (its steps/s are "
-            "in the wall_time of a run's progress.csv)"
+            "bench-train times the vectorised envs of SB3 agents "
+            f"({', '.join(ALGORITHMS.names(vectorised=True))}); {algorithm} steps its envs "
+            "in this process (its steps/s are in the wall_time of a run's progress.csv)"
         )
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
