@@ -263,3 +263,9 @@ def test_no_due_dates_no_marks_and_a_job_legend_for_few_jobs(
     labels = [p.get_label() for p in drawn[-1].axes[0].get_legend().get_patches()]
     assert not any(label.startswith("job ") for label in labels)
     assert any("mod" in label for label in labels)
+
+
+def test_a_log_in_the_working_folder_is_titled_by_its_name(ft06_log, tmp_path, drawn, monkeypatch):
+    monkeypatch.chdir(ft06_log.parent)
+    gantt(ft06_log.name, tmp_path / "here")
+    assert drawn[-1].axes[0].get_title().startswith(f"Gantt chart of {ft06_log.name}\n")

@@ -229,7 +229,8 @@ def gantt(
             ncols=1 + len(legend) // 24,
         )
     name = Path(events_csv)
-    heading = title or f"Gantt chart of {name.parent.name}/{name.name}"
+    shown = f"{name.parent.name}/{name.name}" if name.parent.name else name.name
+    heading = title or f"Gantt chart of {shown}"
     axes.set_title(f"{heading}\n{subtitle}", fontsize=10)
     paths = save_figure(figure, out)
     return GanttPlot(paths, tuple(bars), tuple(down), n_machines, end, labels, lateness, job_legend)
