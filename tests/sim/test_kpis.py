@@ -179,3 +179,17 @@ def test_utilisation_is_never_negative():
     assert factory.next_decision()
     factory.start(0, 0)
     assert factory.kpis().machine_utilisation[0] >= 0.0
+
+
+def test_makespan_property_is_the_kpi_at_every_decision() -> None:
+    """``Factory.makespan`` is ``kpis().makespan``: 0.0 before a job ends, then the last end."""
+    factory = Factory(two_machines(), seed=0)
+    seen = []
+    while factory.next_decision():
+        assert factory.makespan == factory.kpis().makespan
+        seen.append(factory.makespan)
+        machine = factory.decision_machine()
+        factory.start(factory.queue(machine)[0], machine)
+    assert seen[0] == 0.0
+    assert factory.makespan == factory.kpis().makespan == 9.0
+    assert isinstance(factory.makespan, float)

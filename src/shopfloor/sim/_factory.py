@@ -1148,6 +1148,17 @@ class Factory:
         production = self.spec.production
         return self._machine_family[production.machine] if production else NO_FAMILY
 
+    @property
+    def makespan(self) -> float:
+        """Completion time of the last finished job (0.0 before any): ``kpis().makespan``.
+
+        Integrates the stock costs up to now as :meth:`kpis` does, so either leaves
+        the factory in the same state.
+        """
+        self._integrate_stock()
+        finished = [time for time in self._job_completion if not math.isnan(time)]
+        return float(max(finished)) if finished else 0.0
+
     def kpis(self) -> KPIs:
         """Indicators of the episode so far (final once :attr:`done`)."""
         self._integrate_stock()
