@@ -195,7 +195,9 @@ class JobShopEnv(FactoryEnv):
         self._startable = observation[: self.n_jobs]
         # Scalar reads go through a memoryview: about twice as fast as numpy's.
         self._view = cast("memoryview[float]", observation.data)
-        self._observe, self._advance_with = _observer(factory, tables, observation, self._apply)
+        self._observe, self._step_non_delay = _observer(
+            factory, tables, observation, self._apply, self._validated
+        )
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Start ``action``'s next operation, run to the next choice (see the class doc)."""
@@ -204,19 +206,8 @@ class JobShopEnv(FactoryEnv):
             return super().step(action)  # raises the matching error
         if self.tracker is not None:
             return self._step_tracker(action)
-        # FactoryEnv.step in one frame: the per-step overhead is the env's main cost.
-        if type(action) is int and 0 <= action < self.n_jobs and self._view[action] > 0.0:
-            job = action  # the common case, checked inline
-        else:
-            job = self._validated(action)
-        observation, now = self._advance_with(job)
-        reward = (self._objective - now) / self._scale
-        self._objective = now
-        info: dict[str, Any] = {"time": now, "decisions": factory.decisions}
-        if factory.done:
-            info["makespan"] = factory.kpis().makespan
-            return observation, reward, True, False, info
-        return observation, reward, False, False, info
+        # FactoryEnv.step in one closure: the per-step overhead is the env's main cost.
+        return self._step_non_delay(action)
 
     def _step_tracker(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Append the chosen operation to the schedule (modes ``active`` and ``append``)."""
@@ -374,7 +365,11 @@ def _observer(
     tables: _InstanceTables,
     observation: np.ndarray,
     apply: Callable[[int], None],
-) -> tuple[Callable[[float], np.ndarray], Callable[[int], tuple[np.ndarray, float]]]:
+    validated: Callable[[Any], int],
+) -> tuple[
+    Callable[[float], np.ndarray],
+    Callable[[Any], tuple[np.ndarray, float, bool, bool, dict[str, Any]]],
+]:
     """The observation and step functions of one episode.
 
     The observation is updated event by event from the factory's log; only the
@@ -387,11 +382,13 @@ def _observer(
         tables: Its instance tables.
         observation: The buffer, holding ``tables.first_observation``; updated in place.
         apply: Starts a job's next operation when it has alternative machines.
+        validated: The env's action check, for any action but a startable job's int.
 
     Returns:
         ``observe(now)``: a copy of the observation after the events logged since its
-        last call, ``now`` being the factory's time. ``advance(job)``: start the job's
-        next operation, run to the next choice, return the observation and the time.
+        last call, ``now`` being the factory's time. ``step(action)``: the env's step
+        in ``non_delay`` (start the job's next operation, run to the next choice),
+        with its reward: minus the time passed, over the mean machine load.
     """
     n, n_machines = len(tables.operations), len(tables.first_loads)
     completed = [0] * n  # operations done, per job
@@ -435,6 +432,9 @@ def _observer(
     touched: set[int] = set()  # machines whose queue or state changed since then
     seen = 0  # log entries applied
     clock_time = -np.inf  # when blocks 6-8 were last computed in full
+    # The numpy calls of every step, bound once.
+    subtract, maximum, minimum, absolute = np.subtract, np.maximum, np.minimum, np.absolute
+    take, as_type, float32 = clock.take, observation.astype, np.float32
 
     def replay() -> bool:
         """Apply the new log entries; True when they were all operation starts."""
@@ -507,25 +507,39 @@ def _observer(
                 view[remaining_block + machine] = remaining
         else:
             clock_time = now
-            np.subtract(clock_source, now, out=clock)
-            np.maximum(clock, lower, out=clock)
-            np.minimum(clock, upper, out=clock)
-            np.abs(clock, out=clock)
-            clock.take(gather, out=clock_block, mode="clip")
-        return observation.astype(np.float32)
+            subtract(clock_source, now, out=clock)
+            maximum(clock, lower, out=clock)
+            minimum(clock, upper, out=clock)
+            absolute(clock, out=clock)
+            take(gather, out=clock_block, mode="clip")
+        return as_type(float32)
 
     start, next_decision = factory.start, factory.next_decision
+    mean_load = tables.mean_load  # the reward scale
+    objective = 0.0  # the time of the last step; nothing accrues before t=0
 
-    def advance(job: int) -> tuple[np.ndarray, float]:
+    def step(action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        nonlocal objective
+        if type(action) is int and 0 <= action < n and view[action] > 0.0:
+            job = action  # the common case, checked inline
+        else:
+            job = validated(action)
         if single_machine:
             start(job, machine_table[job][completed[job]])
         else:
             apply(job)
         next_decision()
         time = factory.now
-        return observe(time), time
+        observation = observe(time)
+        reward = (objective - time) / mean_load
+        objective = time
+        info: dict[str, Any] = {"time": time, "decisions": factory.decisions}
+        if factory.done:
+            info["makespan"] = factory.makespan
+            return observation, reward, True, False, info
+        return observation, reward, False, False, info
 
-    return observe, advance
+    return observe, step
 
 
 def _render_tracker(tracker: ScheduleTracker) -> str:
