@@ -99,6 +99,12 @@ class Backend:
             return torch.cat(arrays, dim=axis)
         return np.concatenate(arrays, axis=axis)
 
+    def repeat_rows(self, array: Any, count: int) -> Any:
+        """A 1-D array ``count`` times one after the other (flat, ``count * len``)."""
+        if self.is_torch:
+            return array.repeat(count)
+        return np.tile(array, count)
+
     def repeat(self, array: Any, count: int) -> Any:
         """Each entry of a 1-D array ``count`` times in a row."""
         if self.is_torch:
@@ -260,46 +266,12 @@ class Backend:
             return
         np.clip(out, 0.0, 1.0, out=out)
 
-    def maximum_into(self, out: Any, bound: Any) -> None:
-        """``out = max(out, bound)`` in place (``bound`` broadcast)."""
-        if self.is_torch:
-            import torch
-
-            torch.maximum(out, bound, out=out)
-            return
-        np.maximum(out, bound, out=out)
-
-    def minimum_into(self, out: Any, bound: Any) -> None:
-        """``out = min(out, bound)`` in place (``bound`` broadcast)."""
-        if self.is_torch:
-            import torch
-
-            torch.minimum(out, bound, out=out)
-            return
-        np.minimum(out, bound, out=out)
-
-    def abs_into(self, out: Any, array: Any) -> None:
-        """``out = |array|``, cast at the write."""
-        if self.is_torch:
-            out.copy_(array.abs())
-            return
-        np.abs(array, out=out)
-
     def take_into(self, out: Any, source: Any, index: Any) -> None:
         """``out = source[index]`` for a 1-D ``source`` and an index of ``out``'s shape."""
         if self.is_torch:
             out.copy_(source[index])
             return
         np.take(source, index, out=out, mode="clip")  # "raise" would buffer
-
-    def copy_where(self, out: Any, values: Any, condition: Any) -> None:
-        """Write ``values`` into ``out`` where ``condition`` holds."""
-        if self.is_torch:
-            import torch
-
-            out.copy_(torch.where(condition, values, out))
-            return
-        np.copyto(out, values, where=condition)
 
     def add_at(self, array: Any, index: Any, value: float) -> None:
         """Add ``value`` to ``array`` at every index, repeated indices once each."""

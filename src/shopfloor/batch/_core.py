@@ -449,7 +449,8 @@ class BatchJobShop:
         self._update_candidates()
         features = None
         if self.with_features:
-            features = self._update_features(live, action, op, slot, end, ready)
+            next_machine = self._machine_at[job]  # M once done
+            features = self._update_features(live, action, job, slot, end, ready, next_machine)
         time = self._objective_time()
         rewards = (self._time - time) / self._mean_load
         self._time = time
@@ -582,16 +583,20 @@ class BatchJobShop:
     # The features live in one (B, J * 8 + M * 3) float32 buffer, batch-major as a
     # policy reads it. A step writes blocks 1-5 and 10 of the chosen jobs and machines
     # only; blocks 0 and 6-9 follow the clock and are rewritten whole. Blocks 6-8 come
-    # from one (B, S) float64 source per row, as the single env computes them: [when
-    # each job is ready | when each machine is free | 0 (no machine: done) | in
-    # non_delay, when each job's running operation ends], times divided by the row's
-    # time scale. Minus the clock, clipped to [-1, 0] (jobs) or [0, 1], made positive,
-    # it is gathered into blocks 6-8 (block 7 reads a job's next machine's entry, or in
-    # non_delay while the job runs, its own end). The arithmetic is float64 as in the
-    # single env, so the features are its observation bit for bit.
+    # from one float64 source row per instance, as the single env computes them:
+    #
+    #     [job ready (J) | scratch (J) | machine free (M) | 0: no machine (1) | job end (J)]
+    #
+    # times divided by the row's time scale (a finished job is "ready" at ``never``, so
+    # it shows 0; job ends only in non_delay). The clock minus the ready times and the
+    # other times minus the clock, computed in float64 as the single env does, are
+    # rounded to float32 and clipped to [0, 1] (the same numbers as clipping first);
+    # the scratch columns then get each job's block 7, gathered from its next machine's
+    # column (in non_delay while the job runs, from its own end), and the first 2J + M
+    # columns are blocks 6-8, equal to the single env's bit for bit.
 
     def _allocate_features(self) -> None:
-        """The feature buffer and the scratch of blocks 6-8 (fixed shapes)."""
+        """The feature buffer, its blocks (views), the tables and scratch of the features."""
         xp = self.backend
         batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
         size = JOB_FEATURES * jobs + MACHINE_FEATURES * machines
@@ -599,32 +604,26 @@ class BatchJobShop:
         self._startable_block = self._out[:, :jobs]
         self._clock_blocks = self._out[:, 6 * jobs : 8 * jobs + machines]  # blocks 6-8
         self._queued_block = self._out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
-        self._load_column = JOB_FEATURES * jobs + 2 * machines  # block 10's first column
-        # The source's layout: J ready times, M machine times, the spare 0, J ends.
-        self._machine_column = jobs
-        self._end_column = jobs + machines + 1
+        load_column = JOB_FEATURES * jobs + 2 * machines  # block 10's first column
+        self._machine_column = 2 * jobs
+        self._end_column = 2 * jobs + machines + 1
         width = self._end_column + (jobs if self.mode == "non_delay" else 0)
         self._width_src = width
-        self._src_rows = self._rows * width  # row b's first source entry
-        lower = np.zeros(width)
-        lower[:jobs] = -1.0
-        upper = np.ones(width)
-        upper[:jobs] = 0.0
-        self._lower = xp.asarray(lower, "float64")
-        self._upper = xp.asarray(upper, "float64")
-        self._x64 = xp.full((batch, width), 0.0, "float64")
+        self._src_rows = self._rows * width  # each row's first source column
+        self._src_machines = self._src_rows + self._machine_column
+        self._out_loads = self._rows * size + load_column  # each row's block 10
+        self._out_rows = self._rows * size
         self._x32 = xp.full((batch, width), 0.0, "float32")
-        self._gathered = xp.full((batch, 2 * jobs + machines), 0.0, "float32")
+        self._free = xp.full((batch * jobs,), 0.0, "float32")
         # Columns of blocks 1-5 of job 0; job j's are these + j.
         self._shown_columns = xp.asarray(np.arange(1, 6)[None, :] * jobs, "int64")
+        # Blocks 1-5 of an operation while it runs: block 3 is the work after it.
+        running_table = xp.copy(self._shown_table)
+        running_table[:-1, 2] = self._shown_table[1:, 2]  # a job's last row is its "done"
+        self._running_table = running_table
         self._returned = self._out if xp.is_torch else self._out.view()
         if not xp.is_torch:
             self._returned.flags.writeable = False
-
-    def _shown_index(self, op: Any) -> Any:
-        """Rows of ``_shown_table`` of operations given by flat (J, K + 1, B) indices."""
-        batch = self.batch_size
-        return self._table_start[op % batch] + op // batch
 
     def _sync_features(self) -> Any:
         """Every feature and the state behind them, from the core's state.
@@ -634,119 +633,116 @@ class BatchJobShop:
         """
         xp = self.backend
         batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
-        spare, width = machines + 1, self._width_src
+        spare = machines + 1
         scale = self._time_scale[:, None]
         ready = self._job_ready.reshape(jobs, batch).T
-        alive = ready < self._never
-        infinity = xp.full((batch, jobs), float("inf"), "float64")
+        job_end = self._job_end.reshape(jobs, batch).T
         sections = [
-            xp.where(alive, ready / scale, infinity),
+            ready / scale,
+            xp.full((batch, jobs), 0.0, "float64"),
             self._machine_ready.reshape(spare, batch).T / scale,  # the spare's is 0
         ]
-        src_rows = self._src_rows[:, None]
-        job_columns = xp.asarray(np.arange(jobs), "int64")[None, :]
         machine_at = xp.to_int(self._machine_at.reshape(jobs, batch).T)
-        slot = machine_at + src_rows + self._machine_column  # (B, J) source index
+        slot = machine_at + self._src_machines[:, None]  # (B, J) source column
         free = slot
-        shown = self._shown_table[self._shown_index(self._op_at)].T  # (5, J * B)
+        table_row = self._op_at // batch + self._table_start[self._op_at % batch]
+        self._bm_table = xp.contiguous(table_row.reshape(jobs, batch).T).reshape(-1)
+        shown = self._shown_table[table_row]  # (J * B, 5)
+        queued = ready < self._never
         if self.mode == "non_delay":
-            job_end = self._job_end.reshape(jobs, batch).T
-            self._bm_end = xp.contiguous(job_end).reshape(-1)
             sections.append(job_end / scale)
             now = xp.where(self.dones, self._makespan, self._now)
             running = job_end > now[:, None]
-            self._running = xp.contiguous(running).reshape(-1)
-            free = xp.where(running, src_rows + self._end_column + job_columns, slot)
-            queued = alive & ~running
-            # A running job shows its running operation, with the work after it.
-            at_previous = xp.clip_int(self._op_at - batch, 0, self._never)
-            previous = self._shown_table[self._shown_index(at_previous)].T
-            previous[2] = shown[2]
-            shown = xp.where(xp.contiguous(running.T).reshape(-1), previous, shown)
-        else:
-            queued = alive
+            self._running = self._job_end > xp.repeat_rows(now, jobs)  # job-major
+            own = xp.asarray(np.arange(jobs), "int64")[None, :]
+            free = xp.where(running, own + self._src_rows[:, None] + self._end_column, slot)
+            queued = queued & ~running
+            # A running job shows its running operation, the one before its next.
+            before = self._running_table[xp.clip_int(table_row - 1, 0, self._never)]
+            shown = xp.where(xp.contiguous(running.T).reshape(-1, 1), before, shown)
         self._src = xp.contiguous(xp.concatenate(sections, axis=1)).reshape(-1)
         self._bm_slot = xp.contiguous(slot).reshape(-1)
-        gather = [src_rows + job_columns, free, src_rows + self._machine_column]
-        gather[2] = gather[2] + xp.asarray(np.arange(machines), "int64")[None, :]
-        self._gather = xp.contiguous(xp.concatenate(gather, axis=1))
+        self._free_index = xp.contiguous(free).reshape(-1)
         waiting = self._bm_slot[xp.contiguous(queued).reshape(-1)]
-        self._queued = xp.to_float(xp.bincount(waiting, None, batch * width))
+        self._queued = xp.to_float(xp.bincount(waiting, None, batch * self._width_src))
         out = self._out
         for block in range(5):
             columns = slice((block + 1) * jobs, (block + 2) * jobs)
-            out[:, columns] = shown[block].reshape(jobs, batch).T
+            out[:, columns] = shown[:, block].reshape(jobs, batch).T
         loads = self._loads.reshape(spare, batch)[:machines] / self._load_scale
-        out[:, self._load_column :] = loads.T
+        out[:, self._out_loads[0] - self._out_rows[0] :] = loads.T
         return self._write_clock_blocks()
 
     def _update_features(
-        self, live: Any, action: Any, op: Any, slot: Any, end: Any, ready: Any
+        self,
+        live: Any,
+        action: Any,
+        job: Any,
+        slot: Any,
+        end: Any,
+        ready: Any,
+        next_machine: Any,
     ) -> Any:
-        """The features after the chosen operations (``op``, on machine ``slot``) started.
+        """The features after the chosen operations started.
 
         Args:
             live: The rows that were unfinished.
             action: Their chosen jobs.
-            op: The operations scheduled (flat (J, K + 1, B) indices).
-            slot: Their machines (flat (M + 1, B) indices).
+            job: The same, as flat (J, B) indices.
+            slot: The machines of the operations (flat (M + 1, B) indices).
             end: Their ends.
             ready: When each chosen job is next ready (``never`` once done).
+            next_machine: The machine of each chosen job's next operation (M: none).
 
         Returns:
             The feature buffer (see :class:`BatchStep`).
         """
         xp = self.backend
-        batch, jobs = self.batch_size, self.n_jobs
+        jobs = self.n_jobs
         out = self._out.reshape(-1)  # a view: writes by flat index
-        following = op + batch
-        scaled_end = end / self._time_scale[live]
+        scale = self._time_scale[live]
+        scaled_end = end / scale
         row_start = self._src_rows[live]
-        chosen = live * jobs + action  # flat (B, J) index of the chosen jobs
+        chosen = live * jobs + action  # the chosen jobs, flat (B, J)
         ready_at = row_start + action
-        self._src[ready_at] = xp.where(ready < self._never, scaled_end, scaled_end + np.inf)
-        machine = slot // batch
-        machine_at = row_start + self._machine_column + machine
+        self._src[ready_at] = ready / scale
+        machine = slot // self.batch_size
+        machines_start = self._src_machines[live]
+        machine_at = machines_start + machine
         self._src[machine_at] = scaled_end
         self._queued[machine_at] = self._queued[machine_at] - 1.0  # left its queue
-        next_machine = xp.to_int(self._op_machine[following])
-        next_at = row_start + self._machine_column + next_machine
+        next_at = machines_start + next_machine
         self._bm_slot[chosen] = next_at
-        out_row = live * self._out.shape[1]
         load = self._loads[slot] / self._load_scale[live]
-        out[out_row + self._load_column + machine] = xp.to_float32(load)
-        columns = (out_row + action)[:, None] + self._shown_columns  # blocks 1-5, (L, 5)
-        # Where block 7 of the chosen jobs is gathered from (a flat gather index).
-        free_at = live * self._gather.shape[1] + jobs + action
-        gather = self._gather.reshape(-1)
+        out[self._out_loads[live] + machine] = xp.to_float32(load)
+        columns = (self._out_rows[live] + action)[:, None] + self._shown_columns  # (L, 5)
+        table_row = self._bm_table[chosen]
+        self._bm_table[chosen] = table_row + 1
         if self.mode != "non_delay":
             self._queued[next_at] = self._queued[next_at] + 1.0
-            gather[free_at] = next_at
-            out[columns] = self._shown_table[self._shown_index(following)]
+            self._free_index[chosen] = next_at
+            out[columns] = self._shown_table[table_row + 1]
             return self._write_clock_blocks()
         # non_delay: the chosen jobs show their new operation, as running; the jobs
         # whose operation ended by now (the chosen ones too, when it took no time) show
         # their next one and join its machine's queue.
-        at = self._shown_index(op)
-        shown = self._shown_table[at]
-        shown[:, 2] = self._shown_table[at + 1, 2]  # the work after it
-        out[columns] = shown
-        self._bm_end[chosen] = end
-        own_end = row_start + self._end_column + action
+        out[columns] = self._running_table[table_row]
+        own_end = ready_at + self._end_column
         self._src[own_end] = scaled_end
-        gather[free_at] = own_end
-        self._running[chosen] = True
+        self._free_index[chosen] = own_end
+        self._running[job] = True
         now = xp.where(self.dones, self._makespan, self._now)
-        running = (self._bm_end.reshape(batch, jobs) > now[:, None]).reshape(-1)
-        finished = xp.nonzero(self._running & ~running)
+        # Which jobs run, job-major (J, B): the comparison runs along B.
+        running = (self._job_end.reshape(jobs, -1) > now).reshape(-1)
+        ended = xp.nonzero(self._running & ~running)
         self._running = running
-        if int(finished.shape[0]):
-            rows, jobs_done = finished // jobs, finished % jobs
-            at = self._shown_index(self._op_at[jobs_done * batch + rows])
+        if int(ended.shape[0]):
+            rows, jobs_done = ended % self.batch_size, ended // self.batch_size
+            finished = rows * jobs + jobs_done  # flat (B, J)
             first = rows * self._out.shape[1] + jobs_done
-            out[first[:, None] + self._shown_columns] = self._shown_table[at]
+            out[first[:, None] + self._shown_columns] = self._shown_table[self._bm_table[finished]]
             waiting_at = self._bm_slot[finished]
-            gather[rows * self._gather.shape[1] + jobs + jobs_done] = waiting_at
+            self._free_index[finished] = waiting_at
             xp.add_at(self._queued, waiting_at, 1.0)
         return self._write_clock_blocks(now)
 
@@ -758,18 +754,25 @@ class BatchJobShop:
         makespan once done.
         """
         xp = self.backend
-        batch, machines, width = self.batch_size, self.n_machines, self._width_src
+        batch, jobs, machines, width = (
+            self.batch_size,
+            self.n_jobs,
+            self.n_machines,
+            self._width_src,
+        )
         if now is None:
             now = xp.where(self.dones, self._makespan, self._now)
         xp.copy_into(self._startable_block, xp.contiguous(self._mask.T))
         clock = (now / self._time_scale)[:, None]
-        x64, x32 = self._x64, self._x32
-        xp.subtract_into(x64, self._src.reshape(batch, width), clock)
-        xp.maximum_into(x64, self._lower)
-        xp.minimum_into(x64, self._upper)
-        xp.abs_into(x32, x64)  # rounded to float32 here, once
-        xp.take_into(self._gathered, x32.reshape(-1), self._gather)
-        xp.copy_into(self._clock_blocks, self._gathered)
+        x32, src = self._x32, self._src.reshape(batch, width)
+        # Computed in float64, rounded to float32 once at the write; clipping after the
+        # rounding gives the same numbers (0 and 1 are exact, rounding is monotone).
+        xp.subtract_into(x32[:, :jobs], clock, src[:, :jobs])  # waited
+        xp.subtract_into(x32[:, 2 * jobs :], src[:, 2 * jobs :], clock)  # until free
+        xp.clip_unit(x32)
+        xp.take_into(self._free, x32.reshape(-1), self._free_index)
+        xp.copy_into(x32[:, jobs : 2 * jobs], self._free.reshape(batch, jobs))
+        xp.copy_into(self._clock_blocks, x32[:, : 2 * jobs + machines])
         start = self._machine_column
         counts = self._queued.reshape(batch, width)[:, start : start + machines]
         xp.divide_into(self._queued_block, counts, self._job_count[:, None])
