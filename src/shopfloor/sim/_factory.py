@@ -31,7 +31,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, cast
 
 import numpy as np
 import simpy
@@ -257,19 +257,10 @@ class Factory:
         self.decisions = 0
         self.done = False
 
-        for job, listed in zip(spec.jobs, self._tables.jobs, strict=True):
-            drawn = listed.fixed
-            if drawn is None:
-                drawn = _draw_job(listed.routing, self._rng_jobs, job.quantity)
-            job_id = self._add_job(
-                drawn, job.product, listed.family, job.quantity, job.due_date, job.weight
-            )
-            if job.release_time <= 0:
-                self._release(job_id)
-            else:
-                self._releases_pending += 1
-                event = self.env.timeout(job.release_time, value=job_id)
-                event.callbacks.append(self._on_release)
+        if self._tables.released_fixed and not self._uses_materials:
+            self._add_listed_jobs_at_once()
+        else:
+            self._add_listed_jobs()
         if spec.arrivals is not None:
             self._releases_pending += 1
             self.env.process(self._arrival_process(self._arrival_token))
@@ -285,6 +276,61 @@ class Factory:
             end = self.env.timeout(spec.horizon)
             end.callbacks.append(self._on_horizon)
         self._check_finished()
+
+    def _add_listed_jobs(self) -> None:
+        """Add the spec's jobs, drawing their times; release those due at t=0."""
+        for job, listed in zip(self.spec.jobs, self._tables.jobs, strict=True):
+            drawn = listed.fixed
+            if drawn is None:
+                drawn = _draw_job(listed.routing, self._rng_jobs, job.quantity)
+            job_id = self._add_job(
+                drawn, job.product, listed.family, job.quantity, job.due_date, job.weight
+            )
+            if job.release_time <= 0:
+                self._release(job_id)
+            else:
+                self._releases_pending += 1
+                event = self.env.timeout(job.release_time, value=job_id)
+                event.callbacks.append(self._on_release)
+
+    def _add_listed_jobs_at_once(self) -> None:
+        """_add_listed_jobs when every job has fixed times and is released at t=0.
+
+        The same state, list by list (a static shop's reset is mostly this): each
+        job is added, released and queued at its first operation's machines in
+        order, and every machine with a queue is due (idle and up at t=0).
+        """
+        jobs, listed = self.spec.jobs, self._tables.jobs
+        drawn = [entry.fixed for entry in listed]
+        assert all(entry is not None for entry in drawn)  # released_fixed
+        fixed = cast("list[_DrawnJob]", drawn)
+        count = len(jobs)
+        now = self.env.now
+        self._job_machines = [entry.machines for entry in fixed]
+        self._job_times = [entry.times for entry in fixed]
+        self._job_materials = [entry.materials for entry in fixed]
+        self._job_next = [0] * count
+        self._job_work_left = [entry.work for entry in fixed]
+        self._job_release = [now] * count
+        self._job_due = [job.due_date for job in jobs]
+        self._job_weight = [job.weight for job in jobs]
+        self._job_product = [job.product for job in jobs]
+        self._job_family = [entry.family for entry in listed]
+        self._job_quantity = [job.quantity for job in jobs]
+        self._job_queued_at = [now] * count
+        self._job_completion = [math.nan] * count
+        if count:
+            self._update_wip(count)  # each release adds 0 to the area at t=0
+        self._open_jobs = dict.fromkeys(range(count))
+        if self.record_events:
+            self.log.extend(
+                (now, RELEASE, -1, job, -1, float(spec.quantity)) for job, spec in enumerate(jobs)
+            )
+        queues, due = self._queues, self._due
+        for job, machines in enumerate(self._job_machines):
+            for machine in machines[0]:
+                queues[machine].append(job)
+                due.add(machine)  # in the order _refresh adds them
 
     def _create_job(
         self,
@@ -1304,6 +1350,7 @@ class _SpecTables(NamedTuple):
     setup_costs: list[float]
     uses_materials: bool
     jobs: list[_ListedJob]
+    released_fixed: bool  # every job has fixed times and is released at t=0
 
 
 _SPEC_TABLES: dict[int, tuple[FactorySpec, _SpecTables]] = {}
@@ -1333,6 +1380,10 @@ def _spec_tables(spec: FactorySpec) -> _SpecTables:
         setup_costs=[m.setup.cost if m.setup else 0.0 for m in spec.machines],
         uses_materials=any(op.materials for routing in routings for op in routing),
         jobs=jobs,
+        released_fixed=all(
+            entry.fixed is not None and job.release_time <= 0
+            for entry, job in zip(jobs, spec.jobs, strict=True)
+        ),
     )
     if len(_SPEC_TABLES) >= _SPEC_TABLES_KEPT:
         del _SPEC_TABLES[next(iter(_SPEC_TABLES))]
