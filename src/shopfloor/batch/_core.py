@@ -601,6 +601,7 @@ class BatchJobShop:
         batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
         size = JOB_FEATURES * jobs + MACHINE_FEATURES * machines
         self._out = xp.full((batch, size), 0.0, "float32")
+        self._out_flat = self._out.reshape(-1)  # a view: writes by flat index
         self._startable_block = self._out[:, :jobs]
         self._clock_blocks = self._out[:, 6 * jobs : 8 * jobs + machines]  # blocks 6-8
         self._queued_block = self._out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
@@ -699,7 +700,7 @@ class BatchJobShop:
         """
         xp = self.backend
         jobs = self.n_jobs
-        out = self._out.reshape(-1)  # a view: writes by flat index
+        out = self._out_flat
         scale = self._time_scale[live]
         scaled_end = end / scale
         row_start = self._src_rows[live]
