@@ -47,11 +47,11 @@ class BatchStep(NamedTuple):
     """What one batched step returns (arrays of the core's backend).
 
     Attributes:
-        features: ``(B, J * 8 + M * 3)`` float32, C-contiguous, ``shopfloor/JobShop-v0``'s
-            observation in the same mode, bit for bit (padding jobs and machines: 0);
-            ``None`` when the core computes no features. One buffer, reused: the next
-            ``step`` or ``reset`` overwrites it, so copy what you keep (read-only for
-            numpy; do not write into a torch one).
+        features: ``(B, J * 8 + M * 3)`` float32, ``shopfloor/JobShop-v0``'s observation
+            in the same mode, bit for bit (padding jobs and machines: 0); ``None`` when
+            the core computes no features. :class:`BatchJobShop` returns one
+            C-contiguous buffer that the next ``step`` or ``reset`` overwrites: copy
+            what you keep (numpy: a read-only view; do not write into a torch one).
         masks: ``(B, J)`` bool, the jobs each instance may choose next (all false once done).
         rewards: ``(B,)`` float64, minus the time that passed / the mean machine load.
         dones: ``(B,)`` bool, every operation of the instance scheduled.
