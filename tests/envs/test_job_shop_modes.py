@@ -468,3 +468,37 @@ def test_tracker_refuses_a_pair_that_is_not_a_candidate():
     tracker = ScheduleTracker(Factory(_small_spec(), seed=0), "active")
     with pytest.raises(InvalidActionError, match="job 2 on machine 1 is not a candidate"):
         tracker.schedule(2, 1)
+
+
+@pytest.mark.parametrize(
+    ("instance", "mode"),
+    [
+        ("ft06", "active"),
+        ("ft06", "append"),
+        ("la16", "active"),
+        ("mk01", "active"),
+        ("mk01", "append"),
+    ],
+)
+def test_incremental_observation_equals_the_full_one(instance, mode):
+    """After the first step the tracker modes update their observation incrementally;
+    at every step it must equal, byte for byte, the observation computed in full."""
+    from shopfloor.envs.job_shop import _TrackerObserver
+
+    env = JobShopEnv(instance=instance, mode=mode)
+    rng = np.random.default_rng(0)
+    compared = 0
+    for seed in range(3):
+        observation, _ = env.reset(seed=seed)
+        reference = _TrackerObserver(env._tables, env.tracker)
+        assert observation.tobytes() == reference.observe_full().tobytes()
+        terminated = False
+        while not terminated:
+            action = int(rng.choice(np.flatnonzero(env.action_masks())))
+            job, machine = env.decode_action(action)
+            observation, _, terminated, _, _ = env.step(action)
+            reference.scheduled(job, machine)
+            assert observation.dtype == np.float32
+            assert observation.tobytes() == reference.observe_full().tobytes()
+            compared += 1
+    assert compared > 0

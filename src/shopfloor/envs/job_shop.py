@@ -563,6 +563,9 @@ class _TrackerObserver:
 
     The clock of the ``non_delay`` features is the tracker's reference time: the
     earliest time any unscheduled next operation could start (see the spec sheet).
+    The first observation is computed in full (:meth:`observe_full`); after that a
+    decision changes blocks 1-5 of one job and blocks 9-10 of two machines, written as
+    scalars, and blocks 0 and 6-8 are recomputed (the same values as in full).
     """
 
     def __init__(self, tables: _InstanceTables, tracker: ScheduleTracker):
@@ -579,16 +582,84 @@ class _TrackerObserver:
         self.following_feature = np.array(tables.following_feature)
         self.scale, self.load_scale = tables.time_scale, tables.load_scale
         self.load = np.array(tables.first_loads, dtype=np.float64)  # work not yet scheduled
-        self.observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES, np.float32)
+        # float64, cast to float32 when returned (each value is rounded once).
+        self.observation = np.zeros(n * JOB_FEATURES + n_machines * MACHINE_FEATURES)
+        self.view = cast("memoryview[float]", self.observation.data)
         self.clock = np.zeros(n_machines + 1)  # machine free times; 0 for "done"
+        # The incremental state (set by observe_full): the tracker's times as arrays
+        # (a done job ready at +inf: its block 6 is then 0.0, as in full), each job's
+        # next machine, jobs per next machine, the candidate jobs shown in block 0.
+        self.ready = np.zeros(n)
+        self.machine_ready = np.zeros(n_machines)
+        self.next_machine = np.zeros(n, dtype=np.intp)
+        self.queued = [0] * (n_machines + 1)
+        self.shown: list[int] = []
+        self.full = True
 
     def scheduled(self, job: int, machine: int) -> None:
-        """Account for ``job``'s operation just scheduled (its first machine's load)."""
-        operation = self.tracker.next_operation[job] - 1
-        self.load[self.machine_list[job][operation]] -= self.duration_table[job][operation]
+        """Account for ``job``'s operation just scheduled on ``machine``."""
+        tracker = self.tracker
+        step = tracker.next_operation[job]
+        operation = step - 1
+        home = self.machine_list[job][operation]  # counted at an operation's first machine
+        self.load[home] -= self.duration_table[job][operation]
+        if self.full:
+            return  # the next observation is computed in full
+        n, n_machines, view = self.n, self.n_machines, self.view
+        self.machine_ready[machine] = tracker.machine_ready[machine]
+        following = self.machine_list[job][step]
+        self.next_machine[job] = following
+        view[DONE * n + job] = step / self.operations[job]
+        view[DURATION * n + job] = self.duration_feature[job, step]
+        view[WORK * n + job] = self.work_feature[job, step]
+        view[NEXT_MACHINE * n + job] = (
+            0.0 if following == n_machines else (following + 1) / (n_machines + 1)
+        )
+        view[FOLLOWING_MACHINE * n + job] = self.following_feature[job, step]
+        machines = JOB_FEATURES * n
+        queued = self.queued
+        queued[home] -= 1
+        view[machines + QUEUED * n_machines + home] = queued[home] / n
+        queued[following] += 1
+        if following < n_machines:
+            view[machines + QUEUED * n_machines + following] = queued[following] / n
+            self.ready[job] = tracker.job_ready[job]
+        else:
+            self.ready[job] = inf
+        load = self.load[home] / self.load_scale
+        view[machines + LOAD * n_machines + home] = min(max(load, 0.0), 1.0)
 
     def observe(self) -> np.ndarray:
         """The observation now (a new array)."""
+        if self.full:
+            return self.observe_full()
+        tracker, n, n_machines, view = self.tracker, self.n, self.n_machines, self.view
+        for job in self.shown:
+            view[job] = 0.0
+        shown = self.shown = [job for job, _ in tracker.candidates]
+        for job in shown:
+            view[job] = 1.0
+        scale = self.scale
+        now = tracker.reference_time / scale
+        observation = self.observation
+        waited = observation[WAITED * n : (WAITED + 1) * n]
+        np.divide(self.ready, scale, out=waited)
+        np.subtract(now, waited, out=waited)
+        np.maximum(waited, 0.0, out=waited)
+        np.minimum(waited, 1.0, out=waited)
+        clock = self.clock
+        free = clock[:n_machines]
+        np.divide(self.machine_ready, scale, out=free)
+        np.subtract(free, now, out=free)
+        np.maximum(free, 0.0, out=free)
+        np.minimum(free, 1.0, out=free)
+        clock.take(self.next_machine, out=observation[FREE * n : (FREE + 1) * n])
+        machines = JOB_FEATURES * n + REMAINING * n_machines
+        observation[machines : machines + n_machines] = free
+        return observation.astype(np.float32)
+
+    def observe_full(self) -> np.ndarray:
+        """The observation now, every block from the tracker (a new array)."""
         tracker, n, n_machines = self.tracker, self.n, self.n_machines
         observation = self.observation
         blocks = observation[: JOB_FEATURES * n].reshape(JOB_FEATURES, n)
@@ -613,9 +684,17 @@ class _TrackerObserver:
         clock[n_machines] = 0.0
         blocks[FREE] = clock[next_machine]
         machine_blocks[REMAINING] = clock[:n_machines]
-        machine_blocks[QUEUED] = np.bincount(next_machine, minlength=n_machines + 1)[:-1] / n
+        counts = np.bincount(next_machine, minlength=n_machines + 1)
+        machine_blocks[QUEUED] = counts[:-1] / n
         machine_blocks[LOAD] = np.clip(self.load / self.load_scale, 0.0, 1.0)
-        return observation.copy()
+        # The incremental state from here on.
+        self.ready[:] = np.where(done, inf, tracker.job_ready)
+        self.machine_ready[:] = tracker.machine_ready
+        self.next_machine[:] = next_machine
+        self.queued = counts.tolist()
+        self.shown = [job for job, _ in tracker.candidates]
+        self.full = False
+        return observation.astype(np.float32)
 
 
 @dataclass(frozen=True)
