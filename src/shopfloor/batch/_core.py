@@ -585,15 +585,15 @@ class BatchJobShop:
     # only; blocks 0 and 6-9 follow the clock and are rewritten whole. Blocks 6-8 come
     # from one float64 source row per instance, as the single env computes them:
     #
-    #     [job ready (J) | scratch (J) | machine free (M) | 0: no machine (1) | job end (J)]
+    #     [job ready (J) | scratch (J) | machine free (M) | 0: no machine (1)]
     #
     # times divided by the row's time scale (a finished job is "ready" at ``never``, so
-    # it shows 0; job ends only in non_delay). The clock minus the ready times and the
-    # other times minus the clock, computed in float64 as the single env does, are
-    # rounded to float32 and clipped to [0, 1] (the same numbers as clipping first);
-    # the scratch columns then get each job's block 7, gathered from its next machine's
-    # column (in non_delay while the job runs, from its own end), and the first 2J + M
-    # columns are blocks 6-8, equal to the single env's bit for bit.
+    # it shows 0). The clock minus the ready times and the machine times minus the
+    # clock, computed in float64 as the single env does, are rounded to float32 and
+    # clipped to [0, 1] (the same numbers as clipping first); the scratch columns then
+    # get each job's block 7, gathered from its next machine's column (in non_delay
+    # while the job runs, from the machine it runs on, free when it ends), and the
+    # first 2J + M columns are blocks 6-8, equal to the single env's bit for bit.
 
     def _allocate_features(self) -> None:
         """The feature buffer, its blocks (views), the tables and scratch of the features."""
@@ -607,8 +607,7 @@ class BatchJobShop:
         self._queued_block = self._out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
         load_column = JOB_FEATURES * jobs + 2 * machines  # block 10's first column
         self._machine_column = 2 * jobs
-        self._end_column = 2 * jobs + machines + 1
-        width = self._end_column + (jobs if self.mode == "non_delay" else 0)
+        width = 2 * jobs + machines + 1
         self._width_src = width
         self._src_rows = self._rows * width  # each row's first source column
         self._src_machines = self._src_rows + self._machine_column
@@ -651,12 +650,12 @@ class BatchJobShop:
         shown = self._shown_table[table_row]  # (J * B, 5)
         queued = ready < self._never
         if self.mode == "non_delay":
-            sections.append(job_end / scale)
             now = xp.where(self.dones, self._makespan, self._now)
             running = job_end > now[:, None]
             self._running = self._job_end > xp.repeat_rows(now, jobs)  # job-major
-            own = xp.asarray(np.arange(jobs), "int64")[None, :]
-            free = xp.where(running, own + self._src_rows[:, None] + self._end_column, slot)
+            at_previous = xp.clip_int(self._op_at - batch, 0, self._never)
+            previous = self._op_machine[at_previous].reshape(jobs, batch).T
+            free = xp.where(running, xp.to_int(previous) + self._src_machines[:, None], slot)
             queued = queued & ~running
             # A running job shows its running operation, the one before its next.
             before = self._running_table[xp.clip_int(table_row - 1, 0, self._never)]
@@ -728,9 +727,7 @@ class BatchJobShop:
         # whose operation ended by now (the chosen ones too, when it took no time) show
         # their next one and join its machine's queue.
         out[columns] = self._running_table[table_row]
-        own_end = ready_at + self._end_column
-        self._src[own_end] = scaled_end
-        self._free_index[chosen] = own_end
+        self._free_index[chosen] = machine_at  # runs there: free when it ends
         self._running[job] = True
         now = xp.where(self.dones, self._makespan, self._now)
         # Which jobs run, job-major (J, B): the comparison runs along B.
