@@ -115,3 +115,20 @@ def test_the_torch_backend_computes_the_same_features(mode: str) -> None:
 def test_a_row_reset_mid_episode_equals_a_fresh_env(mode: str) -> None:
     # ft06 restarts at step 20 (36 + 20 steps in all), the others run on.
     assert _side_by_side(["ft06", "la01", "ft06"], mode, 9, reset_at=20) == 56
+
+
+def test_the_feature_buffer_is_reused_and_the_vector_env_copies_it() -> None:
+    from shopfloor.envs import BatchJobShopVectorEnv
+
+    core = BatchJobShop(["ft06", "ft06"])
+    first, masks = core.reset()
+    assert first.flags.c_contiguous and not first.flags.writeable
+    kept = first.copy()
+    second = core.step(masks.argmax(axis=1)).features
+    assert np.shares_memory(first, second)  # one buffer, overwritten by the step
+    assert not np.array_equal(second, kept)
+    env = BatchJobShopVectorEnv("ft06", 2)
+    observation, _ = env.reset(seed=0)
+    kept = observation.copy()
+    env.step(env.action_masks().argmax(axis=1))
+    np.testing.assert_array_equal(observation, kept)  # the env's arrays are its own
