@@ -13,10 +13,10 @@ import hashlib
 import gymnasium as gym
 import shopfloor.envs
 from shopfloor.agents import SB3Agent, load_hyperparameters
-values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")
+values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1")
 agent = SB3Agent(
     "ppo",
-    lambda: gym.make("shopfloor/DynamicJobShop-v0", scenario="dynamic_job_shop_small"),
+    lambda: gym.make("shopfloor/DynamicJobShop-v1", scenario="dynamic_job_shop_small"),
     values,
     seed=0,
     device="cpu",

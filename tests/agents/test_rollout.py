@@ -309,7 +309,7 @@ def test_loading_checks_the_file_and_the_env(tmp_path):
 
 
 def test_the_bundled_settings_build_an_agent():
-    settings = load_hyperparameters("rollout", "shopfloor/DynamicJobShop-v0")
+    settings = load_hyperparameters("rollout", "shopfloor/DynamicJobShop-v1")
     built = make_agent("rollout", small_env, settings, seed=0, device="cpu")
     assert isinstance(built, RolloutAgent)
     assert built.config.hidden == (64, 64)

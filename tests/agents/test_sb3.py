@@ -26,7 +26,7 @@ SMALL = {"scenario": "dynamic_job_shop_small"}
 
 
 def small_env() -> gym.Env:
-    return gym.make("shopfloor/DynamicJobShop-v0", **SMALL)
+    return gym.make("shopfloor/DynamicJobShop-v1", **SMALL)
 
 
 def test_auto_device_picks_cuda_when_available():
@@ -84,14 +84,14 @@ def test_named_activation_and_schedule_resolve_without_eval():
 
 @pytest.mark.parametrize("algorithm", ["ppo", "a2c", "dqn", "maskable_ppo"])
 def test_bundled_hyperparameters_build_every_algorithm(algorithm):
-    values = load_hyperparameters(algorithm, "shopfloor/DynamicJobShop-v0")
+    values = load_hyperparameters(algorithm, "shopfloor/DynamicJobShop-v1")
     agent = SB3Agent(algorithm, small_env, {**values, "n_envs": 2}, seed=0, device="cpu")
     agent.learn(64)
     assert agent.num_timesteps >= 64
 
 
 def test_save_and_load_give_the_same_actions(tmp_path):
-    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 2}
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1"), "n_envs": 2}
     agent = SB3Agent("ppo", small_env, values, seed=1, device="cpu").learn(256)
     path = agent.save(tmp_path / "model")
     loaded = SB3Agent.load(tmp_path / "model", "ppo", small_env, values, seed=1, device="cpu")
@@ -124,7 +124,7 @@ def test_save_and_load_give_the_same_actions(tmp_path):
 
 def test_schedules_run_over_the_budget_across_learn_calls():
     values = {
-        **load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"),
+        **load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1"),
         "n_envs": 2,
         "n_steps": 64,
         "batch_size": 64,
@@ -140,7 +140,7 @@ def test_schedules_run_over_the_budget_across_learn_calls():
         expected = 1.0e-3 * (1.0 - done)
         assert agent.model.policy.optimizer.param_groups[0]["lr"] == pytest.approx(expected)
     assert "_update_current_progress_remaining" not in vars(agent.model)
-    dqn_values = {**load_hyperparameters("dqn", "shopfloor/DynamicJobShop-v0")}
+    dqn_values = {**load_hyperparameters("dqn", "shopfloor/DynamicJobShop-v1")}
     dqn = SB3Agent("dqn", small_env, {**dqn_values, "learning_starts": 0}, seed=0, device="cpu")
     dqn.learn(300, budget=3000)
     # epsilon decays over exploration_fraction of the budget, not of this call
@@ -152,7 +152,7 @@ def test_schedules_run_over_the_budget_across_learn_calls():
 
 
 def test_same_seed_same_training():
-    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 2}
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1"), "n_envs": 2}
     first = SB3Agent("ppo", small_env, values, seed=3, device="cpu").learn(512)
     second = SB3Agent("ppo", small_env, values, seed=3, device="cpu").learn(512)
     for a, b in zip(first.model.policy.parameters(), second.model.policy.parameters(), strict=True):
@@ -160,7 +160,7 @@ def test_same_seed_same_training():
 
 
 def test_ppo_beats_random_rule_choice():
-    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_envs": 4}
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1"), "n_envs": 4}
     agent = SB3Agent("ppo", small_env, values, seed=0, device="cpu").learn(16_384)
     seeds = list(range(100, 110))
     learned, _ = evaluate(agent, small_env(), seeds)
@@ -186,13 +186,13 @@ EIGHT_RULES = ["fifo", "spt", "edd", "wspt", "atc", "cr", "slack", "atcjs"]
 
 
 def eight_rule_env() -> gym.Env:
-    return gym.make("shopfloor/DynamicJobShop-v0", **SMALL, rules=EIGHT_RULES)
+    return gym.make("shopfloor/DynamicJobShop-v1", **SMALL, rules=EIGHT_RULES)
 
 
 @pytest.mark.parametrize("algorithm", ["ppo", "a2c"])
 def test_a_prior_rule_makes_the_untrained_policy_that_rule(algorithm):
     values = {
-        **load_hyperparameters(algorithm, "shopfloor/DynamicJobShop-v0"),
+        **load_hyperparameters(algorithm, "shopfloor/DynamicJobShop-v1"),
         "prior_rule": "atcjs",
         "prior_logit": 3.0,
     }
@@ -267,7 +267,7 @@ def test_a_prior_in_the_file_of_an_agent_without_one_names_the_file(tmp_path):
 def test_training_without_tensorboard_writes_no_log_folder(tmp_path, monkeypatch):
     # SB3 puts its default logger's folder here (else a new SB3-<time> in the temp dir).
     monkeypatch.setenv("SB3_LOGDIR", str(tmp_path / "sb3"))
-    values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")
+    values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1")
     agent = SB3Agent("ppo", small_env, {**values, "n_steps": 64}, seed=0, device="cpu")
     agent.learn(64).learn(64)
     agent.save(tmp_path / "model")
@@ -276,7 +276,7 @@ def test_training_without_tensorboard_writes_no_log_folder(tmp_path, monkeypatch
 
 
 def test_training_with_tensorboard_writes_sb3_events_also_after_loading(tmp_path):
-    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), "n_steps": 64}
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1"), "n_steps": 64}
     board = tmp_path / "tb"
     agent = SB3Agent("ppo", small_env, values, seed=0, device="cpu", tensorboard_log=board)
     agent.learn(64)
@@ -307,7 +307,7 @@ def test_training_with_tensorboard_writes_sb3_events_also_after_loading(tmp_path
     ],
 )
 def test_hyperparameters_are_checked_before_anything_is_built(key, value, message):
-    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0"), key: value}
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1"), key: value}
     built = []
 
     def counting_env():
@@ -321,10 +321,10 @@ def test_hyperparameters_are_checked_before_anything_is_built(key, value, messag
 
 
 def test_buffers_beyond_the_memory_limit_are_refused_naming_the_need():
-    values = {**load_hyperparameters("dqn", "shopfloor/DynamicJobShop-v0"), "buffer_size": 10**7}
+    values = {**load_hyperparameters("dqn", "shopfloor/DynamicJobShop-v1"), "buffer_size": 10**7}
     with pytest.raises(AgentConfigError, match=r"buffer_size 10000000 would need [\d.]+ GiB"):
         SB3Agent("dqn", small_env, values, seed=0, device="cpu")
-    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")}
+    values = {**load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1")}
     values.update(n_steps=10**6, n_envs=64)
     with pytest.raises(AgentConfigError, match=r"n_steps 1000000 would need"):
         SB3Agent("ppo", small_env, values, seed=0, device="cpu")

@@ -26,4 +26,4 @@ def test_a_source_of_the_wrong_kind_is_named(kwargs, message):
 
 def test_a_rule_that_is_not_a_name_is_refused():
     with pytest.raises(ValueError, match=r"a dispatching rule is a name, got '2'"):
-        gym.make("shopfloor/DynamicJobShop-v0", scenario="dynamic_job_shop_small", rules=["spt", 2])
+        gym.make("shopfloor/DynamicJobShop-v1", scenario="dynamic_job_shop_small", rules=["spt", 2])

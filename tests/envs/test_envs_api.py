@@ -15,7 +15,7 @@ from shopfloor.envs import ENV_IDS, DynamicJobShopEnv, InvalidActionError, JobSh
 
 SMALL_KWARGS = {
     "shopfloor/JobShop-v0": {"instance": "ft06"},
-    "shopfloor/DynamicJobShop-v0": {"scenario": "dynamic_job_shop_small"},
+    "shopfloor/DynamicJobShop-v1": {"scenario": "dynamic_job_shop_small"},
     "shopfloor/ProductionInventory-v0": {"scenario": "production_inventory"},
 }
 
@@ -147,11 +147,11 @@ def test_sb3_subprocess_vec_env_pickles_the_spaces():
     from stable_baselines3.common.vec_env import SubprocVecEnv
 
     vec = make_vec_env(  # "module:id" makes fresh subprocesses import the registrations
-        "shopfloor.envs:shopfloor/DynamicJobShop-v0",
+        "shopfloor.envs:shopfloor/DynamicJobShop-v1",
         n_envs=2,
         seed=0,
         vec_env_cls=SubprocVecEnv,
-        env_kwargs=SMALL_KWARGS["shopfloor/DynamicJobShop-v0"],
+        env_kwargs=SMALL_KWARGS["shopfloor/DynamicJobShop-v1"],
     )
     observations = vec.reset()
     assert observations.shape[0] == 2
@@ -269,7 +269,7 @@ def test_registered_ids_accept_any_factory_source():
     env = gym.make("shopfloor/JobShop-v0", instance="la01")
     assert env.action_space.n == 10
     assert gym.make("shopfloor/JobShop-v0").action_space.n == 6  # ft06 by default
-    env = gym.make("shopfloor/DynamicJobShop-v0", scenario="dynamic_job_shop_small")
+    env = gym.make("shopfloor/DynamicJobShop-v1", scenario="dynamic_job_shop_small")
     assert env.unwrapped.source.name == "dynamic_job_shop_small"
 
 

@@ -52,7 +52,7 @@ ENV_CASES = {
         "shopfloor/JobShop-v0",
         {"generator": {"n_jobs": 6, "n_machines": 4}},
     ),
-    "dynamic": ("shopfloor/DynamicJobShop-v0", {"scenario": "dynamic_job_shop_small"}),
+    "dynamic": ("shopfloor/DynamicJobShop-v1", {"scenario": "dynamic_job_shop_small"}),
     "production": ("shopfloor/ProductionInventory-v0", {}),
 }
 

@@ -130,7 +130,7 @@ def test_families_objectives_and_skipped_combinations():
     assert families == {
         ("atc", "ft06"): ("shopfloor/JobShop-v0", "makespan"),
         ("atc", "dynamic_job_shop_small"): (
-            "shopfloor/DynamicJobShop-v0",
+            "shopfloor/DynamicJobShop-v1",
             "mean_weighted_tardiness",
         ),
         ("basestock", "production_inventory"): ("shopfloor/ProductionInventory-v0", "total_cost"),
@@ -315,7 +315,7 @@ def rule_agent(tmp_path_factory):
     """A PPO agent choosing rules in the small dynamic job shop."""
     return _train(
         tmp_path_factory,
-        "shopfloor/DynamicJobShop-v0",
+        "shopfloor/DynamicJobShop-v1",
         "small",
         {"scenario": "dynamic_job_shop_small"},
         "ppo",
@@ -331,7 +331,7 @@ def tabular_agent(tmp_path_factory):
     """A Q-learning agent choosing rules in the small dynamic job shop."""
     return _train(
         tmp_path_factory,
-        "shopfloor/DynamicJobShop-v0",
+        "shopfloor/DynamicJobShop-v1",
         "small",
         {"scenario": "dynamic_job_shop_small"},
         "qlearning",
@@ -350,12 +350,12 @@ def test_a_saved_agent_of_another_env_family_is_an_error_before_anything_runs(
     assert str(error.value) == (
         f"{ft06_agent}: the maskable_ppo agent was trained on shopfloor/JobShop-v0 "
         "(observations of shape (66,), 6 actions); dynamic_job_shop_small is a "
-        "shopfloor/DynamicJobShop-v0 target"
+        "shopfloor/DynamicJobShop-v1 target"
     )
     with pytest.raises(ValueError) as error:
         run_bench([rule_agent], ["ft06"], 1, workers=1)
     assert str(error.value) == (
-        f"{rule_agent}: the ppo agent was trained on shopfloor/DynamicJobShop-v0 "
+        f"{rule_agent}: the ppo agent was trained on shopfloor/DynamicJobShop-v1 "
         "(observations of shape (116,), 7 actions); ft06 is a shopfloor/JobShop-v0 target"
     )
     with pytest.raises(ValueError, match=r"trained on shopfloor/JobShop-v0.*is a shopfloor/Dyn"):
@@ -388,5 +388,5 @@ def test_cli_names_a_misfit_agent_in_one_line(rule_agent, tmp_path, capsys):
     out = capsys.readouterr().err
     assert code == 2
     assert out.startswith("error: ") and "Traceback" not in out
-    assert "DynamicJobShop-v0" in out and "ft06 is a shopfloor/JobShop-v0 target" in out
+    assert "DynamicJobShop-v1" in out and "ft06 is a shopfloor/JobShop-v0 target" in out
     assert not list(tmp_path.iterdir())

@@ -150,7 +150,7 @@ def test_resume_refuses_crafted_checkpoint_and_never_opens_a_pickled_buffer(tmp_
     hyperparameters = {"learning_starts": 0, "buffer_size": 500, "train_freq": 4}
     config = RunConfig(
         experiment="buffer",
-        env_id="shopfloor/DynamicJobShop-v0",
+        env_id="shopfloor/DynamicJobShop-v1",
         env_name="small",
         env_kwargs={"scenario": "dynamic_job_shop_small"},
         agent="dqn",
@@ -191,7 +191,7 @@ def test_crafted_qlearning_and_rollout_files_are_refused(agent, tmp_path):
 
     def env_factory():
         return gym.make(
-            "shopfloor/DynamicJobShop-v0", scenario="dynamic_job_shop_small", rules=["spt", "edd"]
+            "shopfloor/DynamicJobShop-v1", scenario="dynamic_job_shop_small", rules=["spt", "edd"]
         )
 
     marker = tmp_path / "ran"

@@ -35,7 +35,7 @@ from shopfloor.experiments._folders import (
 from shopfloor.experiments._train import RunConfig, execute_run
 
 ROOT = Path(__file__).resolve().parents[2]
-ENV_ID = "shopfloor/DynamicJobShop-v0"
+ENV_ID = "shopfloor/DynamicJobShop-v1"
 SCENARIO = {"scenario": "dynamic_job_shop_small"}
 EXACT = ("qlearning", "rollout")  # agents that resume bit for bit
 

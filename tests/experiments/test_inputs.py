@@ -15,7 +15,7 @@ from shopfloor.experiments._train import RunConfig, default_env_name
 
 GOOD = {
     "experiment": "e",
-    "env_id": "shopfloor/DynamicJobShop-v0",
+    "env_id": "shopfloor/DynamicJobShop-v1",
     "env_name": "small",
     "env_kwargs": {"scenario": "dynamic_job_shop_small"},
     "agent": "qlearning",
@@ -79,7 +79,7 @@ def test_a_scenario_file_names_its_runs_by_its_stem(tmp_path, capsys):
     scenario = tmp_path / "shops" / "mine.yaml"
     scenario.parent.mkdir()
     scenario.write_text(_small_scenario_text())
-    assert default_env_name("shopfloor/DynamicJobShop-v0", {"scenario": str(scenario)}) == "mine"
+    assert default_env_name("shopfloor/DynamicJobShop-v1", {"scenario": str(scenario)}) == "mine"
     assert default_env_name("shopfloor/JobShop-v0", {"instance": "data/ft06.txt"}) == "ft06"
     assert default_env_name("shopfloor/JobShop-v0", {}) == "JobShop-v0"
     root = tmp_path / "runs"
@@ -110,7 +110,7 @@ def _experiment(tmp_path, text):
 
 
 BASE = (
-    "name: {name}\nenvs:\n  - id: shopfloor/DynamicJobShop-v0\n    name: {env}\n"
+    "name: {name}\nenvs:\n  - id: shopfloor/DynamicJobShop-v1\n    name: {env}\n"
     "    kwargs: {kwargs}\nagents: {agents}\nseeds: {seeds}\nbudget: 10\n"
     "eval: {{every: 10, seeds: [9]}}\nbaselines: {baselines}\ndevice: {device}\n"
 )
@@ -205,7 +205,7 @@ def test_headroom_needs_a_worker():
     [
         ("shopfloor/JobShop-v0", {"instance": "ft06"}),
         (
-            "shopfloor/DynamicJobShop-v0",
+            "shopfloor/DynamicJobShop-v1",
             {"scenario": "dynamic_job_shop_small", "action_mode": "job"},
         ),
     ],
@@ -226,7 +226,7 @@ def test_agents_that_follow_masks_are_built_where_actions_can_be_invalid():
     factory = make_env_factory("shopfloor/JobShop-v0", {"instance": "ft06"})
     assert make_agent("maskable_ppo", factory, {"n_envs": 1}, 0, "cpu").num_timesteps == 0
     rule_choice = make_env_factory(
-        "shopfloor/DynamicJobShop-v0", {"scenario": "dynamic_job_shop_small"}
+        "shopfloor/DynamicJobShop-v1", {"scenario": "dynamic_job_shop_small"}
     )
     assert make_agent("ppo", rule_choice, {"n_envs": 1}, 0, "cpu").num_timesteps == 0
 
@@ -256,7 +256,7 @@ def test_an_experiment_refuses_unmasked_agents_and_unfit_baselines_at_load(tmp_p
 
 def test_an_experiment_refuses_the_rollout_agent_on_an_env_without_rule_candidates(tmp_path):
     text = (
-        "name: x\nenvs:\n  - {{id: shopfloor/DynamicJobShop-v0, name: small, kwargs: "
+        "name: x\nenvs:\n  - {{id: shopfloor/DynamicJobShop-v1, name: small, kwargs: "
         "{{scenario: dynamic_job_shop_small{extra}}}}}\nagents: [rollout]\nseeds: [0]\n"
         "budget: 10\neval: {{every: 10, seeds: [9]}}\n"
     )
@@ -275,12 +275,12 @@ def test_an_experiment_refuses_the_rollout_agent_on_an_env_without_rule_candidat
         (["--instance", "ft06"], "shopfloor/JobShop-v0"),
         (["--scenario", "flow_shop_small"], "shopfloor/JobShop-v0"),
         (["--scenario", "production_inventory"], "shopfloor/ProductionInventory-v0"),
-        (["--scenario", "dynamic_job_shop_small"], "shopfloor/DynamicJobShop-v0"),
-        ([], "shopfloor/DynamicJobShop-v0"),
+        (["--scenario", "dynamic_job_shop_small"], "shopfloor/DynamicJobShop-v1"),
+        ([], "shopfloor/DynamicJobShop-v1"),
         (["--env-kwarg", "generator={n_jobs: 6, n_machines: 3}"], "shopfloor/JobShop-v0"),
         (
-            ["--instance", "ft06", "--env", "shopfloor/DynamicJobShop-v0"],
-            "shopfloor/DynamicJobShop-v0",
+            ["--instance", "ft06", "--env", "shopfloor/DynamicJobShop-v1"],
+            "shopfloor/DynamicJobShop-v1",
         ),
     ],
 )
@@ -298,7 +298,7 @@ def test_a_production_scenario_in_the_dynamic_job_shop_is_named():
     import shopfloor.envs  # noqa: F401
 
     with pytest.raises(ValueError, match="'production_inventory' is a production-inventory"):
-        gym.make("shopfloor/DynamicJobShop-v0", scenario="production_inventory")
+        gym.make("shopfloor/DynamicJobShop-v1", scenario="production_inventory")
 
 
 def test_train_refuses_a_training_seed_among_the_evaluation_seeds(tmp_path, capsys):

@@ -15,7 +15,7 @@ def test_ray_backend_matches_local(tmp_path):
             "name": "ray",
             "envs": [
                 {
-                    "id": "shopfloor/DynamicJobShop-v0",
+                    "id": "shopfloor/DynamicJobShop-v1",
                     "name": "small",
                     "kwargs": {"scenario": "dynamic_job_shop_small"},
                 }

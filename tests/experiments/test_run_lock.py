@@ -31,7 +31,7 @@ time.sleep(600)
 def config(root: Path) -> RunConfig:
     return RunConfig(
         experiment="locked",
-        env_id="shopfloor/DynamicJobShop-v0",
+        env_id="shopfloor/DynamicJobShop-v1",
         env_name="small",
         env_kwargs={"scenario": "dynamic_job_shop_small"},
         agent="qlearning",
@@ -109,7 +109,7 @@ def spec(budget: int = 300) -> ExperimentSpec:
             "name": "twice",
             "envs": [
                 {
-                    "id": "shopfloor/DynamicJobShop-v0",
+                    "id": "shopfloor/DynamicJobShop-v1",
                     "name": "small",
                     "kwargs": {"scenario": "dynamic_job_shop_small"},
                 }

@@ -20,7 +20,7 @@ from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_ex
 from shopfloor.experiments._train import RunConfig, execute_run
 
 ENV = {
-    "id": "shopfloor/DynamicJobShop-v0",
+    "id": "shopfloor/DynamicJobShop-v1",
     "name": "small",
     "kwargs": {"scenario": "dynamic_job_shop_small"},
 }
@@ -243,7 +243,7 @@ def test_shopfloor_train_on_the_bundled_dynamic_shop_uses_its_plain_settings(tmp
     # `shopfloor train` names the env after its scenario, so an agent entry keyed by
     # `dynamic_job_shop` would reach every plain run on it (default rule set, no ATCJS)
     outcome = train(
-        "shopfloor/DynamicJobShop-v0",
+        "shopfloor/DynamicJobShop-v1",
         agent,
         seed=0,
         budget=256,
@@ -276,7 +276,7 @@ def test_shopfloor_train_env_name_picks_the_agent_entry_and_the_folder(tmp_path,
 
 def test_a_folder_of_another_run_is_an_error_not_a_silent_skip(tmp_path):
     settings = dict(
-        env_id="shopfloor/DynamicJobShop-v0",
+        env_id="shopfloor/DynamicJobShop-v1",
         agent="qlearning",
         seed=0,
         budget=300,

@@ -77,10 +77,10 @@ def test_training_speed_times_the_env_alone_then_each_vectorisation() -> None:
     from shopfloor.agents import load_hyperparameters
     from shopfloor.experiments import measure_training
 
-    results = measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, steps=300)
+    results = measure_training("shopfloor/DynamicJobShop-v1", "ppo", SMALL, steps=300)
     assert [r.setup for r in results] == ["env alone", "dummy", "subproc"]
     assert results[0].steps >= 300 and results[0].n_envs == 1
-    values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v0")
+    values = load_hyperparameters("ppo", "shopfloor/DynamicJobShop-v1")
     rollout = values["n_envs"] * values["n_steps"]
     for trained in results[1:]:
         assert trained.n_envs == values["n_envs"]
@@ -91,7 +91,7 @@ def test_one_env_agents_are_not_timed_in_a_subprocess() -> None:
     from shopfloor.experiments import measure_training
 
     # agents/dqn.yaml has n_envs 1, which SB3Agent always runs in this process.
-    results = measure_training("shopfloor/DynamicJobShop-v0", "dqn", SMALL, steps=200)
+    results = measure_training("shopfloor/DynamicJobShop-v1", "dqn", SMALL, steps=200)
     assert [(r.setup, r.n_envs) for r in results] == [("env alone", 1), ("dummy", 1)]
 
 
@@ -133,7 +133,7 @@ def test_a_dead_env_process_is_reported_and_no_process_is_left(
     killer = threading.Thread(target=kill_an_env_process, daemon=True)
     killer.start()
     with pytest.raises(RuntimeError, match="an env process died"):
-        measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, 20_000, ["subproc"])
+        measure_training("shopfloor/DynamicJobShop-v1", "ppo", SMALL, 20_000, ["subproc"])
     killer.join()
     assert multiprocessing.active_children() == []
 
@@ -143,9 +143,9 @@ def test_training_speed_refuses_what_it_cannot_time() -> None:
 
     for algorithm in ("qlearning", "rollout"):
         with pytest.raises(ValueError, match=f"{algorithm} steps its envs in this process"):
-            measure_training("shopfloor/DynamicJobShop-v0", algorithm, SMALL)
+            measure_training("shopfloor/DynamicJobShop-v1", algorithm, SMALL)
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
-        measure_training("shopfloor/DynamicJobShop-v0", "ppo", SMALL, steps=0)
+        measure_training("shopfloor/DynamicJobShop-v1", "ppo", SMALL, steps=0)
 
 
 def test_bench_train_cli_prints_rates_and_ratios(capsys: pytest.CaptureFixture[str]) -> None:

@@ -18,7 +18,7 @@ from shopfloor.forecast._arrivals import expected_arrivals_in, sample_arrival_co
 from shopfloor.scenario import load_scenario
 from shopfloor.sim import Constant, RandomRoutingSpec, RateProfile
 
-ENV_ID = "shopfloor/DynamicJobShop-v0"
+ENV_ID = "shopfloor/DynamicJobShop-v1"
 H = 3
 SMALL = ForecasterConfig(
     lookback=6, horizon=H, hidden_sizes=(8,), epochs=3, patience=2, device="cpu"
@@ -251,15 +251,15 @@ def test_training_is_seeded_and_uses_the_arrival_process():
 EXPERIMENT = """\
 name: arrivals
 envs:
-  - id: shopfloor/DynamicJobShop-v0
+  - id: shopfloor/DynamicJobShop-v1
     name: plain
     kwargs: {scenario: dynamic_job_shop_waves}
-  - id: shopfloor/DynamicJobShop-v0
+  - id: shopfloor/DynamicJobShop-v1
     name: neural
     kwargs: {scenario: dynamic_job_shop_waves}
     forecast:
       {kind: neural, horizon: 3, lookback: 6, epochs: 2, train_periods: 40, seed: 1, bucket: 60}
-  - id: shopfloor/DynamicJobShop-v0
+  - id: shopfloor/DynamicJobShop-v1
     name: oracle
     kwargs: {scenario: dynamic_job_shop_waves}
     forecast: {kind: oracle, horizon: 5, bucket: 75}

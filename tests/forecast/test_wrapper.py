@@ -132,7 +132,7 @@ def test_bad_arguments(model):
     with pytest.raises(ValueError, match="forecasts 4 periods"):
         ForecastObservation(env, kind="neural", horizon=H + 1, model=model)
     with pytest.raises(TypeError, match="ProductionInventory"):
-        ForecastObservation(gym.make("shopfloor/DynamicJobShop-v0"), kind="naive")
+        ForecastObservation(gym.make("shopfloor/DynamicJobShop-v1"), kind="naive")
 
 
 EXPERIMENT = """
@@ -221,12 +221,12 @@ def test_experiment_forecast_kinds_are_the_wrappers():
     ("env_id", "forecast", "message"),
     [
         ("shopfloor/JobShop-v0", "{kind: naive}", "ProductionInventory or DynamicJobShop"),
-        ("shopfloor/DynamicJobShop-v0", "{kind: seasonal_naive}", "'seasonal_naive' is not"),
-        ("shopfloor/DynamicJobShop-v0", "{kind: oracle, season_length: 4}", "season_length"),
+        ("shopfloor/DynamicJobShop-v1", "{kind: seasonal_naive}", "'seasonal_naive' is not"),
+        ("shopfloor/DynamicJobShop-v1", "{kind: oracle, season_length: 4}", "season_length"),
         ("shopfloor/ProductionInventory-v0", "{kind: moving_average}", "'moving_average' is"),
         ("shopfloor/ProductionInventory-v0", "{kind: oracle, bucket: 5}", "bucket does not"),
-        ("shopfloor/DynamicJobShop-v0", "{kind: oracle, bucket: 0}", "envs.0.forecast.bucket"),
-        ("shopfloor/DynamicJobShop-v0", "{kind: neural, train_histories: 3}", "train_histories"),
+        ("shopfloor/DynamicJobShop-v1", "{kind: oracle, bucket: 0}", "envs.0.forecast.bucket"),
+        ("shopfloor/DynamicJobShop-v1", "{kind: neural, train_histories: 3}", "train_histories"),
     ],
 )
 def test_forecast_settings_that_do_not_fit_the_env_are_named(tmp_path, env_id, forecast, message):
@@ -251,7 +251,7 @@ def test_forecast_settings_that_do_not_fit_the_env_are_named(tmp_path, env_id, f
 def test_arrival_forecast_on_a_shop_without_arrivals_is_named(tmp_path, kwargs, message):
     path = tmp_path / "bad.yaml"
     path.write_text(
-        "name: bad\nenvs:\n  - id: shopfloor/DynamicJobShop-v0\n    name: x\n"
+        "name: bad\nenvs:\n  - id: shopfloor/DynamicJobShop-v1\n    name: x\n"
         f"    kwargs: {kwargs}\n    forecast: {{kind: oracle}}\n"
         "agents: [ppo]\nseeds: [0]\nbudget: 10\neval: {every: 10, seeds: [9]}\n"
     )

@@ -190,8 +190,8 @@ def check_experiment(text: str, folder: Path) -> str:
 
 AGENT_ENVS: dict[str, Callable[[], gym.Env]] = {
     "shopfloor/JobShop-v0": lambda: gym.make("shopfloor/JobShop-v0", instance="ft06"),
-    "shopfloor/DynamicJobShop-v0": lambda: gym.make(
-        "shopfloor/DynamicJobShop-v0",
+    "shopfloor/DynamicJobShop-v1": lambda: gym.make(
+        "shopfloor/DynamicJobShop-v1",
         scenario="dynamic_job_shop_small",
         rules=["fifo", "spt", "atc", "atcjs"],
         rule_candidates=True,  # the rollout agent's need; the others read it as features
@@ -204,7 +204,7 @@ def check_agent(text: str, folder: Path, algorithm: str) -> str:
     agents.mkdir(exist_ok=True)
     write(agents, f"{algorithm}.yaml", text)
     env_id = (
-        "shopfloor/DynamicJobShop-v0" if algorithm != "maskable_ppo" else "shopfloor/JobShop-v0"
+        "shopfloor/DynamicJobShop-v1" if algorithm != "maskable_ppo" else "shopfloor/JobShop-v0"
     )
     try:
         with time_limit():
@@ -320,7 +320,7 @@ GOOD = {
     "steps": ["16"],
     "eval_every": ["16"],
     "device": ["cpu", "auto"],
-    "env": ["shopfloor/DynamicJobShop-v0", "shopfloor/JobShop-v0"],
+    "env": ["shopfloor/DynamicJobShop-v1", "shopfloor/JobShop-v0"],
     "env_kwarg": ["rules=[spt, fifo]", "action_mode=rule"],
     "rules": ["fifo,spt", "atc,edd"],
     "base": ["fifo"],

@@ -26,7 +26,7 @@ def experiment(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Experime
             name="tiny",
             envs=[
                 {
-                    "id": "shopfloor/DynamicJobShop-v0",
+                    "id": "shopfloor/DynamicJobShop-v1",
                     "name": ENV_NAME,
                     "kwargs": {"scenario": "dynamic_job_shop_small"},
                 }

@@ -143,7 +143,7 @@ def check_rollout_env(env: gym.Env[Any, Any]) -> None:
     unwrapped = env.unwrapped
     if not isinstance(unwrapped, DynamicJobShopEnv) or unwrapped.action_mode != "rule":
         raise ValueError(
-            "the rollout agent needs shopfloor/DynamicJobShop-v0 with action_mode 'rule'"
+            "the rollout agent needs shopfloor/DynamicJobShop-v1 with action_mode 'rule'"
         )
     if not unwrapped.rule_candidates:
         raise ValueError(
@@ -223,7 +223,7 @@ class RolloutAgent:
     """Rule choice by approximate policy iteration over sampled-future rollouts.
 
     Args:
-        env_factory: Builds the env (``shopfloor/DynamicJobShop-v0``, rule mode,
+        env_factory: Builds the env (``shopfloor/DynamicJobShop-v1``, rule mode,
             ``rule_candidates=True``, possibly wrapped, e.g. with an arrival forecast).
             The agent builds two: one for its episodes, one for the simulations.
         config: Hyperparameters (default :class:`RolloutConfig`).

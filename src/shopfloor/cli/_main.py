@@ -320,7 +320,7 @@ def _add_env_arguments(parser: argparse.ArgumentParser) -> None:
         "--env",
         help="env id (default: the target's family: shopfloor/JobShop-v0 for an instance or "
         "static scenario, ProductionInventory-v0 for a make-to-stock one, else "
-        "DynamicJobShop-v0)",
+        "DynamicJobShop-v1; see shopfloor.envs.FAMILIES)",
     )
     parser.add_argument("--scenario", help="scenario name or YAML (env argument)")
     parser.add_argument("--instance", help="instance name or file (env argument)")
@@ -343,16 +343,16 @@ def _resolve_env(args: argparse.Namespace) -> None:
     """Set ``args.env`` from the target when it is not given."""
     if args.env:
         return
-    from shopfloor.experiments import env_family
+    from shopfloor.envs import FAMILIES, family_for
     from shopfloor.scenario import resolve_target
 
     target = args.instance or args.scenario
     if target is not None:
-        args.env = env_family(resolve_target(target)[1])
+        args.env = family_for(resolve_target(target)[1]).id
     elif any(key == "generator" for key, _ in args.env_kwarg or []):
-        args.env = "shopfloor/JobShop-v0"
+        args.env = FAMILIES["JobShop"].id  # a generator makes static instances
     else:
-        args.env = "shopfloor/DynamicJobShop-v0"
+        args.env = FAMILIES["DynamicJobShop"].id  # its default scenario
 
 
 def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:

@@ -129,7 +129,21 @@ class DynamicJobShopEnv(FactoryEnv):
 
     ## Version History
 
-    * v0: Initial version.
+    * v1: The current observation and reward, registered as v1 (issue 22); v0 is
+      removed, and `gym.make("shopfloor/DynamicJobShop-v0")` names v1. Agents trained on
+      v0 read observations of another size: train them again. Since v0's first release:
+      * reward: minus the change of the objective with each open job's projected
+        tardiness `w * max(0, now + work left - d)` (potential-based shaping; the
+        episode's rewards still sum to minus the objective), was minus the objective
+        accrued between choices;
+      * observation: 12 features per queue slot (was 7): the ATC index, ATC's slack,
+        the setup time, the following machine's load and whether it starves;
+      * observation: 13 features per slot: the ATCJS index added;
+      * `rule_candidates=True` (optional, default off): each rule's job's slot features
+        after the slots;
+      * `advance()`, a step without observation or reward, for rollouts (no change to
+        `step`).
+    * v0: Initial version (7 features per queue slot; reward minus the objective accrued).
     """
 
     def __init__(

@@ -149,7 +149,7 @@ class ArrivalForecastObservation(
       the bucket when the scenario has one (``max_jobs`` and ``until`` are ignored).
 
     Args:
-        env: A ``shopfloor/DynamicJobShop-v0`` env (possibly wrapped) with arrivals.
+        env: A ``shopfloor/DynamicJobShop-v1`` env (possibly wrapped) with arrivals.
         kind: One of :data:`ARRIVAL_KINDS`.
         horizon: Forecast buckets per series (``H``).
         bucket: Bucket length in time units (default 10 mean interarrival times).
@@ -171,7 +171,7 @@ class ArrivalForecastObservation(
         base = env.unwrapped
         if not isinstance(base, DynamicJobShopEnv):
             raise TypeError(
-                "ArrivalForecastObservation needs a shopfloor/DynamicJobShop-v0 env, "
+                "ArrivalForecastObservation needs a shopfloor/DynamicJobShop-v1 env, "
                 f"got {type(base).__name__}"
             )
         if kind not in ARRIVAL_KINDS:
