@@ -105,7 +105,7 @@ def test_a_padded_batch_of_mixed_sizes_equals_the_single_envs(mode: str) -> None
         assert _side_by_side(names, mode, seed) == 100  # the longest: 10 x 10 operations
 
 
-@pytest.mark.parametrize("mode", ["active", "append"])
+@pytest.mark.parametrize("mode", MODES)
 def test_the_torch_backend_computes_the_same_features(mode: str) -> None:
     torch.set_num_threads(1)
     assert _side_by_side(["ft06", "la01"], mode, 7, backend="torch") == 50
