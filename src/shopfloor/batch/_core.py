@@ -581,40 +581,51 @@ class BatchJobShop:
     # ---------------------------------------------------------------- features
     #
     # The features live in one (B, J * 8 + M * 3) float32 buffer, batch-major as a
-    # policy reads it. A step writes blocks 1-5 and 10 of the chosen jobs and machines
-    # only; blocks 0 and 6-9 follow the clock and are rewritten whole. Blocks 6-8 come
-    # from one float64 source row per instance, as the single env computes them:
+    # policy reads it. A step writes blocks 1-5, 9 and 10 of the chosen jobs and
+    # machines only; blocks 0 and 6-8 follow the clock and are rewritten whole, from
+    # one float64 source row per instance, as the single env computes them:
     #
-    #     [job ready (J) | scratch (J) | machine free (M) | 0: no machine (1)]
+    #     [job ready (J) | machine free (M) | 0: no machine (1)]
     #
     # times divided by the row's time scale (a finished job is "ready" at ``never``, so
     # it shows 0). The clock minus the ready times and the machine times minus the
     # clock, computed in float64 as the single env does, are rounded to float32 and
-    # clipped to [0, 1] (the same numbers as clipping first); the scratch columns then
-    # get each job's block 7, gathered from its next machine's column (in non_delay
-    # while the job runs, from the machine it runs on, free when it ends), and the
-    # first 2J + M columns are blocks 6-8, equal to the single env's bit for bit.
+    # clipped to [0, 1] (the same numbers as clipping first): blocks 6 and 8; block 7
+    # is gathered from each job's next machine's column (in non_delay while the job
+    # runs, from the machine it runs on, free when it ends). Equal to the single env's
+    # observation bit for bit.
 
     def _allocate_features(self) -> None:
         """The feature buffer, its blocks (views), the tables and scratch of the features."""
         xp = self.backend
         batch, jobs, machines = self.batch_size, self.n_jobs, self.n_machines
         size = JOB_FEATURES * jobs + MACHINE_FEATURES * machines
-        self._out = xp.full((batch, size), 0.0, "float32")
-        self._out_flat = self._out.reshape(-1)  # a view: writes by flat index
-        self._startable_block = self._out[:, :jobs]
-        self._clock_blocks = self._out[:, 6 * jobs : 8 * jobs + machines]  # blocks 6-8
-        self._queued_block = self._out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
+        # One spare entry after the buffer takes the writes meant for no machine.
+        self._out_flat = xp.full((batch * size + 1,), 0.0, "float32")
+        self._out = self._out_flat[: batch * size].reshape(batch, size)
+        out = self._out
+        self._startable_block = out[:, :jobs]
+        self._waited_block = out[:, 6 * jobs : 7 * jobs]
+        self._free_block = out[:, 7 * jobs : 8 * jobs]
+        self._remaining_block = out[:, 8 * jobs : 8 * jobs + machines]
+        self._queued_block = out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
         load_column = JOB_FEATURES * jobs + 2 * machines  # block 10's first column
-        self._machine_column = 2 * jobs
-        width = 2 * jobs + machines + 1
+        self._machine_column = jobs
+        width = jobs + machines + 1
         self._width_src = width
         self._src_rows = self._rows * width  # each row's first source column
         self._src_machines = self._src_rows + self._machine_column
         self._out_loads = self._rows * size + load_column  # each row's block 10
         self._out_rows = self._rows * size
         self._x32 = xp.full((batch, width), 0.0, "float32")
-        self._free = xp.full((batch * jobs,), 0.0, "float32")
+        self._free = xp.full((batch, jobs), 0.0, "float32")
+        # Where block 9 of each source column is in the buffer (the spare entry for the
+        # columns of no machine).
+        queued_at = np.full((batch, width), batch * size, dtype=np.int64)
+        queued_at[:, jobs : jobs + machines] = (
+            np.arange(batch)[:, None] * size + 8 * jobs + machines + np.arange(machines)
+        )
+        self._queued_out = xp.asarray(queued_at.reshape(-1), "int64")
         # Columns of blocks 1-5 of job 0; job j's are these + j.
         self._shown_columns = xp.asarray(np.arange(1, 6)[None, :] * jobs, "int64")
         # Blocks 1-5 of an operation while it runs: block 3 is the work after it.
@@ -637,11 +648,7 @@ class BatchJobShop:
         scale = self._time_scale[:, None]
         ready = self._job_ready.reshape(jobs, batch).T
         job_end = self._job_end.reshape(jobs, batch).T
-        sections = [
-            ready / scale,
-            xp.full((batch, jobs), 0.0, "float64"),
-            self._machine_ready.reshape(spare, batch).T / scale,  # the spare's is 0
-        ]
+        sections = [ready / scale, self._machine_ready.reshape(spare, batch).T / scale]
         machine_at = xp.to_int(self._machine_at.reshape(jobs, batch).T)
         slot = machine_at + self._src_machines[:, None]  # (B, J) source column
         free = slot
@@ -671,6 +678,8 @@ class BatchJobShop:
             out[:, columns] = shown[:, block].reshape(jobs, batch).T
         loads = self._loads.reshape(spare, batch)[:machines] / self._load_scale
         out[:, self._out_loads[0] - self._out_rows[0] :] = loads.T
+        counts = self._queued.reshape(batch, -1)[:, jobs : jobs + machines]
+        xp.divide_into(self._queued_block, counts, self._job_count[:, None])
         return self._write_clock_blocks()
 
     def _update_features(
@@ -711,6 +720,8 @@ class BatchJobShop:
         machine_at = machines_start + machine
         self._src[machine_at] = scaled_end
         self._queued[machine_at] = self._queued[machine_at] - 1.0  # left its queue
+        job_count = self._job_count[live]
+        out[self._queued_out[machine_at]] = xp.to_float32(self._queued[machine_at] / job_count)
         next_at = machines_start + next_machine
         self._bm_slot[chosen] = next_at
         load = self._loads[slot] / self._load_scale[live]
@@ -720,6 +731,8 @@ class BatchJobShop:
         self._bm_table[chosen] = table_row + 1
         if self.mode != "non_delay":
             self._queued[next_at] = self._queued[next_at] + 1.0
+            queued = xp.to_float32(self._queued[next_at] / job_count)
+            out[self._queued_out[next_at]] = queued  # finished jobs: the spare entry
             self._free_index[chosen] = next_at
             out[columns] = self._shown_table[table_row + 1]
             return self._write_clock_blocks()
@@ -742,10 +755,12 @@ class BatchJobShop:
             waiting_at = self._bm_slot[finished]
             self._free_index[finished] = waiting_at
             xp.add_at(self._queued, waiting_at, 1.0)
+            queued = xp.to_float32(self._queued[waiting_at] / self._job_count[rows])
+            out[self._queued_out[waiting_at]] = queued
         return self._write_clock_blocks(now)
 
     def _write_clock_blocks(self, now: Any = None) -> Any:
-        """Blocks 0 and 6-9: the masks and what depends on the clock.
+        """Blocks 0 and 6-8: the masks and what depends on the clock.
 
         The clock is the simulated time in ``non_delay`` and the reference time ``t`` (the
         earliest start of any unscheduled operation) in ``active`` and ``append``; the
@@ -766,14 +781,12 @@ class BatchJobShop:
         # Computed in float64, rounded to float32 once at the write; clipping after the
         # rounding gives the same numbers (0 and 1 are exact, rounding is monotone).
         xp.subtract_into(x32[:, :jobs], clock, src[:, :jobs])  # waited
-        xp.subtract_into(x32[:, 2 * jobs :], src[:, 2 * jobs :], clock)  # until free
+        xp.subtract_into(x32[:, jobs:], src[:, jobs:], clock)  # until free
         xp.clip_unit(x32)
-        xp.take_into(self._free, x32.reshape(-1), self._free_index)
-        xp.copy_into(x32[:, jobs : 2 * jobs], self._free.reshape(batch, jobs))
-        xp.copy_into(self._clock_blocks, x32[:, : 2 * jobs + machines])
-        start = self._machine_column
-        counts = self._queued.reshape(batch, width)[:, start : start + machines]
-        xp.divide_into(self._queued_block, counts, self._job_count[:, None])
+        xp.copy_into(self._waited_block, x32[:, :jobs])
+        xp.take_into(self._free, x32.reshape(-1), self._free_index.reshape(batch, jobs))
+        xp.copy_into(self._free_block, self._free)
+        xp.copy_into(self._remaining_block, x32[:, jobs : jobs + machines])
         return self._returned
 
 
