@@ -585,11 +585,12 @@ class BatchJobShop:
     # machines only; blocks 0 and 6-8 follow the clock and are rewritten whole, from
     # one float64 source row per instance, as the single env computes them:
     #
-    #     [job ready (J) | machine free (M) | 0: no machine (1)]
+    #     [-(job ready) (J) | machine free (M) | 0: no machine (1)]
     #
     # times divided by the row's time scale (a finished job is "ready" at ``never``, so
     # it shows 0). The clock minus the ready times and the machine times minus the
-    # clock, computed in float64 as the single env does, are rounded to float32 and
+    # clock (one subtraction of the clock, negated in the job columns: exact), computed
+    # in float64 as the single env does, are rounded to float32 and
     # clipped to [0, 1] (the same numbers as clipping first): blocks 6 and 8; block 7
     # is gathered from each job's next machine's column (in non_delay while the job
     # runs, from the machine it runs on, free when it ends). Equal to the single env's
@@ -618,6 +619,11 @@ class BatchJobShop:
         self._out_loads = self._rows * size + load_column  # each row's block 10
         self._out_rows = self._rows * size
         self._x32 = xp.full((batch, width), 0.0, "float32")
+        # The clock, negated in the job columns: source - this = the clock - ready times
+        # there (the source holds them negated), the times - the clock elsewhere.
+        sign = np.ones((batch, width))
+        sign[:, :jobs] = -1.0
+        self._clock_sign = xp.asarray(sign.reshape(-1), "float64")
         self._free = xp.full((batch, jobs), 0.0, "float32")
         # Where block 9 of each source column is in the buffer (the spare entry for the
         # columns of no machine).
@@ -648,7 +654,7 @@ class BatchJobShop:
         scale = self._time_scale[:, None]
         ready = self._job_ready.reshape(jobs, batch).T
         job_end = self._job_end.reshape(jobs, batch).T
-        sections = [ready / scale, self._machine_ready.reshape(spare, batch).T / scale]
+        sections = [-(ready / scale), self._machine_ready.reshape(spare, batch).T / scale]
         machine_at = xp.to_int(self._machine_at.reshape(jobs, batch).T)
         slot = machine_at + self._src_machines[:, None]  # (B, J) source column
         free = slot
@@ -714,7 +720,7 @@ class BatchJobShop:
         row_start = self._src_rows[live]
         chosen = live * jobs + action  # the chosen jobs, flat (B, J)
         ready_at = row_start + action
-        self._src[ready_at] = ready / scale
+        self._src[ready_at] = -(ready / scale)
         machine = slot // self.batch_size
         machines_start = self._src_machines[live]
         machine_at = machines_start + machine
@@ -776,12 +782,13 @@ class BatchJobShop:
         if now is None:
             now = xp.where(self.dones, self._makespan, self._now)
         xp.copy_into(self._startable_block, xp.contiguous(self._mask.T))
-        clock = (now / self._time_scale)[:, None]
-        x32, src = self._x32, self._src.reshape(batch, width)
+        clock = now / self._time_scale
+        x32 = self._x32
+        clocks = xp.repeat(clock, width)  # contiguous: no broadcasting in the loops below
+        clocks *= self._clock_sign
         # Computed in float64, rounded to float32 once at the write; clipping after the
         # rounding gives the same numbers (0 and 1 are exact, rounding is monotone).
-        xp.subtract_into(x32[:, :jobs], clock, src[:, :jobs])  # waited
-        xp.subtract_into(x32[:, jobs:], src[:, jobs:], clock)  # until free
+        xp.subtract_into(x32.reshape(-1), self._src, clocks)
         xp.clip_unit(x32)
         xp.copy_into(self._waited_block, x32[:, :jobs])
         xp.take_into(self._free, x32.reshape(-1), self._free_index.reshape(batch, jobs))
