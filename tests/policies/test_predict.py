@@ -28,9 +28,9 @@ from shopfloor.policies import (
 from shopfloor.sim import DispatchingRule, Factory
 
 JOB_SHOP = ("shopfloor/JobShop-v0", {"instance": "ft06"})
-DYNAMIC_RULE = ("shopfloor/DynamicJobShop-v0", {"scenario": "dynamic_job_shop_small"})
+DYNAMIC_RULE = ("shopfloor/DynamicJobShop-v1", {"scenario": "dynamic_job_shop_small"})
 DYNAMIC_JOB = (
-    "shopfloor/DynamicJobShop-v0",
+    "shopfloor/DynamicJobShop-v1",
     {"scenario": "dynamic_job_shop_small", "action_mode": "job"},
 )
 PRODUCTION = ("shopfloor/ProductionInventory-v0", {"scenario": "production_inventory"})
@@ -123,7 +123,7 @@ def test_job_mode_with_enough_slots_equals_rule_mode(rule):
     kpis = []
     for mode in ("rule", "job"):
         env = gym.make(
-            "shopfloor/DynamicJobShop-v0",
+            "shopfloor/DynamicJobShop-v1",
             scenario="dynamic_job_shop_small",
             action_mode=mode,
             rules=[rule],
@@ -202,9 +202,17 @@ def test_bind_returns_the_policy_and_looks_through_wrappers():
 
 
 def test_not_applicable_combinations_raise_clearly():
-    with pytest.raises(PolicyNotApplicableError, match="ProductionInventory"):
+    with pytest.raises(
+        PolicyNotApplicableError,
+        match=r"spt'\) dispatches jobs, but ProductionInventory's actions choose what to produce .*"
+        r"use InventoryPolicy \('basestock'\) or RandomPolicy",
+    ):
         RulePolicy("spt").bind(make(PRODUCTION))
-    with pytest.raises(PolicyNotApplicableError, match="no production choices"):
+    with pytest.raises(
+        PolicyNotApplicableError,
+        match=r"chooses what to produce, but JobShop's actions choose the job to start; use a "
+        r"dispatching rule",
+    ):
         InventoryPolicy().bind(make(JOB_SHOP))
     with pytest.raises(PolicyNotApplicableError, match=r"rules=\['lpt'\]"):
         RulePolicy("lpt").bind(make(DYNAMIC_RULE))

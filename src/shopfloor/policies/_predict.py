@@ -48,7 +48,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 import gymnasium as gym
 import numpy as np
 
-from shopfloor.envs import DynamicJobShopEnv, FactoryEnv, JobShopEnv, ProductionInventoryEnv
+from shopfloor.envs import Decisions, EnvFamily, FactoryEnv, family_of
 from shopfloor.policies._cpsat import CpSatPolicy
 from shopfloor.policies._inventory import BaseStockPolicy
 from shopfloor.policies._modes import TieBreak, choose_candidate, choose_operation
@@ -98,10 +98,30 @@ def bind_policy(policy: Policy, env: gym.Env[Any, Any]) -> Policy:
 _Bound = TypeVar("_Bound", bound="_FactoryPolicy")
 
 
+_DECISIONS = {
+    Decisions.JOBS: "choose the job to start",
+    Decisions.RULES_OR_SLOTS: "choose a dispatching rule or a queued job",
+    Decisions.PRODUCTION: "choose what to produce (its dispatching is fixed FIFO)",
+}
+_POLICY_ACTS = {"rule": "dispatches jobs", "inventory": "chooses what to produce"}
+_POLICY_KINDS = {
+    "rule": "a dispatching rule",
+    "inventory": "InventoryPolicy ('basestock')",
+    "random": "RandomPolicy ('random')",
+}
+
+
 class _FactoryPolicy:
-    """Shared binding: the unwrapped shopfloor env, checked against what the policy takes."""
+    """Shared binding: the unwrapped shopfloor env, checked against what the policy takes.
+
+    What a policy may do in an env is its family's (:data:`~shopfloor.envs.FAMILIES`):
+    which policy kinds act in it (``policies``) and what its actions decide.
+    """
 
     _env: FactoryEnv | None = None
+    _family: EnvFamily | None = None
+    kind = ""
+    """The policy kind a family lists in ``policies`` when this policy acts in it."""
 
     def bind(self: _Bound, env: gym.Env[Any, Any]) -> _Bound:
         """Act in ``env`` from now on (wrappers are looked through).
@@ -111,15 +131,22 @@ class _FactoryPolicy:
                 policy can act in.
         """
         unwrapped = env.unwrapped
-        if not isinstance(unwrapped, FactoryEnv):
+        family = family_of(env)
+        if not isinstance(unwrapped, FactoryEnv) or family is None:
             raise PolicyNotApplicableError(
                 f"{self!r} acts in shopfloor environments, not {type(unwrapped).__name__}"
             )
-        self._check(unwrapped)
-        self._env = unwrapped
+        if self.kind and self.kind not in family.policies:
+            fitting = " or ".join(_POLICY_KINDS.get(kind, kind) for kind in family.policies)
+            raise PolicyNotApplicableError(
+                f"{self!r} {_POLICY_ACTS.get(self.kind, 'acts')}, but {family.name}'s actions "
+                f"{_DECISIONS[family.decisions]}; use {fitting}"
+            )
+        self._check(unwrapped, family)
+        self._env, self._family = unwrapped, family
         return self
 
-    def _check(self, env: FactoryEnv) -> None:
+    def _check(self, env: FactoryEnv, family: EnvFamily) -> None:
         """Raise :class:`PolicyNotApplicableError` if the policy cannot act in ``env``."""
 
     def _bound(self) -> tuple[FactoryEnv, Factory]:
@@ -154,31 +181,27 @@ class RulePolicy(_FactoryPolicy):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
 
+    kind = "rule"
+
     def __repr__(self) -> str:
         tie = f", tie_break={self.tie_break.value!r}" if self.tie_break else ""
         return f"RulePolicy({self.rule.value!r}{tie})"
 
-    def _check(self, env: FactoryEnv) -> None:
-        if isinstance(env, ProductionInventoryEnv):
-            raise PolicyNotApplicableError(
-                f"{self!r} dispatches jobs, but ProductionInventory's actions choose what "
-                "to produce (its dispatching is fixed FIFO); use InventoryPolicy ('basestock')"
-            )
-        if isinstance(env, DynamicJobShopEnv):
-            if env.action_mode == "rule" and self.rule not in env.rules:
-                rules = ", ".join(rule.value for rule in env.rules)
+    def _check(self, env: FactoryEnv, family: EnvFamily) -> None:
+        shop: Any = env  # the family says which attributes it has
+        if family.decisions is Decisions.RULES_OR_SLOTS:
+            if shop.action_mode == family.rule_mode_option and self.rule not in shop.rules:
+                rules = ", ".join(rule.value for rule in shop.rules)
                 raise PolicyNotApplicableError(
                     f"{self!r}: the environment's rule mode offers {rules}; build it with "
                     f"rules=[{self.rule.value!r}] or use action_mode='job'"
                 )
-        elif not isinstance(env, JobShopEnv):
+        elif family.decisions is not Decisions.JOBS:
+            raise PolicyNotApplicableError(f"{self!r} does not know the actions of {family.name}")
+        elif shop.mode != "non_delay" and self.rule in QUEUE_RULES:
             raise PolicyNotApplicableError(
-                f"{self!r} does not know the actions of {type(env).__name__}"
-            )
-        elif env.mode != "non_delay" and self.rule in QUEUE_RULES:
-            raise PolicyNotApplicableError(
-                f"{self!r} ranks one machine's queue at the current time; JobShop's "
-                f"{env.mode} mode has neither (use mode='non_delay')"
+                f"{self!r} ranks one machine's queue at the current time; {family.name}'s "
+                f"{shop.mode} mode has neither (use mode='non_delay')"
             )
 
     def predict(
@@ -188,10 +211,10 @@ class RulePolicy(_FactoryPolicy):
         action_masks: np.ndarray | None = None,
     ) -> tuple[np.int64, None]:
         """The action the rule takes now (``observation`` is not used)."""
-        env, factory = self._bound()
-        if isinstance(env, DynamicJobShopEnv):
+        bound, factory = self._bound()
+        env: Any = bound
+        if self._family is not None and self._family.decisions is Decisions.RULES_OR_SLOTS:
             return np.int64(self._dynamic_action(env, factory)), None
-        assert isinstance(env, JobShopEnv)
         if env.tracker is not None:
             job, machine = choose_candidate(
                 env.tracker, self.rule, tie_break=self.tie_break or TieBreak.JOB, rng=self._rng
@@ -216,7 +239,7 @@ class RulePolicy(_FactoryPolicy):
         )
         return job
 
-    def _dynamic_action(self, env: DynamicJobShopEnv, factory: Factory) -> int:
+    def _dynamic_action(self, env: Any, factory: Factory) -> int:
         if env.action_mode == "rule":
             return env.rules.index(self.rule)
         machine = factory.decision_machine()
@@ -238,13 +261,15 @@ class InventoryPolicy(_FactoryPolicy):
     def __init__(self, heuristic: BaseStockPolicy | None = None):
         self.heuristic = heuristic or BaseStockPolicy()
 
+    kind = "inventory"
+
     def __repr__(self) -> str:
         return f"InventoryPolicy({self.heuristic!r})"
 
-    def _check(self, env: FactoryEnv) -> None:
-        if not isinstance(env, ProductionInventoryEnv):
+    def _check(self, env: FactoryEnv, family: EnvFamily) -> None:
+        if family.decisions is not Decisions.PRODUCTION:
             raise PolicyNotApplicableError(
-                f"{self!r} chooses what to produce; {type(env).__name__} has no "
+                f"{self!r} chooses what to produce; {family.name} has no "
                 "production choices (use a dispatching rule)"
             )
 
@@ -255,8 +280,8 @@ class InventoryPolicy(_FactoryPolicy):
         action_masks: np.ndarray | None = None,
     ) -> tuple[np.int64, None]:
         """The production action the heuristic takes now (``observation`` is not used)."""
-        env, factory = self._bound()
-        assert isinstance(env, ProductionInventoryEnv)
+        bound, factory = self._bound()
+        env: Any = bound  # a PRODUCTION family's env (checked at bind)
         lot_sizes = list(env.lot_sizes)
         choice = self.heuristic.choose(factory)
         if choice is None:
@@ -279,6 +304,8 @@ class RandomPolicy(_FactoryPolicy):
     def __init__(self, seed: int | None = 0):
         self.seed = seed
         self._rng = np.random.default_rng(seed)
+
+    kind = "random"
 
     def __repr__(self) -> str:
         return f"RandomPolicy(seed={self.seed})"
