@@ -220,7 +220,7 @@ def test_experiment_forecast_kinds_are_the_wrappers():
 @pytest.mark.parametrize(
     ("env_id", "forecast", "message"),
     [
-        ("shopfloor/JobShop-v0", "{kind: naive}", "ProductionInventory or DynamicJobShop"),
+        ("shopfloor/JobShop-v0", "{kind: naive}", "DynamicJobShop or ProductionInventory"),
         ("shopfloor/DynamicJobShop-v1", "{kind: seasonal_naive}", "'seasonal_naive' is not"),
         ("shopfloor/DynamicJobShop-v1", "{kind: oracle, season_length: 4}", "season_length"),
         ("shopfloor/ProductionInventory-v0", "{kind: moving_average}", "'moving_average' is"),

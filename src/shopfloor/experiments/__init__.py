@@ -8,7 +8,6 @@ from shopfloor.experiments._bench import (
     Episode,
     PolicySummary,
     Summary,
-    env_family,
     evaluate_episode,
     expand_targets,
     resolve_bench_target,
@@ -19,6 +18,7 @@ from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning
 from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
 from shopfloor.experiments._lock import RunLockedError
 from shopfloor.experiments._runner import ExperimentResult, run_experiment, summarise, train
+from shopfloor.experiments._saved import SavedAgent
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._speed import SpeedResult, measure, measure_all, plain_simpy_job_shop
 from shopfloor.experiments._train import RunConfig, RunOutcome, evaluate, execute_run
@@ -39,10 +39,10 @@ __all__ = [
     "RunLockedError",
     "RunOutcome",
     "RunRecoveryWarning",
+    "SavedAgent",
     "SpeedResult",
     "Summary",
     "TrainingSpeed",
-    "env_family",
     "evaluate",
     "evaluate_episode",
     "execute_run",

@@ -62,7 +62,7 @@ from rich.table import Table
 
 from shopfloor import __version__
 from shopfloor._stats import CONFIDENCE, confidence_interval
-from shopfloor.envs import ENV_IDS, parse_mode
+from shopfloor.envs import FAMILIES, EnvFamily, family_for, parse_mode
 from shopfloor.experiments._folders import write_atomic as _write_atomic
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
 from shopfloor.experiments._train import make_env_factory
@@ -76,7 +76,6 @@ from shopfloor.policies import (
 )
 from shopfloor.sim import FactorySpec
 
-JOB_SHOP, DYNAMIC_JOB_SHOP, PRODUCTION_INVENTORY = ENV_IDS
 MAX_STEPS = 10_000_000
 
 
@@ -105,9 +104,17 @@ class BenchTarget:
     spec: FactorySpec = field(repr=False, compare=False)
 
     @property
+    def family(self) -> EnvFamily:
+        """The env family it runs in."""
+        family = FAMILIES.of_id(self.env_id)
+        if family is None:
+            raise LookupError(f"{self.env_id} is not a shopfloor env family")
+        return family
+
+    @property
     def static(self) -> bool:
         """Whether nothing in it is random (a seed changes nothing for a rule)."""
-        return self.env_id == JOB_SHOP
+        return self.family.static
 
 
 def expand_targets(targets: Iterable[str]) -> list[str]:
@@ -141,17 +148,6 @@ def expand_targets(targets: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(expanded))
 
 
-def env_family(spec: FactorySpec) -> str:
-    """The env id for a factory.
-
-    ProductionInventory when it produces to stock, JobShop when all its jobs are known
-    at the start, else DynamicJobShop.
-    """
-    if spec.production is not None:
-        return PRODUCTION_INVENTORY
-    return JOB_SHOP if spec.is_static else DYNAMIC_JOB_SHOP
-
-
 def resolve_bench_target(target: str) -> BenchTarget:
     """Resolve ``target`` (see :func:`~shopfloor.scenario.resolve_target`) and its family.
 
@@ -162,9 +158,9 @@ def resolve_bench_target(target: str) -> BenchTarget:
     from shopfloor.scenario import resolve_target
 
     name, spec = resolve_target(target)
-    env_id = env_family(spec)
-    upper_bound = _upper_bound(target, name) if env_id == JOB_SHOP else None
-    resolved = BenchTarget(target, name, env_id, "", upper_bound, spec)
+    family = family_for(spec)
+    upper_bound = _upper_bound(target, name) if family.static else None
+    resolved = BenchTarget(target, name, family.id, "", upper_bound, spec)
     env = make_env(resolved)  # the family says what it minimises (a scenario may choose)
     try:
         objective = str(env.unwrapped.objective_name)  # type: ignore[attr-defined]
@@ -243,13 +239,9 @@ def make_env(target: BenchTarget, policy: Any = None, mode: str = "non_delay") -
             env family, or on observations or actions of other sizes (the message
             names the run folder, what it was trained on and the target).
     """
-    kwargs: dict[str, Any]
-    if target.env_id == JOB_SHOP:
-        kwargs = {"instance": None, "spec": target.spec, "mode": mode}
-    else:
-        kwargs = {"scenario": target.target}
-        if target.env_id == DYNAMIC_JOB_SHOP and isinstance(policy, RulePolicy):
-            kwargs.update(action_mode="rule", rules=(policy.rule,))
+    kwargs = target.family.target_kwargs(target.target, target.spec, mode)
+    if isinstance(policy, RulePolicy):
+        kwargs = target.family.rule_kwargs(kwargs, policy.rule.value)
     if isinstance(policy, SavedAgent):
         if policy.env_id != target.env_id:
             raise ValueError(

@@ -66,13 +66,14 @@ def execute_baseline(task: BaselineTask) -> Path:
 
 
 def _baseline_env_kwargs(env_id: str, kwargs: dict[str, Any], policy: str) -> dict[str, Any]:
-    """A rule baseline on a rule-choice DynamicJobShop is offered exactly its own rule."""
+    """A rule baseline on a rule-choice env (DynamicJobShop) is offered exactly its own rule."""
+    from shopfloor.envs import FAMILIES
     from shopfloor.sim import DispatchingRule
 
     rules = {rule.value for rule in DispatchingRule} - {"random"}  # random: any valid action
-    rule_mode = kwargs.get("action_mode", "rule") == "rule"
-    if "DynamicJobShop" in env_id and rule_mode and policy in rules:
-        return {**kwargs, "rules": [policy]}
+    family = FAMILIES.of_id(env_id)
+    if family is not None and policy in rules:
+        return family.rule_kwargs(kwargs, policy)
     return kwargs
 
 

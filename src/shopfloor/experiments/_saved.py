@@ -10,6 +10,7 @@ import numpy as np
 
 from shopfloor._yaml import YAMLInputError, read_yaml
 from shopfloor.agents import ALGORITHMS, TrainedAgent, load_trained_agent
+from shopfloor.envs import RetiredEnvError, check_env_id
 from shopfloor.experiments._train import make_env_factory
 
 SOURCE_KEYS = ("scenario", "instance", "spec", "generator")
@@ -127,8 +128,14 @@ def _read_config(path: Path) -> dict[str, Any]:
     for key in ("agent", "env_id"):
         if not isinstance(config.get(key), str):
             raise ValueError(f"{path} is damaged: {key} is missing or not a string")
+    try:
+        check_env_id(config["env_id"])
+    except RetiredEnvError as error:
+        raise RetiredEnvError(f"{path}: the run's env {error}") from None
     if config["agent"] not in ALGORITHMS:
-        raise ValueError(f"{path}: agent {config['agent'][:40]!r} is not one of {ALGORITHMS}")
+        raise ValueError(
+            f"{path}: agent {config['agent'][:40]!r} is not one of {', '.join(ALGORITHMS)}"
+        )
     if not isinstance(config.get("env_kwargs") or {}, dict):
         raise ValueError(f"{path} is damaged: env_kwargs must be a mapping")
     return config

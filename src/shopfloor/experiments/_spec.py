@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from shopfloor._yaml import YAMLInputError, read_yaml, short_repr
 from shopfloor.agents import ALGORITHMS
 from shopfloor.agents._device import check_device_name
+from shopfloor.envs import FAMILIES, check_env_id
 from shopfloor.experiments._folders import check_folder_name
 from shopfloor.forecast._arrivals import ARRIVAL_KINDS
 from shopfloor.forecast._wrapper import KINDS
@@ -70,14 +71,15 @@ class ForecastSettings(BaseModel):
 
     def check_env(self, env_id: str) -> None:
         """Raise ``ValueError`` naming the setting that does not fit ``env_id``."""
-        if "ProductionInventory" in env_id:
+        forecast = _forecast_of(env_id)
+        if forecast == "demand":
             kinds, foreign = KINDS, "bucket"
-        elif "DynamicJobShop" in env_id:
+        elif forecast == "arrivals":
             kinds, foreign = ARRIVAL_KINDS, "season_length"
         else:
+            forecasting = " or ".join(f.name for f in FAMILIES.values() if f.forecast)
             raise ValueError(
-                f"forecast features need a ProductionInventory or DynamicJobShop env, "
-                f"got {env_id!r}"
+                f"forecast features need a {forecasting} env, got {str(env_id)[:80]!r}"
             )
         if self.kind not in kinds:
             raise ValueError(f"kind {self.kind!r} is not offered on {env_id}; choose from {kinds}")
@@ -91,7 +93,7 @@ class EnvEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
-    """Registered env id, e.g. ``shopfloor/DynamicJobShop-v0``."""
+    """Registered env id, e.g. ``shopfloor/DynamicJobShop-v1``."""
     name: str
     """Folder name of its runs (also the key of agent hyperparameters, after the id)."""
     kwargs: dict[str, Any] = Field(default_factory=dict)
@@ -104,6 +106,12 @@ class EnvEntry(BaseModel):
     :func:`~shopfloor.experiments._train.make_env_factory` takes them out again and
     wraps the env.
     """
+
+    @field_validator("id")
+    @classmethod
+    def _current_version(cls, env_id: str) -> str:
+        check_env_id(env_id)  # a retired version is named with the one to use
+        return env_id
 
     @field_validator("name")
     @classmethod
@@ -119,7 +127,7 @@ class EnvEntry(BaseModel):
             )
         if self.forecast is not None:
             self.forecast.check_env(self.id)
-            if "DynamicJobShop" in self.id:
+            if _forecast_of(self.id) == "arrivals":
                 if "train_histories" in self.forecast.model_fields_set:
                     raise ValueError(
                         f"train_histories does not apply to {self.id}: an arrival forecaster "
@@ -132,6 +140,12 @@ class EnvEntry(BaseModel):
                 raise ValueError(f"kwargs.forecast disagrees with forecast (env {self.name!r})")
             object.__setattr__(self, "kwargs", {**self.kwargs, FORECAST_KEY: settings})
         return self
+
+
+def _forecast_of(env_id: str) -> str | None:
+    """What a forecast appends in the family of ``env_id`` (None: not a forecasting one)."""
+    family = FAMILIES.of_id(env_id)
+    return None if family is None else family.forecast
 
 
 def _check_random_arrivals(kwargs: dict[str, Any]) -> None:

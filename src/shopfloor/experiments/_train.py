@@ -138,6 +138,9 @@ def make_env_factory(
     ``DynamicJobShop``); a neural forecaster is trained once per process for each
     distinct (env, settings) and reused.
     """
+    from shopfloor.envs import check_env_id
+
+    check_env_id(env_id)  # a retired version: one line naming the one to use
     options = dict(kwargs)
     embedded = options.pop(FORECAST_KEY, None)
     chosen = forecast if forecast is not None else embedded
@@ -164,7 +167,7 @@ _FORECASTERS: dict[str, Any] = {}
 def _with_forecast(
     env: gym.Env, env_id: str, options: dict[str, Any], settings: ForecastSettings
 ) -> gym.Env:
-    from shopfloor.envs.dynamic_job_shop import DynamicJobShopEnv
+    from shopfloor.envs import family_of
     from shopfloor.forecast import (
         ArrivalForecastObservation,
         ForecasterConfig,
@@ -174,7 +177,8 @@ def _with_forecast(
     )
 
     settings.check_env(env_id)
-    arrivals = isinstance(env.unwrapped, DynamicJobShopEnv)
+    family = family_of(env)
+    arrivals = family is not None and family.forecast == "arrivals"
     model = None
     if settings.kind == "neural":
         key = json.dumps([env_id, options, settings.model_dump()], sort_keys=True, default=repr)
@@ -624,6 +628,15 @@ def _check_same_run(config: RunConfig) -> None:
             f"{saved_file} is damaged (no {', '.join(missing)}); remove the run folder "
             "to train the run afresh"
         )
+    from shopfloor.envs import RetiredEnvError, check_env_id
+
+    try:
+        check_env_id(saved["env_id"])
+    except RetiredEnvError as error:
+        raise RetiredEnvError(
+            f"{saved_file}: {error}; remove the run folder, or give this run another "
+            "experiment or env name"
+        ) from None
     differing = [key for key in current if key not in _NOT_COMPARED and saved[key] != current[key]]
     if differing:
         raise ValueError(
