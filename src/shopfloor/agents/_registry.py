@@ -192,6 +192,17 @@ class AlgorithmRegistry(MutableMapping[str, Algorithm]):
             if all(getattr(algorithm, key) == value for key, value in needs.items())
         )
 
+    def fitting(self, env: gym.Env) -> tuple[str, ...]:
+        """The names of the algorithms that can learn in ``env`` (:meth:`Algorithm.check_env`)."""
+        names = []
+        for name, algorithm in self._entries.items():
+            try:
+                algorithm.check_env(env)
+            except ValueError:
+                continue
+            names.append(name)
+        return tuple(names)
+
     def copy(self) -> AlgorithmRegistry:
         """An independent registry with the same entries."""
         return AlgorithmRegistry(self._entries.values())
