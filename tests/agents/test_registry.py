@@ -121,6 +121,7 @@ def _episodes_per_rule(episodes_per_rule: int = 1) -> None:
 TOY = Algorithm(
     name="best_rule",
     summary="the single rule with the best mean return (a toy)",
+    agent_class=BestRuleAgent,
     build=_build,
     load=_load,
     load_trained=_load,
@@ -139,13 +140,14 @@ def test_the_registry_names_every_algorithm_once_in_order():
     assert ALGORITHMS.names(prior_rule=True) == ("ppo", "a2c")
     for name, entry in ALGORITHMS.items():
         assert entry.name == name and entry.summary
+        assert isinstance(entry.defaults(), dict)  # agents/<name>.yaml's default entry
         assert entry.hyperparameter_keys()  # each reads its YAML through its own keys
     with pytest.raises(ValueError, match="already registered"):
         ALGORITHMS.copy().register(ALGORITHMS["ppo"])
     with pytest.raises(AgentConfigError, match=r"unknown algorithm 'ppo2'; choose from qlearning"):
         ALGORITHMS.resolve("ppo2")
     with pytest.raises(ValueError, match="lower-case"):
-        Algorithm("PPO", "x", _build, _load, _load, keys_of(_episodes_per_rule))
+        Algorithm("PPO", "x", BestRuleAgent, _build, _load, _load, keys_of(_episodes_per_rule))
 
 
 def test_the_registry_checks_what_an_algorithm_needs_of_an_env():
@@ -195,6 +197,7 @@ def test_a_registered_toy_algorithm_runs_through_train_and_saved_agents(tmp_path
     monkeypatch.setenv("SHOPFLOOR_AGENTS_DIR", str(agents))
     monkeypatch.setitem(ALGORITHMS, "best_rule", TOY)  # removed again after the test
     assert load_hyperparameters("best_rule", ENV_ID) == {"episodes_per_rule": 2}
+    assert TOY.defaults() == {"episodes_per_rule": 1}
 
     outcome = train(
         ENV_ID,

@@ -654,6 +654,7 @@ def _load(path: str | os.PathLike[str], setup: AgentSetup) -> QLearningAgent:
 QLEARNING = Algorithm(
     name="qlearning",
     summary="tabular Q-learning on a discretised observation (Watkins 1989)",
+    agent_class=QLearningAgent,
     build=_build,
     load=_load,
     load_trained=_load,

@@ -98,6 +98,7 @@ class Algorithm:
         name: Its name in experiment specs, run folders, ``--agent`` and
             ``agents/<name>.yaml``.
         summary: One line for help texts.
+        agent_class: The class of its agents.
         build: A new agent from an :class:`AgentSetup`.
         load: A saved agent (``path`` as its ``save`` was given) to train on.
         load_trained: A saved agent to act only (on the CPU; no env copies, no
@@ -118,6 +119,7 @@ class Algorithm:
 
     name: str
     summary: str
+    agent_class: type
     build: Callable[[AgentSetup], Agent]
     load: Callable[[str | os.PathLike[str], AgentSetup], Agent]
     load_trained: Callable[[str | os.PathLike[str], AgentSetup], TrainedAgent]
@@ -138,6 +140,16 @@ class Algorithm:
             raise ValueError(
                 f"an algorithm's name is lower-case letters, digits and '_', got {self.name!r}"
             )
+
+    def defaults(self, directory: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """Its default hyperparameters: the ``default:`` entry of ``agents/<name>.yaml``.
+
+        Raises:
+            AgentConfigError: The file is missing or malformed.
+        """
+        from shopfloor.agents._config import load_hyperparameters
+
+        return load_hyperparameters(self.name, directory=directory)
 
     def check_env(self, env: gym.Env) -> None:
         """Raise ``ValueError`` unless agents of this algorithm can learn in ``env``."""

@@ -624,6 +624,7 @@ def _load(path: str | os.PathLike[str], setup: AgentSetup) -> RolloutAgent:
 ROLLOUT = Algorithm(
     name="rollout",
     summary="rule choice by approximate policy iteration over sampled-future rollouts",
+    agent_class=RolloutAgent,
     build=_build,
     load=_load,
     load_trained=_load,

@@ -818,6 +818,7 @@ def _entry(name: str, kind: SB3Kind) -> Algorithm:
     return Algorithm(
         name=name,
         summary=kind.summary,
+        agent_class=SB3Agent,
         build=_build(name),
         load=_load(name),
         load_trained=_load_trained(name),
