@@ -590,11 +590,11 @@ class BatchJobShop:
     # times divided by the row's time scale (a finished job is "ready" at ``never``, so
     # it shows 0). The clock minus the ready times and the machine times minus the
     # clock (one subtraction of the clock, negated in the job columns: exact), computed
-    # in float64 as the single env does, are rounded to float32 and
-    # clipped to [0, 1] (the same numbers as clipping first): blocks 6 and 8; block 7
-    # is gathered from each job's next machine's column (in non_delay while the job
-    # runs, from the machine it runs on, free when it ends). Equal to the single env's
-    # observation bit for bit.
+    # in float64 as the single env does, are rounded to float32 and clipped to [0, 1]
+    # (the same numbers as clipping first): blocks 6 and 8; block 7 is gathered from
+    # each job's next machine's column (in non_delay while the job runs, from the
+    # machine it runs on, free when it ends). Equal to the single env's observation
+    # bit for bit.
 
     def _allocate_features(self) -> None:
         """The feature buffer, its blocks (views), the tables and scratch of the features."""
@@ -611,6 +611,7 @@ class BatchJobShop:
         self._remaining_block = out[:, 8 * jobs : 8 * jobs + machines]
         self._queued_block = out[:, 8 * jobs + machines : 8 * jobs + 2 * machines]
         load_column = JOB_FEATURES * jobs + 2 * machines  # block 10's first column
+        self._load_column = load_column
         self._machine_column = jobs
         width = jobs + machines + 1
         self._width_src = width
@@ -683,7 +684,7 @@ class BatchJobShop:
             columns = slice((block + 1) * jobs, (block + 2) * jobs)
             out[:, columns] = shown[:, block].reshape(jobs, batch).T
         loads = self._loads.reshape(spare, batch)[:machines] / self._load_scale
-        out[:, self._out_loads[0] - self._out_rows[0] :] = loads.T
+        out[:, self._load_column :] = loads.T
         counts = self._queued.reshape(batch, -1)[:, jobs : jobs + machines]
         xp.divide_into(self._queued_block, counts, self._job_count[:, None])
         return self._write_clock_blocks()
