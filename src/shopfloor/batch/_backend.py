@@ -99,6 +99,12 @@ class Backend:
             return torch.cat(arrays, dim=axis)
         return np.concatenate(arrays, axis=axis)
 
+    def take_rows(self, table: Any, index: Any) -> Any:
+        """The rows ``index`` of a 2-D table, in a new array."""
+        if self.is_torch:
+            return table[index]
+        return np.take(table, index, axis=0)  # faster than fancy indexing
+
     def repeat_rows(self, array: Any, count: int) -> Any:
         """A 1-D array ``count`` times one after the other (flat, ``count * len``)."""
         if self.is_torch:

@@ -741,12 +741,12 @@ class BatchJobShop:
             queued = xp.to_float32(self._queued[next_at] / job_count)
             out[self._queued_out[next_at]] = queued  # finished jobs: the spare entry
             self._free_index[chosen] = next_at
-            out[columns] = self._shown_table[table_row + 1]
+            out[columns] = xp.take_rows(self._shown_table, table_row + 1)
             return self._write_clock_blocks()
         # non_delay: the chosen jobs show their new operation, as running; the jobs
         # whose operation ended by now (the chosen ones too, when it took no time) show
         # their next one and join its machine's queue.
-        out[columns] = self._running_table[table_row]
+        out[columns] = xp.take_rows(self._running_table, table_row)
         self._free_index[chosen] = machine_at  # runs there: free when it ends
         self._running[job] = True
         now = xp.where(self.dones, self._makespan, self._now)
@@ -758,7 +758,8 @@ class BatchJobShop:
             rows, jobs_done = ended % self.batch_size, ended // self.batch_size
             finished = rows * jobs + jobs_done  # flat (B, J)
             first = rows * self._out.shape[1] + jobs_done
-            out[first[:, None] + self._shown_columns] = self._shown_table[self._bm_table[finished]]
+            shown = xp.take_rows(self._shown_table, self._bm_table[finished])
+            out[first[:, None] + self._shown_columns] = shown
             waiting_at = self._bm_slot[finished]
             self._free_index[finished] = waiting_at
             xp.add_at(self._queued, waiting_at, 1.0)
