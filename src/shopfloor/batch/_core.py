@@ -266,9 +266,12 @@ class BatchJobShop:
             ],
             axis=-1,
         )
-        distinct: dict[int, int] = {}
-        kinds = [distinct.setdefault(id(item), len(distinct)) for item in self.instances]
-        first_rows = [kinds.index(kind) for kind in range(len(distinct))]
+        first_row: dict[int, int] = {}  # per distinct instance object, its first row
+        for row, item in enumerate(self.instances):
+            first_row.setdefault(id(item), row)
+        first_rows = list(first_row.values())
+        kind_of = {key: kind for kind, key in enumerate(first_row)}
+        kinds = [kind_of[id(item)] for item in self.instances]
         self._shown_table = xp.asarray(shown[first_rows].reshape(-1, 5), "float32")
         self._table_start = xp.asarray(np.asarray(kinds) * jobs * width, "int64")
         first = (np.arange(jobs)[:, None] * width * batch + rows[None, :]).ravel()
