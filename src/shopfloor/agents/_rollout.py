@@ -57,7 +57,7 @@ from shopfloor._atomic import replace_atomically
 from shopfloor.agents._config import build_config
 from shopfloor.agents._device import configure_threads, select_device
 from shopfloor.agents._registry import AgentSetup, Algorithm, keys_of
-from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.envs import FAMILIES, DynamicJobShopEnv, family_of
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
 from shopfloor.sim import DispatchingRule
 
@@ -141,10 +141,13 @@ class RolloutConfig:
 def check_rollout_env(env: gym.Env[Any, Any]) -> None:
     """Raise ``ValueError`` unless :class:`RolloutAgent` can learn in ``env``."""
     unwrapped = env.unwrapped
-    if not isinstance(unwrapped, DynamicJobShopEnv) or unwrapped.action_mode != "rule":
+    family = FAMILIES["DynamicJobShop"]
+    rule_mode = getattr(unwrapped, "action_mode", None) == family.rule_mode_option
+    if family_of(env) is not family or not rule_mode:
         raise ValueError(
-            "the rollout agent needs shopfloor/DynamicJobShop-v1 with action_mode 'rule'"
+            f"the rollout agent needs {family.id} with action_mode {family.rule_mode_option!r}"
         )
+    assert isinstance(unwrapped, DynamicJobShopEnv)
     if not unwrapped.rule_candidates:
         raise ValueError(
             "the rollout agent scores each rule's job: give the env rule_candidates: true"
