@@ -132,3 +132,12 @@ def test_the_feature_buffer_is_reused_and_the_vector_env_copies_it() -> None:
     kept = observation.copy()
     env.step(env.action_masks().argmax(axis=1))
     np.testing.assert_array_equal(observation, kept)  # the env's arrays are its own
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_an_operation_of_no_time_shows_as_running_until_the_factory_ends_it(backend: str) -> None:
+    """orb07 has an operation of zero duration: in ``non_delay`` the factory completes it
+    after the other choices due at its instant, and the env shows it running until then."""
+    torch.set_num_threads(1)
+    for seed in range(16):
+        assert _side_by_side(["orb07", "ft06"], "non_delay", seed, backend=backend) == 100

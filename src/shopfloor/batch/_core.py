@@ -670,6 +670,9 @@ class BatchJobShop:
             now = xp.where(self.dones, self._makespan, self._now)
             running = job_end > now[:, None]
             self._running = self._job_end > xp.repeat_rows(now, jobs)  # job-major
+            if self._has_zero:  # an operation of no time runs until the factory ends it
+                running = running | xp.contiguous(self._pending_job.T)
+                self._running = self._running | self._pending_job.reshape(-1)
             at_previous = xp.clip_int(self._op_at - batch, 0, self._never)
             previous = self._op_machine[at_previous].reshape(jobs, batch).T
             free = xp.where(running, xp.to_int(previous) + self._src_machines[:, None], slot)
@@ -755,6 +758,8 @@ class BatchJobShop:
         now = xp.where(self.dones, self._makespan, self._now)
         # Which jobs run, job-major (J, B): the comparison runs along B.
         running = (self._job_end.reshape(jobs, -1) > now).reshape(-1)
+        if self._has_zero:  # an operation of no time runs until the factory ends it
+            running = running | self._pending_job.reshape(-1)
         ended = xp.nonzero(self._running & ~running)
         self._running = running
         if int(ended.shape[0]):
