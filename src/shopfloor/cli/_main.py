@@ -857,16 +857,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--policies",
         default="spt,mwkr,atc",
-        help="comma-separated: rules (spt, mwkr, atc ...), random, basestock, cpsat, or a "
-        "saved agent's run folder (its final model; <folder>:best for its best evaluation) "
-        "(default spt,mwkr,atc)",
+        help="comma-separated: rules (spt, mwkr, atc ...), random, batch-random (with "
+        "--samples: N random schedules of a static instance in one batched-core call, the "
+        "best kept), basestock, cpsat, or a saved agent's run folder (its final model; "
+        "<folder>:best for its best evaluation) (default spt,mwkr,atc)",
     )
     bench.add_argument(
         "--instances",
         action="append",
         default=[],
         metavar="NAMES",
-        help="instances and ranges, e.g. ta01-ta10 or ft06,la01-la05 (repeatable)",
+        help="instances and ranges, classic or flexible, e.g. ta01-ta10, ft06,la01-la05, "
+        "mk01-mk10, hurink_vdata_la01-40, or instance files (repeatable)",
     )
     bench.add_argument(
         "--scenarios",
