@@ -20,3 +20,20 @@ def test_bench_batch_refuses_an_unknown_mode_in_one_line(capsys):
     assert main(["bench-batch", "ft06", "--mode", "later", "--seconds", "0.05"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["error: unknown decision mode 'later'; choose from non_delay, active, append"]
+
+
+def test_bench_batch_runs_flexible_instances_and_the_single_env_in_the_same_mode(monkeypatch):
+    from shopfloor.experiments import _batch_speed
+
+    modes = []
+    real = _batch_speed.single_env_speed
+
+    def spy(instance, seconds, seed=0, mode="non_delay"):
+        modes.append(mode)
+        return real(instance, seconds, seed, mode=mode)
+
+    monkeypatch.setattr(_batch_speed, "single_env_speed", spy)
+    results = _batch_speed.run(["mk01"], [4], mode="active", seconds=0.05, repeats=1)
+    assert modes == ["active"]
+    assert [r.engine for r in results] == ["single env", "batch 4", "batch 4 +features"]
+    assert all(r.operations_per_second > 0 for r in results)

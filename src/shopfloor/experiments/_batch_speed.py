@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from shopfloor.batch import BatchJobShop, check_mode
+from shopfloor.batch import BatchFlexibleJobShop, BatchJobShop, check_mode
+from shopfloor.instances import FlexibleJobShopInstance, load_instance
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,15 @@ def _peak_rss_mb() -> float:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def single_env_speed(instance: str, seconds: float, seed: int = 0) -> BatchSpeed:
-    """``gym.make("shopfloor/JobShop-v0", instance=...)`` under random valid actions."""
+def single_env_speed(
+    instance: str, seconds: float, seed: int = 0, mode: str = "non_delay"
+) -> BatchSpeed:
+    """``gym.make("shopfloor/JobShop-v0", instance=..., mode=...)`` under random valid actions."""
     import gymnasium as gym
 
     import shopfloor.envs  # noqa: F401  (registers the ids)
 
-    env = gym.make("shopfloor/JobShop-v0", instance=instance)
+    env = gym.make("shopfloor/JobShop-v0", instance=instance, mode=mode)
     rng = np.random.default_rng(seed)
     masks = env.unwrapped.action_masks  # type: ignore[attr-defined]
     operations = steps = 0
@@ -87,9 +90,15 @@ def batch_speed(
     device: str = "cpu",
     seed: int = 0,
 ) -> BatchSpeed:
-    """Full batched episodes (reset included) under random valid actions."""
-    core = BatchJobShop(
-        [instance] * batch_size,
+    """Full batched episodes (reset included) under random valid actions.
+
+    A flexible instance runs in :class:`~shopfloor.batch.BatchFlexibleJobShop` (random
+    job x machine pairs), a classic one in :class:`~shopfloor.batch.BatchJobShop`.
+    """
+    loaded = load_instance(instance)
+    kind = BatchFlexibleJobShop if isinstance(loaded, FlexibleJobShopInstance) else BatchJobShop
+    core = kind(
+        [loaded] * batch_size,  # type: ignore[list-item]
         mode,
         backend=backend,
         device=device,
@@ -123,6 +132,8 @@ def run(
 ) -> list[BatchSpeed]:
     """Measure the single env, then every batch size with and without features.
 
+    The single env runs in the same decision mode as the core.
+
     The measurements of one instance are interleaved ``repeats`` times and each keeps
     its best run, so load from other processes hits every engine alike.
     """
@@ -135,7 +146,7 @@ def run(
     for instance in instances:
         best: dict[str, BatchSpeed] = {}
         for _ in range(repeats):
-            measured = [single_env_speed(instance, seconds)]
+            measured = [single_env_speed(instance, seconds, mode=mode)]
             for size in batch_sizes:
                 for features in (False, True):
                     measured.append(
