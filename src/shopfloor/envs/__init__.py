@@ -5,6 +5,9 @@
 * ``shopfloor/DynamicJobShop-v1``: arrivals, due dates, breakdowns; pick a dispatching
   rule (or a job); objective weighted tardiness.
 * ``shopfloor/ProductionInventory-v0``: make-to-stock; pick what to produce; objective cost.
+* ``shopfloor/BatchJobShop-v0`` (a vector entry point, ``gym.make_vec``): many static
+  shops, classic or flexible, stepped together by the batched core, with JobShop-v0's
+  spaces, observations and rewards.
 
 :data:`FAMILIES` says what each family accepts and which policies and agents fit it.
 """

@@ -58,11 +58,10 @@ class BatchJobShopVectorEnv(VectorEnv):  # type: ignore[misc]
 
     ## Observation Space
 
-    `Box(0, 1, (num_envs, J * 8 + M * 3), float32)`: per env the 11 blocks of
-    JobShop-v0's observation (see its spec sheet; in a flexible shop an operation counts
-    at its first machine, with its fastest time), padded to the largest instance with
-    zeros. In `active` and `append` the clock of blocks 6-8 is the earliest start of any
-    unscheduled operation.
+    `Box(0, 1, (num_envs, J * 8 + M * 3), float32)`: per env the observation
+    `shopfloor/JobShop-v0` gives on its instance in the same mode, bit for bit (see its
+    spec sheet; in a flexible shop an operation counts at its first machine, with its
+    fastest time), padded to the largest instance with zeros.
 
     ## Rewards
 
