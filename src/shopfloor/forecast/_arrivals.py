@@ -27,9 +27,8 @@ from gymnasium import spaces
 from shopfloor.envs.dynamic_job_shop import DynamicJobShopEnv
 from shopfloor.forecast._model import ForecasterConfig, ForecastError, NeuralForecaster
 from shopfloor.scenario import Scenario, load_scenario
-from shopfloor.sim import FactorySpec
-from shopfloor.sim._factory import RELEASE
-from shopfloor.sim._spec import ArrivalSpec
+from shopfloor.sim import ArrivalSpec, FactorySpec
+from shopfloor.sim.events import RELEASE
 
 ARRIVAL_KINDS = ("neural", "oracle", "naive", "moving_average")
 """Forecast kinds :class:`ArrivalForecastObservation` offers."""

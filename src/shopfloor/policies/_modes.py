@@ -45,8 +45,14 @@ import numpy as np
 from shopfloor.envs import ScheduleTracker, parse_mode, replay_sequences
 from shopfloor.instances import JobShopInstance
 from shopfloor.policies._inventory import BaseStockPolicy
-from shopfloor.sim import Factory, FactorySpec
-from shopfloor.sim._rules import PRIORITIES, QUEUE_RULES, DispatchingRule, choose_job
+from shopfloor.sim import (
+    PRIORITIES,
+    QUEUE_RULES,
+    DispatchingRule,
+    Factory,
+    FactorySpec,
+    choose_job,
+)
 
 
 class TieBreak(str, Enum):

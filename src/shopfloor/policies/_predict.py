@@ -52,8 +52,7 @@ from shopfloor.envs import Decisions, EnvFamily, FactoryEnv, family_of
 from shopfloor.policies._cpsat import CpSatPolicy
 from shopfloor.policies._inventory import BaseStockPolicy
 from shopfloor.policies._modes import TieBreak, choose_candidate, choose_operation
-from shopfloor.sim import DispatchingRule, Factory, choose_job
-from shopfloor.sim._rules import QUEUE_RULES
+from shopfloor.sim import QUEUE_RULES, DispatchingRule, Factory, choose_job
 
 
 class PolicyNotApplicableError(ValueError):

@@ -16,7 +16,14 @@ from shopfloor.sim._distributions import (
 )
 from shopfloor.sim._factory import DeadlockError, DecisionError, Factory, KPIs, LoggedEvent
 from shopfloor.sim._limits import LIMITS, InputLimits
-from shopfloor.sim._rules import DispatchingRule, atc_log_indices, choose_job
+from shopfloor.sim._rules import (
+    PRIORITIES,
+    QUEUE_RULES,
+    DispatchingRule,
+    Priority,
+    atc_log_indices,
+    choose_job,
+)
 from shopfloor.sim._spec import (
     ArrivalSpec,
     BreakdownSpec,
@@ -40,6 +47,8 @@ from shopfloor.sim._spec import (
 
 __all__ = [
     "LIMITS",
+    "PRIORITIES",
+    "QUEUE_RULES",
     "ArrivalSpec",
     "BreakdownSpec",
     "Choice",
@@ -63,6 +72,7 @@ __all__ = [
     "MaterialSpec",
     "Normal",
     "OperationSpec",
+    "Priority",
     "ProductSpec",
     "ProductionSpec",
     "RandomRoutingSpec",
