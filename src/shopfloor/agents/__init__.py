@@ -12,7 +12,12 @@ says how its agents are built, saved and loaded and what they need of an env.
 
 from shopfloor.agents._algorithms import ALGORITHMS
 from shopfloor.agents._config import AgentConfigError, agents_dir, load_hyperparameters
-from shopfloor.agents._device import DeviceError, configure_threads, select_device
+from shopfloor.agents._device import (
+    DeviceError,
+    check_device_name,
+    configure_threads,
+    select_device,
+)
 from shopfloor.agents._make import load_agent, load_trained_agent, make_agent
 from shopfloor.agents._qlearning import QLearningAgent, QLearningConfig
 from shopfloor.agents._registry import (
@@ -46,6 +51,7 @@ __all__ = [
     "SB3Agent",
     "TrainedAgent",
     "agents_dir",
+    "check_device_name",
     "configure_threads",
     "keys_of",
     "load_agent",

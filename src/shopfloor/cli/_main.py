@@ -99,7 +99,7 @@ def _bench_speed(args: argparse.Namespace) -> int:
         )
     console.print(table)
     if args.env:
-        from shopfloor.experiments._speed import measure_env
+        from shopfloor.experiments import measure_env
 
         env_table = Table(title="JobShop env vs factory, random valid actions, one core")
         for column in ("instance", "env steps/s", "factory decisions/s", "env cost / factory"):
@@ -135,8 +135,7 @@ def _bench_batch(args: argparse.Namespace) -> int:
 
 
 def _bench_train(args: argparse.Namespace) -> int:
-    from shopfloor.experiments import measure_training
-    from shopfloor.experiments._train_speed import VEC_ENVS
+    from shopfloor.experiments import VEC_ENVS, measure_training
 
     _resolve_env(args)
     _note_plain_env_name(args)
@@ -367,7 +366,7 @@ def _env_kwargs(args: argparse.Namespace) -> dict[str, object]:
 def _note_plain_env_name(args: argparse.Namespace) -> None:
     """Say so when ``--env-name`` changes no hyperparameter (e.g. a misspelt entry)."""
     from shopfloor.agents import load_hyperparameters
-    from shopfloor.experiments._folders import check_folder_name
+    from shopfloor.experiments import check_folder_name
 
     if args.env_name:
         check_folder_name("env name", args.env_name)
@@ -497,8 +496,12 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    from shopfloor.forecast import ForecasterConfig
-    from shopfloor.forecast._evaluate import evaluate_saved, source_name, train_and_evaluate
+    from shopfloor.forecast import (
+        ForecasterConfig,
+        evaluate_saved,
+        source_name,
+        train_and_evaluate,
+    )
     from shopfloor.plots import forecast_plot
 
     if args.action == "train":

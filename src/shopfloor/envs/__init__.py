@@ -25,7 +25,7 @@ from shopfloor.envs._families import (
     family_for,
     family_of,
 )
-from shopfloor.envs._source import GeneratorSpec
+from shopfloor.envs._source import GeneratorSpec, SpecSource
 from shopfloor.envs._tracker import (
     MODES,
     DecisionMode,
@@ -68,6 +68,7 @@ __all__ = [
     "RetiredEnvError",
     "ScheduleTracker",
     "ScheduledStep",
+    "SpecSource",
     "check_env_id",
     "family_for",
     "family_of",

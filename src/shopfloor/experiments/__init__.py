@@ -14,25 +14,46 @@ from shopfloor.experiments._bench import (
     results_dir,
     run_bench,
 )
-from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning
+from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning, check_folder_name
 from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
 from shopfloor.experiments._lock import RunLockedError
-from shopfloor.experiments._runner import ExperimentResult, run_experiment, summarise, train
+from shopfloor.experiments._runner import (
+    ExperimentResult,
+    plan_runs,
+    run_experiment,
+    summarise,
+    train,
+)
 from shopfloor.experiments._saved import SavedAgent
-from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
-from shopfloor.experiments._speed import SpeedResult, measure, measure_all, plain_simpy_job_shop
+from shopfloor.experiments._spec import (
+    ExperimentError,
+    ExperimentSpec,
+    ForecastSettings,
+    load_experiment,
+)
+from shopfloor.experiments._speed import (
+    EnvSpeedResult,
+    SpeedResult,
+    measure,
+    measure_all,
+    measure_env,
+    plain_simpy_job_shop,
+)
 from shopfloor.experiments._train import RunConfig, RunOutcome, evaluate, execute_run
-from shopfloor.experiments._train_speed import TrainingSpeed, measure_training
+from shopfloor.experiments._train_speed import VEC_ENVS, TrainingSpeed, measure_training
 
 __all__ = [
+    "VEC_ENVS",
     "BatchSpeed",
     "BenchResult",
     "BenchTarget",
     "DamagedFileError",
+    "EnvSpeedResult",
     "Episode",
     "ExperimentError",
     "ExperimentResult",
     "ExperimentSpec",
+    "ForecastSettings",
     "Headroom",
     "PolicySummary",
     "RunConfig",
@@ -43,6 +64,7 @@ __all__ = [
     "SpeedResult",
     "Summary",
     "TrainingSpeed",
+    "check_folder_name",
     "evaluate",
     "evaluate_episode",
     "execute_run",
@@ -52,8 +74,10 @@ __all__ = [
     "measure",
     "measure_all",
     "measure_batch_speed",
+    "measure_env",
     "measure_training",
     "plain_simpy_job_shop",
+    "plan_runs",
     "resolve_bench_target",
     "results_dir",
     "rule_choice_headroom",

@@ -9,12 +9,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shopfloor._yaml import YAMLInputError, read_yaml, short_repr
-from shopfloor.agents import ALGORITHMS
-from shopfloor.agents._device import check_device_name
+from shopfloor.agents import ALGORITHMS, check_device_name
 from shopfloor.envs import FAMILIES, check_env_id
 from shopfloor.experiments._folders import check_folder_name
-from shopfloor.forecast._arrivals import ARRIVAL_KINDS
-from shopfloor.forecast._wrapper import KINDS
+from shopfloor.forecast import ARRIVAL_KINDS
+from shopfloor.forecast import DEMAND_KINDS as KINDS
 
 
 class ExperimentError(ValueError):
@@ -150,7 +149,7 @@ def _forecast_of(env_id: str) -> str | None:
 
 def _check_random_arrivals(kwargs: dict[str, Any]) -> None:
     """Raise ``ValueError`` unless the DynamicJobShop these arguments build has random arrivals."""
-    from shopfloor.envs._source import SpecSource
+    from shopfloor.envs import SpecSource
 
     given = {key: kwargs[key] for key in ("scenario", "instance", "generator") if key in kwargs}
     source = SpecSource(**(given or {"scenario": "dynamic_job_shop"}))

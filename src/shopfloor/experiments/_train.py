@@ -18,7 +18,7 @@ import numpy as np
 import yaml
 
 from shopfloor._atomic import replace_atomically
-from shopfloor.agents._device import check_device_name
+from shopfloor.agents import check_device_name
 from shopfloor.experiments._checkpoints import (
     EVAL_TYPES,
     PROGRESS_TYPES,

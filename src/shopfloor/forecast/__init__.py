@@ -14,22 +14,39 @@ Example:
     (8,)
 """
 
-from shopfloor.forecast._arrivals import ArrivalForecastObservation, train_arrival_forecaster
+from shopfloor.forecast._arrivals import (
+    ARRIVAL_KINDS,
+    ArrivalForecastObservation,
+    train_arrival_forecaster,
+)
 from shopfloor.forecast._baselines import croston, moving_average, naive, seasonal_naive, tsb
 from shopfloor.forecast._data import DemandDataError, demand_history, read_demand_csv, windows
+from shopfloor.forecast._evaluate import (
+    ForecastEvaluation,
+    Score,
+    evaluate_saved,
+    source_name,
+    train_and_evaluate,
+)
 from shopfloor.forecast._metrics import mase, quantile_loss, smape
 from shopfloor.forecast._model import ForecasterConfig, ForecastError, NeuralForecaster
+from shopfloor.forecast._wrapper import KINDS as DEMAND_KINDS
 from shopfloor.forecast._wrapper import ForecastObservation, train_forecaster_for
 
 __all__ = [
+    "ARRIVAL_KINDS",
+    "DEMAND_KINDS",
     "ArrivalForecastObservation",
     "DemandDataError",
     "ForecastError",
+    "ForecastEvaluation",
     "ForecastObservation",
     "ForecasterConfig",
     "NeuralForecaster",
+    "Score",
     "croston",
     "demand_history",
+    "evaluate_saved",
     "mase",
     "moving_average",
     "naive",
@@ -37,6 +54,8 @@ __all__ = [
     "read_demand_csv",
     "seasonal_naive",
     "smape",
+    "source_name",
+    "train_and_evaluate",
     "train_arrival_forecaster",
     "train_forecaster_for",
     "tsb",
