@@ -120,6 +120,7 @@ def test_the_event_log_is_atomic_and_keeps_the_umask(tmp_path, umask):
 
 
 def test_figures_and_forecast_files_keep_the_umask(tmp_path, umask):
+    # white-box: the two writers of figures and forecast files, without a whole run
     from shopfloor.forecast._evaluate import _write_text
     from shopfloor.plots._output import new_figure, save_figure
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from shopfloor._stats import confidence_interval
-from shopfloor.experiments._bench import BenchResult, Episode, summarise
-from shopfloor.experiments._runner import _row, markdown_table
+from shopfloor.experiments import BenchResult, Episode
+from shopfloor.experiments._bench import summarise  # white-box: the bench's own summary rows
+from shopfloor.experiments._runner import _row, markdown_table  # white-box: one table row
 from shopfloor.plots import learning_curves
 
 # t quantiles from tables: t(0.975, 1), t(0.975, 2), t(0.95, 2)

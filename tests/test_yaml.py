@@ -19,7 +19,7 @@ from shopfloor._yaml import (
     read_yaml,
     short_repr,
 )
-from shopfloor.agents._config import AgentConfigError, load_hyperparameters
+from shopfloor.agents import AgentConfigError, load_hyperparameters
 from shopfloor.experiments import ExperimentError, load_experiment
 
 BILLION_LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(

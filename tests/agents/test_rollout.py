@@ -12,8 +12,8 @@ from shopfloor.agents import load_hyperparameters, make_agent
 from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.envs.dynamic_job_shop import GLOBAL_FEATURES, SLOT_FEATURES
-from shopfloor.experiments._headroom import _episode
-from shopfloor.experiments._train import evaluate
+from shopfloor.experiments import evaluate
+from shopfloor.experiments._headroom import _episode  # white-box: replays one hindsight episode
 from shopfloor.policies import make_policy
 from shopfloor.sim import DispatchingRule
 

@@ -238,8 +238,8 @@ def test_a_bad_prior_rule_names_the_agent_file(algorithm, values, env, message):
 def test_the_bundled_rule_choice_experiment_starts_ppo_from_atcjs():
     from pathlib import Path
 
+    from shopfloor.agents import load_hyperparameters as resolved_hyperparameters
     from shopfloor.experiments import load_experiment
-    from shopfloor.experiments._runner import resolved_hyperparameters
 
     root = Path(__file__).resolve().parents[2]
     (entry,) = load_experiment(root / "experiments/dynamic_rule_choice.yaml").envs

@@ -128,8 +128,8 @@ def test_a_misspelt_keyword_names_the_agent_file():
 def test_committed_config_scores_slots_in_job_choice_only():
     """agents/maskable_ppo.yaml: the dynamic_job_choice entry (experiments/
     dynamic_job_choice.yaml) scores slots from an ATCJS start; rule choice keeps the MLP."""
+    from shopfloor.agents import load_hyperparameters as resolved_hyperparameters
     from shopfloor.experiments import load_experiment
-    from shopfloor.experiments._runner import resolved_hyperparameters
 
     spec = load_experiment(Path(__file__).parents[2] / "experiments" / "dynamic_job_choice.yaml")
     (env,) = spec.envs

@@ -23,7 +23,7 @@ def test_bench_batch_refuses_an_unknown_mode_in_one_line(capsys):
 
 
 def test_bench_batch_runs_flexible_instances_and_the_single_env_in_the_same_mode(monkeypatch):
-    from shopfloor.experiments import _batch_speed
+    from shopfloor.experiments import _batch_speed  # white-box: a spy on the single env's run
 
     modes = []
     real = _batch_speed.single_env_speed

@@ -6,12 +6,11 @@ import sys
 import pytest
 
 from shopfloor.agents import AgentConfigError, load_hyperparameters
-from shopfloor.cli import main
-from shopfloor.cli._main import _seeds
-from shopfloor.experiments import rule_choice_headroom
+from shopfloor.cli import build_parser, main
+from shopfloor.cli._main import _seeds  # white-box: the seed parser alone, without argparse
+from shopfloor.experiments import ExperimentError, RunConfig, load_experiment, rule_choice_headroom
 from shopfloor.experiments._folders import command_line
-from shopfloor.experiments._spec import ExperimentError, load_experiment
-from shopfloor.experiments._train import RunConfig, default_env_name
+from shopfloor.experiments._train import default_env_name
 
 GOOD = {
     "experiment": "e",
@@ -285,7 +284,7 @@ def test_an_experiment_refuses_the_rollout_agent_on_an_env_without_rule_candidat
     ],
 )
 def test_train_takes_the_env_from_its_target(options, env_id):
-    from shopfloor.cli._main import _resolve_env, build_parser
+    from shopfloor.cli._main import _resolve_env  # white-box: the env chosen before any run
 
     args = build_parser().parse_args(["train", "--agent", "ppo", *options])
     _resolve_env(args)
@@ -341,7 +340,7 @@ def test_forecast_train_keeps_an_earlier_model_unless_told(tmp_path, capsys):
 
 
 def test_ctrl_c_is_one_line_and_exit_130(monkeypatch, capsys):
-    import shopfloor.cli._main as cli
+    import shopfloor.cli._main as cli  # white-box: a command handler replaced
 
     def interrupted(args):
         raise KeyboardInterrupt

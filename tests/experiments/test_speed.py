@@ -113,7 +113,7 @@ def test_a_dead_env_process_is_reported_and_no_process_is_left(
     import signal
     import threading
 
-    from shopfloor.agents._sb3 import SB3Agent
+    from shopfloor.agents import SB3Agent
     from shopfloor.experiments import measure_training
 
     learning = threading.Event()

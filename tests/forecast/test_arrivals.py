@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import shopfloor.envs  # noqa: F401  (registers the ids)
-from shopfloor.experiments._runner import plan_runs
-from shopfloor.experiments._spec import load_experiment
+from shopfloor.experiments import load_experiment, plan_runs
 from shopfloor.forecast import (
     ArrivalForecastObservation,
     ForecasterConfig,

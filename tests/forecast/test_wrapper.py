@@ -9,9 +9,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import shopfloor.envs  # noqa: F401  (registers the ids)
-from shopfloor.experiments._runner import plan_runs
-from shopfloor.experiments._spec import ExperimentError, load_experiment
-from shopfloor.experiments._train import make_env_factory
+from shopfloor.experiments import ExperimentError, load_experiment, plan_runs
+from shopfloor.experiments._train import make_env_factory  # white-box: one run's env builder
 from shopfloor.forecast import ForecasterConfig, ForecastObservation, train_forecaster_for
 from shopfloor.scenario import load_scenario
 from shopfloor.sim import Shock
@@ -209,7 +208,7 @@ def test_invalid_forecast_settings_named(tmp_path, forecast, message):
 def test_experiment_forecast_kinds_are_the_wrappers():
     from typing import get_args
 
-    from shopfloor.experiments._spec import ForecastSettings
+    from shopfloor.experiments import ForecastSettings
     from shopfloor.forecast._arrivals import ARRIVAL_KINDS
     from shopfloor.forecast._wrapper import KINDS
 

@@ -290,7 +290,7 @@ BOUNDED = {
 def _parser_options() -> dict[str, list[Any]]:
     import argparse
 
-    from shopfloor.cli._main import build_parser
+    from shopfloor.cli import build_parser
 
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -8,8 +8,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from shopfloor.experiments._runner import ExperimentResult, run_experiment
-from shopfloor.experiments._spec import ExperimentSpec
+from shopfloor.experiments import ExperimentResult, ExperimentSpec, run_experiment
 from shopfloor.instances import load_instance
 from shopfloor.policies import simulate
 from shopfloor.scenario import load_scenario

@@ -12,7 +12,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-import shopfloor.sim._factory as factory_module
+import shopfloor.sim._factory as factory_module  # white-box: the factory logs these constants
 from shopfloor.instances import load_instance
 from shopfloor.plots import _events, _gantt, gantt, read_event_log
 from shopfloor.plots._output import save_figure

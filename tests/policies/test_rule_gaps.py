@@ -27,10 +27,8 @@ from __future__ import annotations
 import pytest
 
 from shopfloor.instances import load_instance
-from shopfloor.policies import run_factory
-from shopfloor.policies._modes import TieBreak, dispatch_by_machine, dispatch_earliest
-from shopfloor.sim import Factory
-from shopfloor.sim._rules import PRIORITIES, DispatchingRule
+from shopfloor.policies import TieBreak, dispatch_by_machine, dispatch_earliest, run_factory
+from shopfloor.sim import PRIORITIES, DispatchingRule, Factory
 
 TAILLARD = [f"ta{number:02d}" for number in range(1, 11)]
 
