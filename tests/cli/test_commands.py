@@ -191,13 +191,19 @@ def test_plot_names_a_missing_source(tmp_path, capsys):
 # ------------------------------------------------------------------------- forecast
 
 
-def test_forecast_trains_and_scores_against_the_baselines(tmp_path, capsys):
+def test_forecast_trains_then_evaluates_against_the_baselines(tmp_path, capsys):
     argv = ["forecast", "train", "production_inventory", "--periods", "120", "--epochs", "2"]
     argv += ["--lookback", "12", "--horizon", "4", "--out", str(tmp_path / "fc")]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "MASE" in out and "seasonal_naive" in out
     assert {"model.pt", "metrics.csv"} <= {p.name for p in (tmp_path / "fc").iterdir()}
+    model, again = str(tmp_path / "fc" / "model.pt"), str(tmp_path / "again")
+    assert main(["forecast", "eval", model, "production_inventory", "--periods", "120"]) == 0
+    assert main(["forecast", "eval", model, "production_inventory", "--out", again]) == 0
+    capsys.readouterr()
+    assert (tmp_path / "fc" / "eval_production_inventory" / "metrics.csv").is_file()
+    assert (tmp_path / "again" / "metrics.csv").is_file()
 
 
 def test_forecast_eval_needs_a_source(tmp_path, capsys):
