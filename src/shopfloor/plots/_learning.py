@@ -153,7 +153,7 @@ def learning_curves(
 
     columns = min(3, len(envs))
     rows = math.ceil(len(envs) / columns)
-    figure = new_figure(5.5 * columns + 2.5, 4.0 * rows + 0.8)
+    figure = new_figure(max(5.5 * columns + 0.5, 7.5), 4.0 * rows + 1.8)
     grid = figure.subplots(rows, columns, squeeze=False)
     off_scale: list[BaselineLevel] = []
     handles: dict[str, Any] = {}
@@ -197,7 +197,13 @@ def learning_curves(
         axes.grid(alpha=0.3)
     for index in range(len(envs), rows * columns):
         grid[index // columns][index % columns].set_visible(False)
-    figure.legend(list(handles.values()), list(handles), loc="outside right upper", fontsize=8)
+    figure.legend(  # below the axes: clear of the data and of the title
+        list(handles.values()),
+        list(handles),
+        loc="outside lower center",
+        fontsize=8,
+        ncols=min(3, max(1, len(handles))),
+    )
     seeds = sorted({len(c.seeds) for c in curves})
     over = f", mean over {'/'.join(map(str, seeds))} seeds" if seeds else ""
     figure.suptitle(f"{root.name}: evaluation objective over training{over}")
