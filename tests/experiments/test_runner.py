@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from shopfloor.experiments._executor import run_tasks
 from shopfloor.experiments._folders import read_csv
-from shopfloor.experiments._runner import _execute_local, run_experiment, train
+from shopfloor.experiments._runner import run_experiment, train
 from shopfloor.experiments._spec import ExperimentError, ExperimentSpec, load_experiment
 from shopfloor.experiments._train import RunConfig, execute_run
 
@@ -127,8 +128,7 @@ def test_pool_workers_do_not_inherit_locks_other_threads_hold():
     holder.start()
     assert holding.wait(timeout=10), "the lock was never taken"
     try:
-        tasks = [(_acquire_the_held_lock, None)] * 2
-        assert _execute_local(tasks, workers=2, progress=False) == [True, True]
+        assert run_tasks(_acquire_the_held_lock, [None, None], workers=2) == [True, True]
     finally:
         done.set()
         holder.join()

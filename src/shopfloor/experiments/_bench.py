@@ -40,17 +40,13 @@ of any size); any other target is an error before anything runs.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import math
-import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -63,6 +59,7 @@ from rich.table import Table
 from shopfloor import __version__
 from shopfloor._stats import CONFIDENCE, confidence_interval
 from shopfloor.envs import FAMILIES, EnvFamily, family_for, parse_mode
+from shopfloor.experiments._executor import run_tasks
 from shopfloor.experiments._folders import write_atomic as _write_atomic
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
 from shopfloor.experiments._train import make_env_factory
@@ -1250,64 +1247,10 @@ def _execute(tasks: Sequence[_Task], workers: int | None, progress: bool) -> lis
     (:func:`_plan`); the rest run one by one.
     """
     plan = _plan(tasks)
-    workers = min(workers or os.cpu_count() or 1, len(plan))
+    sizes = [unit.size if isinstance(unit, _BatchTask) else 1 for unit in plan]
     results: list[Episode | None] = [None] * len(tasks)
-
-    with _progress_bar(progress, len(tasks)) as advance:
-        if workers == 1:
-            for unit in plan:
-                for index, episode in _run_unit(unit):
-                    results[index] = episode
-                    advance()
-        else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures: dict[Future[list[tuple[int, Episode]]], _Task | _BatchTask] = {
-                    pool.submit(_run_unit, unit): unit for unit in plan
-                }
-                try:
-                    for future in as_completed(futures):
-                        for index, episode in future.result():
-                            results[index] = episode
-                            advance()
-                except BrokenProcessPool as error:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise RuntimeError(
-                        "a benchmark worker process died. Workers are spawned: a script "
-                        "that calls run_bench with workers > 1 must do so under "
-                        "`if __name__ == '__main__':` (or pass workers=1)"
-                    ) from error
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+    for episodes in run_tasks(_run_unit, plan, workers, progress, "episodes", sizes=sizes):
+        for index, episode in episodes:
+            results[index] = episode
     assert all(episode is not None for episode in results)
     return [episode for episode in results if episode is not None]
-
-
-@contextlib.contextmanager
-def _progress_bar(enabled: bool, total: int) -> Iterator[Callable[[], None]]:
-    """A rich progress bar on stderr (or nothing); yields the function that advances it."""
-    if not enabled:
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("episodes"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task("episodes", total=total)
-        yield lambda: bar.advance(task)

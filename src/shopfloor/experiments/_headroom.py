@@ -28,16 +28,14 @@ the same yardsticks for a job-choice agent. There the rules too choose among the
 from __future__ import annotations
 
 import dataclasses
-import multiprocessing
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from shopfloor.envs import DynamicJobShopEnv
+from shopfloor.experiments._executor import run_tasks
 from shopfloor.policies import RulePolicy
 from shopfloor.sim import DispatchingRule
 
@@ -230,12 +228,5 @@ def rule_choice_headroom(
     samples: int = 0,
 ) -> list[Headroom]:
     """:func:`headroom` on every seed, one process per seed (all cores by default)."""
-    if workers is not None and workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
     tasks = [(seed, base, env_kwargs, samples) for seed in seeds]
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
-    if workers <= 1:
-        return [_headroom_task(task) for task in tasks]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_headroom_task, tasks))
+    return run_tasks(_headroom_task, tasks, workers, label="seeds")

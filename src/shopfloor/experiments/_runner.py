@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from shopfloor._stats import confidence_interval
+from shopfloor.experiments._executor import run_tasks
 from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
 from shopfloor.experiments._lock import FolderLock
 from shopfloor.experiments._spec import ExperimentSpec
@@ -219,12 +218,7 @@ def _run_experiment(
     ]
     tasks: list[tuple[Callable[[Any], Any], Any]] = [(execute_baseline, b) for b in baselines]
     tasks += [(execute_run, run) for run in runs]
-    if backend == "ray":
-        results = _execute_ray(tasks, address, progress)
-    elif backend == "local":
-        results = _execute_local(tasks, workers, progress)
-    else:
-        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    results = run_tasks(_apply, tasks, workers, progress, "runs", backend=backend, address=address)
     outcomes = [r for r in results if isinstance(r, RunOutcome)]
     rows = summarise(spec, root)
     out = Path(results_root) / spec.name
@@ -252,76 +246,10 @@ def _figures(spec: ExperimentSpec, root: Path, out: Path) -> list[Path]:
     return figures
 
 
-def _execute_local(
-    tasks: Sequence[tuple[Callable[[Any], Any], Any]], workers: int | None, progress: bool
-) -> list[Any]:
-    workers = workers or os.cpu_count() or 1
-    with _progress(progress, len(tasks)) as advance:
-        if workers == 1:
-            results = []
-            for function, argument in tasks:
-                results.append(function(argument))
-                advance()
-            return results
-        # Spawned, not forked: a fork copies only the calling thread, so a lock held
-        # by another thread of this process (torch's, Ray's, an import) stays held
-        # in the child forever.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = [pool.submit(function, argument) for function, argument in tasks]
-            for _ in as_completed(futures):
-                advance()
-            return [future.result() for future in futures]
-
-
-def _execute_ray(
-    tasks: Sequence[tuple[Callable[[Any], Any], Any]], address: str | None, progress: bool
-) -> list[Any]:
-    try:
-        import ray
-    except ImportError as error:
-        raise RuntimeError("the ray backend needs ray: pip install 'shopfloor[ray]'") from error
-    started_here = not ray.is_initialized()
-    if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    try:
-        remote = ray.remote(num_cpus=1)(_call)
-        futures = [remote.remote(function, argument) for function, argument in tasks]
-        pending = list(futures)
-        with _progress(progress, len(tasks)) as advance:
-            while pending:
-                _, pending = ray.wait(pending, num_returns=1)
-                advance()
-        return [ray.get(future) for future in futures]
-    finally:
-        if started_here:
-            ray.shutdown()
-
-
-def _call(function: Callable[[Any], Any], argument: Any) -> Any:
+def _apply(task: tuple[Callable[[Any], Any], Any]) -> Any:
+    """``function(argument)`` of a ``(function, argument)`` task."""
+    function, argument = task
     return function(argument)
-
-
-class _progress:
-    """A rich progress bar (or nothing) yielding an ``advance()`` function."""
-
-    def __init__(self, enabled: bool, total: int):
-        self.enabled, self.total = enabled, total
-        self._bar: Any = None
-
-    def __enter__(self) -> Callable[[], None]:
-        if not self.enabled:
-            return lambda: None
-        from rich.progress import Progress
-
-        self._bar = Progress()
-        self._bar.start()
-        task = self._bar.add_task("runs", total=self.total)
-        return lambda: self._bar.advance(task)
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[str, Any]]:
