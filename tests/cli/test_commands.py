@@ -162,6 +162,7 @@ def test_run_trains_every_run_of_a_spec(tmp_path, capsys):
     (config,) = (tmp_path / "runs").rglob("config.yaml")
     assert yaml.safe_load(config.read_text())["agent"] == "qlearning"
     assert any((tmp_path / "res").rglob("*.csv"))
+    assert [path.name for path in (tmp_path / "res").rglob("learning_curves_*.png")] != []
 
 
 def test_run_names_the_file_and_field_of_a_bad_spec(tmp_path, capsys):

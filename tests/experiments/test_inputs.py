@@ -8,7 +8,14 @@ import pytest
 from shopfloor.agents import AgentConfigError, load_hyperparameters
 from shopfloor.cli import build_parser, main
 from shopfloor.cli._main import _seeds  # white-box: the seed parser alone, without argparse
-from shopfloor.experiments import ExperimentError, RunConfig, load_experiment, rule_choice_headroom
+from shopfloor.experiments import (
+    ExperimentError,
+    RunConfig,
+    check_experiment,
+    load_experiment,
+    rule_choice_headroom,
+    run_experiment,
+)
 from shopfloor.experiments._folders import command_line
 from shopfloor.experiments._train import default_env_name
 
@@ -108,6 +115,13 @@ def _experiment(tmp_path, text):
     return path
 
 
+def _load_and_check(path):
+    """Load the spec (data only), then build its envs as a run's preparation does."""
+    spec = load_experiment(path)
+    check_experiment(spec, path)
+    return spec
+
+
 BASE = (
     "name: {name}\nenvs:\n  - id: shopfloor/DynamicJobShop-v1\n    name: {env}\n"
     "    kwargs: {kwargs}\nagents: {agents}\nseeds: {seeds}\nbudget: 10\n"
@@ -150,7 +164,24 @@ def test_the_base_experiment_loads(tmp_path):
 def test_experiment_errors_name_the_file_and_field(tmp_path, change, message):
     path = _experiment(tmp_path, BASE.format(**{**FIELDS, **change}))
     with pytest.raises(ExperimentError, match=message):
-        load_experiment(path)
+        _load_and_check(path)
+
+
+def test_loading_builds_no_env_and_a_run_checks_its_envs_before_anything(tmp_path, monkeypatch):
+    import gymnasium
+
+    path = _experiment(tmp_path, BASE.format(**{**FIELDS, "kwargs": "{scenario: nosuch}"}))
+    built = []
+    real_make = gymnasium.make
+    monkeypatch.setattr(gymnasium, "make", lambda *a, **k: built.append(a) or real_make(*a, **k))
+    spec = load_experiment(path)  # data only: the unknown scenario is not looked up
+    assert built == [] and spec.envs[0].kwargs == {"scenario": "nosuch"}
+    with pytest.raises(ExperimentError, match=r"^experiment x: envs.0 \(small\): .*nosuch"):
+        check_experiment(spec)
+    root = tmp_path / "runs"
+    with pytest.raises(ExperimentError, match=r"exp.yaml: envs.0 \(small\): .*nosuch"):
+        run_experiment(spec, root, tmp_path / "results", workers=1, progress=False, source=path)
+    assert not root.exists()  # refused before the lock or any run folder
 
 
 def test_yaml_syntax_errors_are_one_line_with_the_place(tmp_path):
@@ -241,8 +272,8 @@ def test_an_experiment_refuses_unmasked_agents_and_unfit_baselines_at_load(tmp_p
         match=r"exp.yaml: envs.0 \(ft06\): agents: ppo cannot follow action masks"
         r".*use qlearning or maskable_ppo",
     ):
-        load_experiment(path)
-    assert load_experiment(_experiment(tmp_path, job_shop.format(agents="[maskable_ppo]")))
+        _load_and_check(path)
+    assert _load_and_check(_experiment(tmp_path, job_shop.format(agents="[maskable_ppo]")))
     inventory = (
         "name: x\nenvs:\n  - {id: shopfloor/ProductionInventory-v0, name: pi}\nagents: [ppo]\n"
         "seeds: [0]\nbudget: 10\neval: {every: 10, seeds: [9]}\nbaselines: [basestock, spt]\n"
@@ -250,7 +281,7 @@ def test_an_experiment_refuses_unmasked_agents_and_unfit_baselines_at_load(tmp_p
     with pytest.raises(
         ExperimentError, match=r"exp.yaml: baselines.1: spt on env 'pi': .*dispatches"
     ):
-        load_experiment(_experiment(tmp_path, inventory))
+        _load_and_check(_experiment(tmp_path, inventory))
 
 
 def test_an_experiment_refuses_the_rollout_agent_on_an_env_without_rule_candidates(tmp_path):
@@ -264,8 +295,8 @@ def test_an_experiment_refuses_the_rollout_agent_on_an_env_without_rule_candidat
         match=r"exp.yaml: envs.0 \(small\): agents: the rollout agent "
         r".*give the env rule_candidates",
     ):
-        load_experiment(_experiment(tmp_path, text.format(extra="")))
-    assert load_experiment(_experiment(tmp_path, text.format(extra=", rule_candidates: true")))
+        _load_and_check(_experiment(tmp_path, text.format(extra="")))
+    assert _load_and_check(_experiment(tmp_path, text.format(extra=", rule_candidates: true")))
 
 
 @pytest.mark.parametrize(

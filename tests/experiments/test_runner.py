@@ -88,12 +88,23 @@ def test_runs_write_complete_folders_and_a_summary(tmp_path):
 
 def test_finished_runs_are_not_redone(tmp_path):
     spec = tiny_spec(seeds=[0])
-    run_experiment(spec, tmp_path / "runs", tmp_path / "results", workers=1, progress=False)
+    calls = []
+
+    def draw(*arguments):  # what the CLI passes: shopfloor.plots.experiment_figures
+        calls.append(arguments)
+        return [tmp_path / "figure.png"]
+
+    first = run_experiment(
+        spec, tmp_path / "runs", tmp_path / "results", workers=1, progress=False, draw_figures=draw
+    )
+    assert calls == [(spec, tmp_path / "runs", tmp_path / "results" / "tiny")]
+    assert first.figures == [tmp_path / "figure.png"]
     done = tmp_path / "runs" / "tiny" / "small" / "qlearning" / "seed_0" / "DONE"
     stamp = done.stat().st_mtime_ns
     again = run_experiment(spec, tmp_path / "runs", tmp_path / "results", workers=1, progress=False)
     assert [r.status for r in again.runs] == ["done"]
     assert done.stat().st_mtime_ns == stamp
+    assert again.figures == [] and len(calls) == 1  # no drawer given: no figures
 
 
 def test_process_pool_gives_the_same_results_as_in_process(tmp_path):

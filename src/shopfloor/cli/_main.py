@@ -423,6 +423,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from shopfloor.experiments import load_experiment, run_experiment
+    from shopfloor.plots import experiment_figures
 
     if args.address and args.backend != "ray":
         raise ValueError("--address is the Ray cluster's; give it with --backend ray")
@@ -435,6 +436,8 @@ def _run(args: argparse.Namespace) -> int:
         backend=args.backend,
         address=args.address,
         progress=not args.no_progress,
+        draw_figures=experiment_figures,
+        source=args.experiment,
     )
     table = Table(title=f"{spec.name}: final objective on held-out seeds (lower is better)")
     for column in ("env", "policy", "kind", "n", "mean", "95% CI"):

@@ -19,6 +19,8 @@ from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_head
 from shopfloor.experiments._lock import RunLockedError
 from shopfloor.experiments._runner import (
     ExperimentResult,
+    FigureDrawer,
+    check_experiment,
     plan_runs,
     run_experiment,
     summarise,
@@ -53,6 +55,7 @@ __all__ = [
     "ExperimentError",
     "ExperimentResult",
     "ExperimentSpec",
+    "FigureDrawer",
     "ForecastSettings",
     "Headroom",
     "PolicySummary",
@@ -64,6 +67,7 @@ __all__ = [
     "SpeedResult",
     "Summary",
     "TrainingSpeed",
+    "check_experiment",
     "check_folder_name",
     "evaluate",
     "evaluate_episode",

@@ -1,4 +1,10 @@
-"""Run a whole experiment: every env x agent x seed, locally or on Ray, then summarise."""
+"""Run a whole experiment: every env x agent x seed, locally or on Ray, then summarise.
+
+The runs are prepared here: :func:`check_experiment` builds each env once with its
+agents and baselines before anything runs (:func:`~shopfloor.experiments.load_experiment`
+only reads and validates the file). Figures are drawn by a callback the caller passes
+(experiments never import :mod:`shopfloor.plots`).
+"""
 
 from __future__ import annotations
 
@@ -12,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from shopfloor._stats import confidence_interval
+from shopfloor.agents import ALGORITHMS
 from shopfloor.experiments._executor import run_tasks
 from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
 from shopfloor.experiments._lock import FolderLock
-from shopfloor.experiments._spec import ExperimentSpec
+from shopfloor.experiments._spec import FORECAST_KEY, ExperimentError, ExperimentSpec
 from shopfloor.experiments._train import (
     RunConfig,
     RunOutcome,
@@ -26,6 +33,9 @@ from shopfloor.experiments._train import (
 )
 
 BASELINE_FIELDS = ("policy", "seed", "objective")
+
+FigureDrawer = Callable[[ExperimentSpec, Path, Path], Sequence[Path]]
+"""``(spec, runs root, results folder) -> figures drawn``, called after a run's summary."""
 
 
 @dataclass(frozen=True)
@@ -175,8 +185,13 @@ def run_experiment(
     backend: str = "local",
     address: str | None = None,
     progress: bool = True,
+    draw_figures: FigureDrawer | None = None,
+    source: str | os.PathLike[str] | None = None,
 ) -> ExperimentResult:
     """Run every env x agent x seed and the baselines, then write the summary.
+
+    Before anything runs, each env is built once with each agent and baseline
+    (:func:`check_experiment`).
 
     Args:
         spec: The experiment.
@@ -188,14 +203,23 @@ def run_experiment(
         backend: ``local`` (process pool) or ``ray``.
         address: Ray cluster address (``None``: start or join a local Ray).
         progress: Show a progress bar.
+        draw_figures: Called after the summary as ``draw_figures(spec, root,
+            <results_root>/<name>)``; returns the figures it drew (the CLI passes
+            :func:`shopfloor.plots.experiment_figures`). ``None``: no figures.
+        source: The spec's file, named in the errors of :func:`check_experiment`.
 
     Raises:
+        ExperimentError: An env, agent or baseline of the spec cannot be built or
+            does not fit (the file, or else the experiment, and the field named).
         RunLockedError: Another live ``shopfloor run`` of this experiment into
             ``root`` holds its lock (``<root>/<experiment>/.lock``; named), or another
             process writes to one of its run folders.
     """
+    check_experiment(spec, source)
     with FolderLock(Path(root) / spec.name, what=f"experiment {spec.name}"):
-        return _run_experiment(spec, root, results_root, workers, backend, address, progress)
+        return _run_experiment(
+            spec, root, results_root, workers, backend, address, progress, draw_figures
+        )
 
 
 def _run_experiment(
@@ -206,6 +230,7 @@ def _run_experiment(
     backend: str,
     address: str | None,
     progress: bool,
+    draw_figures: FigureDrawer | None,
 ) -> ExperimentResult:
     """:func:`run_experiment` once the experiment's lock is held."""
     runs = plan_runs(spec, root, resolved_hyperparameters)
@@ -224,26 +249,8 @@ def _run_experiment(
     out = Path(results_root) / spec.name
     csv_path = write_csv(out / "summary.csv", list(rows[0]) if rows else ["env"], rows)
     markdown = write_atomic(out / "summary.md", markdown_table(rows))
-    figures = _figures(spec, Path(root), out)
+    figures = [] if draw_figures is None else list(draw_figures(spec, Path(root), out))
     return ExperimentResult(outcomes, rows, csv_path, markdown, figures)
-
-
-def _figures(spec: ExperimentSpec, root: Path, out: Path) -> list[Path]:
-    """Learning curves per env, a Gantt chart of each agent's last evaluation episode."""
-    from shopfloor.plots import gantt, learning_curves
-
-    figures: list[Path] = []
-    experiment_dir = root / spec.name
-    for env in spec.envs:
-        drawn = learning_curves(experiment_dir, out / f"learning_curves_{env.name}", env=env.name)
-        figures.extend(drawn.paths)
-        for agent in spec.agents:
-            events = experiment_dir / env.name / agent / f"seed_{spec.seeds[0]}" / "eval_events.csv"
-            if events.is_file():
-                title = f"{env.name}: {agent} (seed {spec.seeds[0]}), last evaluation episode"
-                chart = gantt(events, out / f"gantt_{env.name}_{agent}", title=title)
-                figures.extend(chart.paths)
-    return figures
 
 
 def _apply(task: tuple[Callable[[Any], Any], Any]) -> Any:
@@ -305,3 +312,65 @@ def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
             f"| {interval} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def check_experiment(spec: ExperimentSpec, source: str | os.PathLike[str] | None = None) -> None:
+    """Build each env and baseline once and check the agents fit, naming file and field.
+
+    Args:
+        spec: The experiment.
+        source: Its file, named in the errors (default: ``experiment <name>``).
+
+    Raises:
+        ExperimentError: An env that cannot be built, an agent that does not fit an
+            env, or a baseline that cannot act in one (``<file>: envs.0 (name):
+            ...``, ``<file>: baselines.1: ...``).
+    """
+    import gymnasium as gym
+
+    import shopfloor.envs  # noqa: F401  (registers the env ids)
+    from shopfloor.policies import make_policy
+
+    path = str(source) if source is not None else f"experiment {spec.name}"
+    policies = {}
+    for index, name in enumerate(spec.baselines):
+        try:
+            policies[name] = make_policy(name)
+        except (ValueError, NotImplementedError) as error:
+            raise ExperimentError(f"{path}: baselines.{index}: {error}") from None
+    build_errors = (gym.error.Error, TypeError, ValueError, LookupError, OSError)
+    for index, env in enumerate(spec.envs):
+        kwargs = {key: value for key, value in env.kwargs.items() if key != FORECAST_KEY}
+        where = f"{path}: envs.{index} ({env.name})"
+        try:
+            built = gym.make(env.id, **kwargs)
+        except build_errors as error:
+            raise ExperimentError(f"{where}: {error}") from None
+        try:
+            for agent in spec.agents:
+                try:
+                    ALGORITHMS[agent].check_env(built)
+                except ValueError as error:
+                    raise ExperimentError(
+                        f"{where}: agents: {error}{_masked_hint(error)}"
+                    ) from None
+        finally:
+            built.close()
+        for policy_index, name in enumerate(spec.baselines):
+            try:
+                baseline_env = gym.make(env.id, **_baseline_env_kwargs(env.id, kwargs, name))
+                policy = policies[name]
+                if hasattr(policy, "bind"):  # rules check the env is one they can act in
+                    policy.bind(baseline_env)
+                baseline_env.close()
+            except build_errors as error:
+                raise ExperimentError(
+                    f"{path}: baselines.{policy_index}: {name} on env {env.name!r}: {error}"
+                ) from None
+
+
+def _masked_hint(error: ValueError) -> str:
+    """``; use <the algorithms that follow masks>`` for an agent refused for masks."""
+    if "action masks" not in str(error):
+        return ""
+    return "; use " + " or ".join(ALGORITHMS.names(follows_masks=True))

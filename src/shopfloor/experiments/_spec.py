@@ -247,7 +247,11 @@ class ExperimentSpec(BaseModel):
 
 
 def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:
-    """Read and validate an experiment YAML.
+    """Read and validate an experiment YAML (data only: no env is built).
+
+    Whether its envs build and its agents and baselines fit them is checked where
+    its runs are prepared (:func:`~shopfloor.experiments.check_experiment`, which
+    :func:`~shopfloor.experiments.run_experiment` calls first).
 
     Raises:
         ExperimentError: Missing file, bad YAML, or invalid fields (file and field named).
@@ -277,57 +281,4 @@ def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:
         if len(errors) > _MAX_LISTED_ERRORS:
             lines.append(f"{path}: ... and {len(errors) - _MAX_LISTED_ERRORS} more problems")
         raise ExperimentError("\n".join(lines)) from None
-    _check_buildable(spec, path)
     return spec
-
-
-def _check_buildable(spec: ExperimentSpec, path: Path) -> None:
-    """Build each env and baseline once and check the agents fit, naming file and field."""
-    import gymnasium as gym
-
-    import shopfloor.envs  # noqa: F401  (registers the env ids)
-    from shopfloor.experiments._runner import _baseline_env_kwargs
-    from shopfloor.policies import make_policy
-
-    policies = {}
-    for index, name in enumerate(spec.baselines):
-        try:
-            policies[name] = make_policy(name)
-        except (ValueError, NotImplementedError) as error:
-            raise ExperimentError(f"{path}: baselines.{index}: {error}") from None
-    build_errors = (gym.error.Error, TypeError, ValueError, LookupError, OSError)
-    for index, env in enumerate(spec.envs):
-        kwargs = {key: value for key, value in env.kwargs.items() if key != FORECAST_KEY}
-        where = f"{path}: envs.{index} ({env.name})"
-        try:
-            built = gym.make(env.id, **kwargs)
-        except build_errors as error:
-            raise ExperimentError(f"{where}: {error}") from None
-        try:
-            for agent in spec.agents:
-                try:
-                    ALGORITHMS[agent].check_env(built)
-                except ValueError as error:
-                    raise ExperimentError(
-                        f"{where}: agents: {error}{_masked_hint(error)}"
-                    ) from None
-        finally:
-            built.close()
-        for policy_index, name in enumerate(spec.baselines):
-            try:
-                baseline_env = gym.make(env.id, **_baseline_env_kwargs(env.id, kwargs, name))
-                policy = policies[name]
-                if hasattr(policy, "bind"):  # rules check the env is one they can act in
-                    policy.bind(baseline_env)
-                baseline_env.close()
-            except build_errors as error:
-                raise ExperimentError(
-                    f"{path}: baselines.{policy_index}: {name} on env {env.name!r}: {error}"
-                ) from None
-
-
-def _masked_hint(error: ValueError) -> str:
-    """``; use <the algorithms that follow masks>`` for an agent refused for masks."""
-    if "action masks" not in str(error):
-        return ""
-    return "; use " + " or ".join(ALGORITHMS.names(follows_masks=True))

@@ -4,7 +4,8 @@
   and 95% confidence band across seeds, baselines as dashed lines;
 * :func:`gantt`: the schedule in an event log, setups hatched, breakdowns cross-hatched dark grey;
 * :func:`inventory`: finished goods, backlog and demand per product from an event log;
-* :func:`benchmark_bars`: a benchmark or experiment summary as grouped bars with CIs.
+* :func:`benchmark_bars`: a benchmark or experiment summary as grouped bars with CIs;
+* :func:`experiment_figures`: an experiment's learning curves and Gantt charts, after its run.
 
 Every function draws on an Agg canvas (no display), writes ``<stem>.png`` and
 ``<stem>.svg`` and returns the paths with the numbers it drew.
@@ -24,6 +25,7 @@ from shopfloor.plots._events import (
     StockTrajectory,
     read_event_log,
 )
+from shopfloor.plots._experiment import experiment_figures
 from shopfloor.plots._forecast import ForecastPlot, forecast_plot
 from shopfloor.plots._gantt import GanttPlot, gantt
 from shopfloor.plots._inventory import InventoryPlot, inventory
@@ -43,6 +45,7 @@ __all__ = [
     "OperationBar",
     "StockTrajectory",
     "benchmark_bars",
+    "experiment_figures",
     "forecast_plot",
     "gantt",
     "inventory",
