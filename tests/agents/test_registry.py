@@ -134,9 +134,17 @@ def _factory() -> gym.Env:
 
 
 def test_the_registry_names_every_algorithm_once_in_order():
-    assert list(ALGORITHMS) == ["qlearning", "rollout", "ppo", "a2c", "dqn", "maskable_ppo"]
-    assert ALGORITHMS.names(follows_masks=True) == ("qlearning", "maskable_ppo")
-    assert ALGORITHMS.names(vectorised=False) == ("qlearning", "rollout")
+    assert list(ALGORITHMS) == [
+        "qlearning",
+        "rollout",
+        "ppo",
+        "a2c",
+        "dqn",
+        "maskable_ppo",
+        "self_labelling",
+    ]
+    assert ALGORITHMS.names(follows_masks=True) == ("qlearning", "maskable_ppo", "self_labelling")
+    assert ALGORITHMS.names(vectorised=False) == ("qlearning", "rollout", "self_labelling")
     assert ALGORITHMS.names(prior_rule=True) == ("ppo", "a2c")
     for name, entry in ALGORITHMS.items():
         assert entry.name == name and entry.summary
@@ -160,7 +168,7 @@ def test_the_registry_checks_what_an_algorithm_needs_of_an_env():
         ALGORITHMS["ppo"].check_env(rule_choice)
         with pytest.raises(ValueError, match="rule_candidates: true"):
             ALGORITHMS["rollout"].check_env(rule_choice)
-        assert ALGORITHMS.fitting(job_shop) == ("qlearning", "maskable_ppo")
+        assert ALGORITHMS.fitting(job_shop) == ("qlearning", "maskable_ppo", "self_labelling")
         assert ALGORITHMS.fitting(rule_choice) == ("qlearning", "ppo", "a2c", "dqn", "maskable_ppo")
     finally:
         job_shop.close()

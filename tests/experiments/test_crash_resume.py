@@ -37,7 +37,7 @@ from shopfloor.experiments._train import RunConfig, execute_run
 ROOT = Path(__file__).resolve().parents[2]
 ENV_ID = "shopfloor/DynamicJobShop-v1"
 SCENARIO = {"scenario": "dynamic_job_shop_small"}
-EXACT = ("qlearning", "rollout")  # agents that resume bit for bit
+EXACT = ("qlearning", "rollout", "self_labelling")  # agents that resume bit for bit
 
 DRIVER = r'''
 """Train one run, sending SIGKILL to itself at a chosen point; print the points passed."""
@@ -155,8 +155,17 @@ print(json.dumps([p for p in passed if p[0] != "step"]))
 def tiny_config(root: Path, agent: str) -> RunConfig:
     """A run of a few seconds with three or four checkpoints."""
     kwargs: dict[str, Any] = dict(SCENARIO)
-    if agent == "qlearning":
-        settings: dict[str, Any] = {"edges": "uniform", "schedule_timesteps": 2000}
+    env_id = ENV_ID
+    if agent == "self_labelling":  # 2 x 4 schedules of 6x6 shops: 288 steps per update
+        env_id = "shopfloor/JobShop-v0"
+        kwargs = {"generator": {"n_jobs": 6, "n_machines": 6}}
+        settings: dict[str, Any] = {
+            "width": 8, "heads": 2, "layers": 1, "samples": 4, "instances": 2, "epochs": 2,
+            "work_prior": 10.0,
+        }  # fmt: skip
+        budget, every = 1152, 576
+    elif agent == "qlearning":
+        settings = {"edges": "uniform", "schedule_timesteps": 2000}
         budget, every = 1500, 500
     elif agent == "rollout":  # about 8,500 simulated steps per labelled episode here
         kwargs.update(rules=["spt", "edd", "atc", "atcjs"], rule_candidates=True)
@@ -173,7 +182,7 @@ def tiny_config(root: Path, agent: str) -> RunConfig:
         budget, every = 768, 256
     return RunConfig(
         experiment="crash",
-        env_id=ENV_ID,
+        env_id=env_id,
         env_name="small",
         env_kwargs=kwargs,
         agent=agent,
@@ -316,6 +325,9 @@ QUICK_POINTS = [
     ("qlearning", {"when": "at", "kind": "step", "index": 900}),
     # An SB3 agent with a replay buffer, after its final checkpoint, before the pruning.
     ("dqn", {"when": "after", "kind": "replace", "name": "checkpoints/step_768.json"}),
+    # The self-labelling agent: mid-run checkpoint written, and during an evaluation.
+    ("self_labelling", {"when": "after", "kind": "replace", "name": "checkpoints/step_576.json"}),
+    ("self_labelling", {"when": "after", "kind": "evaluate", "index": 2}),
 ]
 
 

@@ -12,6 +12,8 @@ from shopfloor.agents._qlearning import QLEARNING
 from shopfloor.agents._registry import AlgorithmRegistry
 from shopfloor.agents._rollout import ROLLOUT
 from shopfloor.agents._sb3 import SB3_ALGORITHMS
+from shopfloor.agents._self_labelling_agent import SELF_LABELLING
 
-ALGORITHMS = AlgorithmRegistry([QLEARNING, ROLLOUT, *SB3_ALGORITHMS])
-"""Algorithms by name: ``qlearning``, ``rollout``, ``ppo``, ``a2c``, ``dqn``, ``maskable_ppo``."""
+ALGORITHMS = AlgorithmRegistry([QLEARNING, ROLLOUT, *SB3_ALGORITHMS, SELF_LABELLING])
+"""Algorithms by name: ``qlearning``, ``rollout``, ``ppo``, ``a2c``, ``dqn``, ``maskable_ppo``,
+``self_labelling``."""

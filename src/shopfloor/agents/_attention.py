@@ -40,7 +40,11 @@ from torch.nn import functional as F
 
 JOB_FEATURES = 8
 MACHINE_FEATURES = 3
-NEXT_MACHINE, FOLLOWING_MACHINE = 4, 5  # JobShop-v0's blocks: (index + 1) / (M + 1), 0: none
+WORK, NEXT_MACHINE, FOLLOWING_MACHINE = (
+    3,
+    4,
+    5,
+)  # JobShop-v0's blocks: (index + 1) / (M + 1), 0: none
 RELATIONS = 2  # job -> its next machine, that machine -> the job
 
 
@@ -140,13 +144,17 @@ class ShopAttention(nn.Module):
         width: Token width.
         heads: Attention heads (``width`` must divide by it).
         layers: Attention layers.
+        work_prior: Added to each job's score times its remaining work (JobShop-v0's
+            block 3): with a near-zero network the policy starts as a softened MWKR
+            (most work remaining), and learning improves on it. 0: no prior.
 
     Raises:
         ValueError: A width, head or layer count that does not fit.
     """
 
-    def __init__(self, width: int = 64, heads: int = 4, layers: int = 2):
+    def __init__(self, width: int = 64, heads: int = 4, layers: int = 2, work_prior: float = 0.0):
         super().__init__()
+        self.work_prior = float(work_prior)
         if width < 1 or heads < 1 or layers < 1 or width % heads:
             raise ValueError(
                 f"width {width}, heads {heads}, layers {layers}: positive, width a multiple "
@@ -175,7 +183,10 @@ class ShopAttention(nn.Module):
         mean = (jobs * present).sum(dim=1) / count
         at_next = _gather(machines, shop.next_machine)
         inputs = torch.cat([jobs, at_next, mean.unsqueeze(1).expand(-1, n_jobs, -1)], dim=-1)
-        scores = self.score(inputs).squeeze(-1).masked_fill(~shop.job_present, -torch.inf)
+        scores = self.score(inputs).squeeze(-1)
+        if self.work_prior:
+            scores = scores + self.work_prior * shop.jobs[:, :, WORK]
+        scores = scores.masked_fill(~shop.job_present, -torch.inf)
         machine_mean = (machines * shop.machine_present.unsqueeze(-1)).sum(dim=1) / (
             shop.machine_present.sum(dim=1, keepdim=True).clamp(min=1)
         )

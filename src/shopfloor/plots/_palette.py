@@ -26,6 +26,8 @@ AGENT_COLOURS: dict[str, str] = {
     "dqn": "#ff7f0e",  # orange
     "a2c": "#17becf",  # cyan
     "rollout": "#d62728",  # red
+    "self_labelling": "#e377c2",  # pink
+    "pretrained": "#e377c2",
     "model": "#d62728",  # the forecaster
 }
 """Fixed colours of the bundled agents (and of the forecasting model)."""
