@@ -133,3 +133,17 @@ def test_the_config_defaults_match_the_agent_file():
     defaults = ALGORITHMS["self_labelling"].defaults()
     config = SelfLabellingConfig(**defaults)
     assert config.work_prior > 0 and config.samples * config.instances >= 64
+
+
+def test_init_starts_from_saved_weights_of_the_same_shape(tmp_path):
+    trained = _agent(seed=1, work_prior=10.0)
+    trained.learn(1)
+    path = trained.save(tmp_path / "trained.npz")
+    started = _agent(seed=2, init=str(path))
+    for name, value in trained.network.state_dict().items():
+        assert torch.equal(started.network.state_dict()[name], value), name
+    assert started.updates == 0  # weights only: counters and optimizer start afresh
+    with pytest.raises(ModelFileError, match=r"width, heads, layers \[8, 2, 1\]"):
+        _agent(init=str(path), width=16)
+    with pytest.raises(FileNotFoundError, match="nothing_here"):
+        _agent(init=str(tmp_path / "nothing_here.npz"))

@@ -47,9 +47,7 @@ FORMAT_VERSION = 1
 
 
 def _positive_int(value: Any) -> bool:
-    return bool(
-        isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1
-    )
+    return bool(isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1)
 
 
 @dataclass(frozen=True)
@@ -71,6 +69,10 @@ class SelfLabellingConfig:
             empty: the env generator's size.
         low: Shortest operation of generated instances (None: the env generator's).
         high: Longest operation (None: the env generator's).
+        init: Start from these weights instead of random ones: a model file of this
+            algorithm (``.npz``: a run's ``model.npz`` or ``best_model.npz``) or
+            ``pretrained:<name>`` (a model shipped in the package); its width, heads and
+            layers must be these. None: random weights from the seed.
     """
 
     width: int = 64
@@ -85,6 +87,7 @@ class SelfLabellingConfig:
     sizes: list[list[int]] = field(default_factory=list)
     low: int | None = None
     high: int | None = None
+    init: str | None = None
 
     def __post_init__(self) -> None:
         for name in ("width", "heads", "layers", "samples", "instances", "epochs"):
@@ -116,6 +119,8 @@ class SelfLabellingConfig:
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
                 raise ValueError(f"{name}: expected an integer, got {value!r}")
+        if self.init is not None and (not isinstance(self.init, str) or not self.init.strip()):
+            raise ValueError(f"init: expected a model file or pretrained:<name>, got {self.init!r}")
         if self.low is not None and self.high is not None and not 0 <= self.low <= self.high:
             raise ValueError(f"low, high: expected 0 <= low <= high, got {self.low}, {self.high}")
 
@@ -194,6 +199,8 @@ class SelfLabellingAgent:
         self.network = ShopAttention(
             self.config.width, self.config.heads, self.config.layers, self.config.work_prior
         )
+        if self.config.init is not None:
+            self.network.load_state_dict(_initial_weights(self.config))
         self.network.to(self.device)
         self.optimizer = torch.optim.Adam(
             self.network.parameters(), lr=float(self.config.learning_rate)
@@ -424,6 +431,37 @@ class SelfLabellingAgent:
                 f"{source} was trained in mode {meta.get('mode')!r}; this env's is {agent.mode!r}"
             )
         return agent
+
+
+PRETRAINED = "pretrained:"
+PRETRAINED_DIR = Path(__file__).parent / "pretrained"
+
+
+def model_path(name: str) -> Path:
+    """The file of a model name: ``pretrained:<name>`` (shipped) or a path."""
+    if name.startswith(PRETRAINED):
+        return PRETRAINED_DIR / f"{name[len(PRETRAINED) :]}.npz"
+    return Path(name).expanduser()
+
+
+def _initial_weights(config: SelfLabellingConfig) -> dict[str, torch.Tensor]:
+    """The network weights ``config.init`` names, checked against ``config``'s shape."""
+    assert config.init is not None
+    source = model_path(config.init)
+    meta, state = load_state(source, "saved self-labelling model")
+    shape = ("width", "heads", "layers")
+    found = meta.get("config")
+    saved: dict[str, Any] = found if isinstance(found, dict) else {}
+    if meta.get("format") != FORMAT or not isinstance(state, dict) or "network" not in state:
+        raise ModelFileError(f"{source} is not a saved self-labelling model (init)")
+    if any(saved.get(key) != getattr(config, key) for key in shape):
+        raise ModelFileError(
+            f"{source} (init) has width, heads, layers "
+            f"{[saved.get(key) for key in shape]}; this agent's are "
+            f"{[getattr(config, key) for key in shape]}"
+        )
+    network: dict[str, torch.Tensor] = state["network"]
+    return network
 
 
 def _build(setup: AgentSetup) -> SelfLabellingAgent:
