@@ -122,15 +122,19 @@ def sample(
             # A copy: the core rewrites its buffers in place (and numpy's are read-only).
             observation = _tensor(features, device)
             mask = _tensor(masks, device)
-            scores = network(tokens_from_observation(observation, core.n_jobs, n_machines))[0]
-            scores = scores.masked_fill(~mask, -torch.inf)
-            live = mask.any(dim=1)
-            scores[~live, 0] = 0.0  # finished rows: any action, ignored by the core
-            if greedy:
-                action = scores.argmax(dim=1)
-            else:
-                action = torch.multinomial(torch.softmax(scores, dim=1), 1, generator=generator)
-                action = action.squeeze(1)
+            # Rows with one candidate (about half the decisions) need no network.
+            action = mask.to(torch.uint8).argmax(dim=1)  # the first candidate (or 0)
+            choice = mask.sum(dim=1) > 1
+            if bool(choice.any()):
+                shop = tokens_from_observation(
+                    observation[choice], core.n_jobs, n_machines[choice]
+                )
+                scores = network(shop)[0].masked_fill(~mask[choice], -torch.inf)
+                if greedy:
+                    action[choice] = scores.argmax(dim=1)
+                else:
+                    drawn = torch.multinomial(torch.softmax(scores, dim=1), 1, generator=generator)
+                    action[choice] = drawn.squeeze(1)
             if keep:
                 observations.append(observation)
                 all_masks.append(mask)
