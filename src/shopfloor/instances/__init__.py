@@ -11,6 +11,7 @@ A :class:`FlexibleJobShopInstance` lets every operation choose among several mac
 each with its own time. The flexible benchmarks (Brandimarte's mk01-mk10, Hurink's
 edata, rdata and vdata sets) are bundled with their bounds and read and written in
 the FJSPLIB format; they load by name like the others (``load_instance("mk01")``).
+Random ones follow the deep-RL papers' recipe (``generate_flexible_instance``).
 
 Example:
     >>> from shopfloor.instances import load_instance
@@ -31,7 +32,7 @@ from shopfloor.instances._bundled import (
 )
 from shopfloor.instances._fjsplib import parse_fjsplib, read_fjsplib, write_fjsplib
 from shopfloor.instances._flexible import FlexibleJobShopInstance
-from shopfloor.instances._generator import generate_instance
+from shopfloor.instances._generator import generate_flexible_instance, generate_instance
 from shopfloor.instances._instance import JobShopInstance
 from shopfloor.instances._parsers import (
     InstanceFormatError,
@@ -50,6 +51,7 @@ __all__ = [
     "UnknownInstanceError",
     "detect_format",
     "flexible_instance_names",
+    "generate_flexible_instance",
     "generate_instance",
     "instance_names",
     "instance_names_from_range",
