@@ -34,7 +34,31 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     cover = 4.0 if args.cover is None else args.cover
     production = BaseStockPolicy(cover=cover) if spec.production is not None else None
-    factory = simulate(spec, args.policy, seed=args.seed, production=production)
+    learned = (
+        args.policy.strip().lower().startswith("pretrained:")
+        or Path(args.policy.removesuffix(":best")).is_dir()
+    )
+    if learned:  # a neural scheduler by name, or a run folder's agent: JobShop-v0
+        from shopfloor.agents import simulate_job_shop
+        from shopfloor.experiments import SavedAgent
+        from shopfloor.policies import make_policy
+
+        if Path(args.policy.removesuffix(":best")).is_dir():
+            saved = SavedAgent(args.policy)
+            if "JobShop-" not in saved.env_id or "Dynamic" in saved.env_id:
+                raise ValueError(
+                    f"{args.policy} was trained in {saved.env_id}; simulate runs the agents "
+                    "of shopfloor/JobShop-v0 (use shopfloor bench for the others)"
+                )
+            options = dict(saved.env_options)
+            mode = options.pop("mode", "non_delay")
+            policy: Any = saved
+        else:
+            policy = make_policy(args.policy, seed=args.seed)
+            mode, options = policy.mode, {}
+        factory = simulate_job_shop(policy, spec, mode, seed=args.seed, options=options)
+    else:
+        factory = simulate(spec, args.policy, seed=args.seed, production=production)
     kpis = factory.kpis()
     if args.events_csv:
         path = factory.write_event_log(args.events_csv)
@@ -733,7 +757,12 @@ def build_parser() -> argparse.ArgumentParser:
         "target",
         help="scenario YAML, bundled scenario name, bundled instance name or instance file",
     )
-    simulate.add_argument("--policy", default="fifo", help="dispatching rule (default fifo)")
+    simulate.add_argument(
+        "--policy",
+        default="fifo",
+        help="dispatching rule (default fifo), pretrained:<name> (a shipped neural "
+        "scheduler) or a run folder (static shops: JobShop-v0 in the model's mode)",
+    )
     simulate.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     simulate.add_argument(
         "--cover",

@@ -26,6 +26,7 @@ from shopfloor.policies._predict import (
     bind_policy,
     make_policy,
     policy_names,
+    register_policy_prefix,
 )
 from shopfloor.policies._simulate import run_factory, simulate
 from shopfloor.sim import DispatchingRule, choose_job
@@ -51,6 +52,7 @@ __all__ = [
     "dispatch_in_mode",
     "make_policy",
     "policy_names",
+    "register_policy_prefix",
     "replay_schedule",
     "run_factory",
     "simulate",

@@ -43,6 +43,7 @@ itself, with :func:`replay_schedule` (see :func:`shopfloor.experiments.evaluate_
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import gymnasium as gym
@@ -332,6 +333,27 @@ class RandomPolicy(_FactoryPolicy):
 INVENTORY_POLICIES = ("basestock",)
 SOLVERS = ("cpsat",)
 
+PolicyResolver = Callable[[str, int | None], Policy]
+"""Builds the policy ``<prefix>:<rest>`` names, from ``rest`` and the seed."""
+_PREFIXES: dict[str, PolicyResolver] = {}
+_PREFIX_PROVIDERS = {"pretrained": "shopfloor.agents"}
+"""Prefixes a package above this layer registers when imported (for the message)."""
+
+
+def register_policy_prefix(prefix: str, resolve: PolicyResolver) -> None:
+    """Let :func:`make_policy` build ``<prefix>:<rest>`` names with ``resolve``.
+
+    Policies sit below the agents in the layers (DESIGN.md), so this module never
+    imports :mod:`shopfloor.agents`; instead the agents register what they offer when
+    they are imported (``pretrained:<name>``, the shipped neural schedulers), as
+    Gymnasium's ids are registered by the package that defines the env.
+
+    Args:
+        prefix: The name's part before the first colon (case-insensitive).
+        resolve: Called with the part after the colon and the seed.
+    """
+    _PREFIXES[prefix.strip().lower()] = resolve
+
 
 def policy_names() -> list[str]:
     """Every name :func:`make_policy` knows (a saved agent's path aside)."""
@@ -350,9 +372,12 @@ def make_policy(
     Args:
         name: A dispatching rule (``"spt"``, ``"mwkr"``, ``"atc"`` ...), ``"random"``
             (:class:`RandomPolicy`), ``"basestock"`` (:class:`InventoryPolicy` over a
-            default :class:`BaseStockPolicy`) or ``"cpsat"`` (a single-thread
-            :class:`CpSatPolicy` whose solver seed is ``seed``). A name wins over a
-            file of the same name; saved agents are loaded elsewhere (see Raises).
+            default :class:`BaseStockPolicy`), ``"cpsat"`` (a single-thread
+            :class:`CpSatPolicy` whose solver seed is ``seed``), or ``<prefix>:<rest>``
+            for a prefix registered with :func:`register_policy_prefix` (importing
+            :mod:`shopfloor.agents` registers ``pretrained:<name>``, a shipped neural
+            scheduler). A name wins over a file of the same name; saved agents are
+            loaded elsewhere (see Raises).
         seed: Seed of the policy's randomness (random rule, CP-SAT search).
         time_limit: CP-SAT's seconds per solve.
 
@@ -368,6 +393,15 @@ def make_policy(
     """
     text = os.fspath(name)
     key = text.strip().lower()  # a policy name wins over a file of that name
+    prefix, colon, rest = text.strip().partition(":")
+    if colon and prefix.lower() in _PREFIXES:
+        return _PREFIXES[prefix.lower()](rest, seed)
+    if colon and prefix.lower() in _PREFIX_PROVIDERS:
+        package = _PREFIX_PROVIDERS[prefix.lower()]
+        raise ValueError(
+            f"policy {text!r}: {prefix.lower()}: names are provided by {package}; "
+            f"import {package} first"
+        )
     if key == "random":
         return RandomPolicy(seed)
     if key == "basestock":
@@ -382,8 +416,9 @@ def make_policy(
                 f"{text} is a path: a saved agent is loaded by shopfloor.agents.load_agent, "
                 "or by bench and evaluate_episode from its run folder"
             ) from None
+        prefixes = "".join(f", {prefix}:<name>" for prefix in sorted(_PREFIXES))
         raise ValueError(
-            f"unknown policy {text!r}; choose from {', '.join(policy_names())} "
+            f"unknown policy {text!r}; choose from {', '.join(policy_names())}{prefixes} "
             "(or give the path of a saved agent)"
         ) from None
     return RulePolicy(rule, seed=seed)
