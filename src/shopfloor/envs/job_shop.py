@@ -29,9 +29,9 @@ class JobShopEnv(FactoryEnv):
     """## Description
 
     A static job shop (a benchmark instance, an instance file, a scenario with all jobs
-    known at t=0, or a new random Taillard-style instance every episode), classic or
-    flexible (operations with alternative machines), scheduled in one of three
-    decision modes (``mode=``):
+    known at t=0, or a new random one every episode, Taillard-style or flexible),
+    classic or flexible (operations with alternative machines), scheduled in one of
+    three decision modes (``mode=``):
 
     * ``non_delay`` (the default): the factory is simulated non-delay: whenever
       machines are idle with operations waiting, the agent picks one waiting job; its
@@ -127,7 +127,11 @@ class JobShopEnv(FactoryEnv):
 
     At most one of `instance` (default `"ft06"`; a bundled name such as `"ta01"`, or
     a file in OR-Library or Taillard format), `scenario` (YAML path or bundled name,
-    static), `spec` (a `FactorySpec`) or `generator` (`{"n_jobs": 15, "n_machines": 15}`);
+    static), `spec` (a `FactorySpec`) or `generator` (`{"n_jobs": 15, "n_machines": 15}`;
+    with `"flexible": true` flexible shops after Song et al. 2022, optional `operations`,
+    `machines_per_operation`, `low`, `high`, `deviation`: see `GeneratorSpec`; the spaces
+    depend on the jobs and machines only, and the env is flexible when more than one
+    machine per operation is allowed);
     `render_mode` `"ansi"` or `"rgb_array"` (a Gantt chart); `mode` `"non_delay"`
     (default), `"active"` or `"append"` (these two refuse shops with setups or a
     horizon: their timing depends on what the factory has run).
