@@ -10,7 +10,7 @@ import torch
 from shopfloor.agents import ALGORITHMS, AgentConfigError, AgentSetup, ModelFileError
 from shopfloor.agents._self_labelling_agent import SelfLabellingAgent, SelfLabellingConfig
 from shopfloor.batch import sample_schedules
-from shopfloor.instances import generate_instance
+from shopfloor.instances import generate_instance, load_instance
 
 TINY = {"width": 8, "heads": 2, "layers": 1, "samples": 4, "instances": 2, "epochs": 2}
 
@@ -147,3 +147,22 @@ def test_init_starts_from_saved_weights_of_the_same_shape(tmp_path):
         _agent(init=str(path), width=16)
     with pytest.raises(FileNotFoundError, match="nothing_here"):
         _agent(init=str(tmp_path / "nothing_here.npz"))
+
+
+def test_it_trains_on_generated_flexible_shops_and_schedules_brandimarte_instances():
+    flexible = {"n_jobs": 6, "n_machines": 4, "flexible": True}
+    setup = AgentSetup(_factory(generator=flexible, mode="active"), TINY, seed=0, device="cpu")
+    agent = ALGORITHMS["self_labelling"].build(setup)
+    agent.learn(1)
+    assert agent.generators[0].flexible
+    operations = agent.num_timesteps // TINY["samples"]
+    assert agent.num_timesteps % TINY["samples"] == 0 and operations != 2 * 6 * 4
+    with gym.make("shopfloor/JobShop-v0", instance="mk01", mode="active") as env:
+        observation, _ = env.reset(seed=0)
+        done = False
+        while not done:
+            action, _ = agent.predict(observation, action_masks=env.unwrapped.action_masks())
+            observation, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
+    greedy = agent.schedule([load_instance("mk01")], 1, greedy=True).makespans[0, 0]
+    assert info["makespan"] == greedy >= 36  # mk01's lower bound

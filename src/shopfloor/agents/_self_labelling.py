@@ -112,6 +112,8 @@ def sample(
     rows = [instance for instance in instances for _ in range(samples)]
     core = make_core(rows, mode, device)
     n_machines = torch.tensor([instance.n_machines for instance in rows], device=device)
+    flexible = isinstance(core, BatchFlexibleJobShop)
+    row_index = torch.arange(len(rows), device=device)
     features, masks = core.reset()
     observations, all_masks, actions = [], [], []
     totals = torch.zeros(len(rows), dtype=torch.float64, device=device)
@@ -121,14 +123,14 @@ def sample(
         while not bool(np.all(_numpy(core.dones))):
             # A copy: the core rewrites its buffers in place (and numpy's are read-only).
             observation = _tensor(features, device)
-            mask = _tensor(masks, device)
+            mask = pairs = _tensor(masks, device)
+            if flexible:  # (job, machine) pairs: a job is a candidate with any machine
+                mask = pairs.view(len(rows), core.n_jobs, -1).any(dim=2)
             # Rows with one candidate (about half the decisions) need no network.
             action = mask.to(torch.uint8).argmax(dim=1)  # the first candidate (or 0)
             choice = mask.sum(dim=1) > 1
             if bool(choice.any()):
-                shop = tokens_from_observation(
-                    observation[choice], core.n_jobs, n_machines[choice]
-                )
+                shop = tokens_from_observation(observation[choice], core.n_jobs, n_machines[choice])
                 scores = network(shop)[0].masked_fill(~mask[choice], -torch.inf)
                 if greedy:
                     action[choice] = scores.argmax(dim=1)
@@ -139,7 +141,12 @@ def sample(
                 observations.append(observation)
                 all_masks.append(mask)
             actions.append(action)
-            step = core.step(action if device.type != "cpu" else action.numpy())
+            if flexible:  # the job's operation goes to its first valid machine (as the env)
+                machine = pairs.view(len(rows), core.n_jobs, -1)[row_index, action]
+                move = action * core.n_machines + machine.to(torch.uint8).argmax(dim=1)
+            else:
+                move = action
+            step = core.step(move if device.type != "cpu" else move.numpy())
             features, masks = step.features, step.masks
             totals += torch.as_tensor(step.rewards, device=device).double()
     network.train(was_training)

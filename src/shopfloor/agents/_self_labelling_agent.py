@@ -1,12 +1,13 @@
 """The self-labelling agent: :class:`ShopAttention` trained on its own best samples.
 
 Each update draws ``instances`` new random shops of one training size (the env's
-generator, or each of ``sizes`` in turn), samples ``samples`` schedules of each with
-the current policy in one batched core, and takes one gradient step on the
-cross-entropy of the policy's choices along each shop's best schedule (SLIM, Corsini
-et al. 2024; :mod:`shopfloor.agents._self_labelling`). Every scheduled operation of
-every sample counts as an env step in ``num_timesteps``, so budgets compare honestly
-with other agents' steps: an update costs ``instances x samples x operations`` steps.
+generator, classic or flexible, or each of ``sizes`` in turn), samples ``samples``
+schedules of each with the current policy in one batched core, and takes ``epochs``
+gradient steps on the cross-entropy of the policy's choices along each shop's best
+schedule (SLIM, Corsini et al. 2024; :mod:`shopfloor.agents._self_labelling`). Every
+scheduled operation of every sample counts as an env step in ``num_timesteps``, so
+budgets compare honestly with other agents' steps: an update costs ``instances x
+samples x operations`` steps.
 
 The experiment runner evaluates it greedily on held-out episodes of the env (which
 pick the best checkpoint), checkpoints it and resumes it: a saved agent holds the
@@ -20,7 +21,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from shopfloor.agents._device import configure_threads, select_device
 from shopfloor.agents._registry import AgentSetup, Algorithm, keys_of
 from shopfloor.agents._self_labelling import Instance, Rollouts, sample, self_labelling_step
 from shopfloor.agents._state_file import ModelFileError, load_state, save_state
-from shopfloor.instances import generate_instance
+from shopfloor.envs import GeneratorSpec
 
 Callback = Callable[[dict[str, Any]], Any]
 FORMAT = "shopfloor-self-labelling"
@@ -189,11 +190,19 @@ class SelfLabellingAgent:
                 "agents/self_labelling.yaml"
             )
         self.sizes = [(int(jobs), int(machines)) for jobs, machines in sizes]
-        low = self.config.low if self.config.low is not None else generator.low if generator else 1
-        high = self.config.high if self.config.high is not None else (
-            generator.high if generator else 99
-        )  # fmt: skip
-        self.durations = (int(low), int(high))
+        base = generator if generator is not None else GeneratorSpec(1, 1)
+        changes: dict[str, Any] = {}
+        if self.config.low is not None:
+            changes["low"] = self.config.low
+        if self.config.high is not None:
+            changes["high"] = self.config.high
+        try:
+            self.generators = [
+                replace(base, n_jobs=jobs, n_machines=machines, **changes)
+                for jobs, machines in self.sizes
+            ]
+        except ValueError as error:
+            raise ValueError(f"sizes, low, high: {error}") from None
         configure_threads(self.device)
         torch.manual_seed(self.seed)
         self.network = ShopAttention(
@@ -337,10 +346,9 @@ class SelfLabellingAgent:
         configure_threads(self.device)
         target = self.num_timesteps + int(total_timesteps)
         while self.num_timesteps < target:
-            jobs, machines = self.sizes[self.updates % len(self.sizes)]
-            low, high = self.durations
+            generator = self.generators[self.updates % len(self.generators)]
             instances = [
-                generate_instance(jobs, machines, int(self._rng.integers(2**31)), low, high)
+                generator.generate(int(self._rng.integers(2**31)))
                 for _ in range(self.config.instances)
             ]
             loss, rollouts = self_labelling_step(
@@ -354,7 +362,8 @@ class SelfLabellingAgent:
                 epochs=self.config.epochs,
             )
             self.updates += 1
-            self.num_timesteps += int(rollouts.actions.shape[1]) * jobs * machines
+            operations = sum(instance.n_operations for instance in instances)
+            self.num_timesteps += self.config.samples * operations
             if callback is not None:
                 report = {
                     "num_timesteps": self.num_timesteps,
@@ -380,7 +389,7 @@ class SelfLabellingAgent:
             "seed": self.seed,
             "mode": self.mode,
             "sizes": [list(size) for size in self.sizes],
-            "durations": list(self.durations),
+            "flexible": self.generators[0].flexible,
             "num_timesteps": self.num_timesteps,
             "updates": self.updates,
             "rng": self._rng.bit_generator.state,
