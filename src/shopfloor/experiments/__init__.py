@@ -17,6 +17,7 @@ from shopfloor.experiments._bench import (
 from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning, check_folder_name
 from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
 from shopfloor.experiments._lock import RunLockedError
+from shopfloor.experiments._play import evaluate, play_episode
 from shopfloor.experiments._runner import (
     ExperimentResult,
     FigureDrawer,
@@ -41,7 +42,7 @@ from shopfloor.experiments._speed import (
     measure_env,
     plain_simpy_job_shop,
 )
-from shopfloor.experiments._train import RunConfig, RunOutcome, evaluate, execute_run
+from shopfloor.experiments._train import RunConfig, RunOutcome, execute_run
 from shopfloor.experiments._train_speed import VEC_ENVS, TrainingSpeed, measure_training
 
 __all__ = [
@@ -82,6 +83,7 @@ __all__ = [
     "measure_training",
     "plain_simpy_job_shop",
     "plan_runs",
+    "play_episode",
     "resolve_bench_target",
     "results_dir",
     "rule_choice_headroom",

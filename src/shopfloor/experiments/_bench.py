@@ -61,6 +61,7 @@ from shopfloor._stats import CONFIDENCE, confidence_interval
 from shopfloor.envs import FAMILIES, EnvFamily, family_for, parse_mode
 from shopfloor.experiments._executor import run_tasks
 from shopfloor.experiments._folders import write_atomic as _write_atomic
+from shopfloor.experiments._play import play_episode
 from shopfloor.experiments._saved import SavedAgent, is_run_folder
 from shopfloor.experiments._train import make_env_factory
 from shopfloor.policies import (
@@ -72,9 +73,6 @@ from shopfloor.policies import (
     make_policy,
 )
 from shopfloor.sim import FactorySpec
-
-MAX_STEPS = 10_000_000
-
 
 # --------------------------------------------------------------------- targets
 
@@ -425,15 +423,7 @@ def _rollout(
     policy: Policy, env: gym.Env[Any, Any], seed: int, deterministic: bool, label: str
 ) -> dict[str, Any]:
     """One episode of ``policy`` in ``env`` from ``reset(seed=seed)``; its KPIs."""
-    observation, _ = env.reset(seed=seed)
-    for _ in range(MAX_STEPS):
-        masks = env.unwrapped.action_masks()  # type: ignore[attr-defined]
-        action, _ = policy.predict(observation, deterministic=deterministic, action_masks=masks)
-        observation, _, terminated, truncated, _ = env.step(action)
-        if terminated or truncated:
-            break
-    else:  # pragma: no cover - a guard against a policy that never ends
-        raise RuntimeError(f"{label}: no end after {MAX_STEPS} steps")
+    play_episode(policy, env, seed, deterministic, label)
     return env.unwrapped.factory.kpis().as_dict()  # type: ignore[attr-defined,no-any-return]
 
 

@@ -36,6 +36,7 @@ import numpy as np
 
 from shopfloor.envs import DynamicJobShopEnv
 from shopfloor.experiments._executor import run_tasks
+from shopfloor.experiments._play import play_episode
 from shopfloor.policies import RulePolicy
 from shopfloor.sim import DispatchingRule
 
@@ -91,16 +92,39 @@ def _episode(
     With ``future``, all that is unknown at the last choice of ``prefix`` is redrawn
     from that seed just before it is taken.
     """
-    policy = _reset(env, seed, base)
-    choices, done = 0, env.factory.done  # an episode can end without a choice
-    while not done:
-        if future is not None and choices == len(prefix) - 1:
-            env.factory.resample_future(future)
-        action = prefix[choices] if choices < len(prefix) else int(policy.predict(None)[0])
-        choices += 1
-        _, _, terminated, truncated, _ = env.step(action)
-        done = terminated or truncated
+    policy = _PrefixThenRule(env, prefix, RulePolicy(base, seed=seed).bind(env), future)
+    _, choices = play_episode(policy, env, seed, label=f"{base.value} after a prefix")
     return env.episode_objective(), choices
+
+
+class _PrefixThenRule:
+    """A policy that takes ``prefix``'s actions first, then the base rule's.
+
+    With ``future``, the factory's unknown future is redrawn from that seed just
+    before the last action of ``prefix`` is taken.
+    """
+
+    def __init__(
+        self,
+        env: DynamicJobShopEnv,
+        prefix: Sequence[int],
+        base: RulePolicy,
+        future: int | None,
+    ):
+        self.env, self.prefix, self.base, self.future = env, prefix, base, future
+        self.choices = 0
+
+    def predict(
+        self, observation: Any, deterministic: bool = True, action_masks: Any = None
+    ) -> tuple[int, None]:
+        """The next action of the prefix, or the base rule's once it is played."""
+        choice = self.choices
+        self.choices += 1
+        if self.future is not None and choice == len(self.prefix) - 1:
+            self.env.factory.resample_future(self.future)
+        if choice < len(self.prefix):
+            return self.prefix[choice], None
+        return int(self.base.predict(None)[0]), None
 
 
 def _reset(env: DynamicJobShopEnv, seed: int, rule: DispatchingRule) -> RulePolicy:

@@ -22,12 +22,12 @@ from shopfloor.agents import ALGORITHMS
 from shopfloor.experiments._executor import run_tasks
 from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
 from shopfloor.experiments._lock import FolderLock
+from shopfloor.experiments._play import evaluate
 from shopfloor.experiments._spec import FORECAST_KEY, ExperimentError, ExperimentSpec
 from shopfloor.experiments._train import (
     RunConfig,
     RunOutcome,
     default_env_name,
-    evaluate,
     execute_run,
     make_env_factory,
 )

@@ -8,7 +8,7 @@ import math
 import shutil
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from shopfloor.experiments._folders import (
     write_json,
 )
 from shopfloor.experiments._lock import LOCK_FILE, FolderLock
+from shopfloor.experiments._play import evaluate
 from shopfloor.experiments._spec import FORECAST_KEY, ForecastSettings
 
 PROGRESS_FIELDS = tuple(PROGRESS_TYPES)
@@ -226,31 +227,6 @@ class RunOutcome:
     timesteps: int
     objective_mean: float
     wall_time: float
-
-
-def evaluate(
-    policy: Any, env: gym.Env, seeds: Sequence[int], deterministic: bool = True
-) -> tuple[list[float], list[float]]:
-    """Objective and total reward of one episode per seed under the shared protocol.
-
-    Non-learning policies with ``bind`` are bound to ``env`` first.
-    """
-    if hasattr(policy, "bind"):
-        policy = policy.bind(env)
-    objectives, rewards = [], []
-    unwrapped = env.unwrapped
-    for seed in seeds:
-        observation, _ = env.reset(seed=seed)
-        total, done = 0.0, False
-        while not done:
-            masks = unwrapped.action_masks()  # type: ignore[attr-defined]
-            action, _ = policy.predict(observation, deterministic=deterministic, action_masks=masks)
-            observation, reward, terminated, truncated, _ = env.step(action)
-            total += float(reward)
-            done = terminated or truncated
-        objectives.append(unwrapped.episode_objective())  # type: ignore[attr-defined]
-        rewards.append(total)
-    return objectives, rewards
 
 
 def execute_run(config: RunConfig) -> RunOutcome:
