@@ -151,3 +151,33 @@ def test_maskable_ppo_trains_with_it_and_acts_validly_on_other_modes():
 def test_it_refuses_an_env_it_cannot_read():
     env = gym.make("shopfloor/ProductionInventory-v0")
     assert AttentionPolicy.unsuitable(env) is not None
+
+
+def test_the_maskable_ppo_agent_takes_it_by_name_and_saves_it_as_data(tmp_path):
+    from shopfloor.agents import load_trained_agent, make_agent
+
+    def factory() -> gym.Env:
+        return gym.make("shopfloor/JobShop-v0", generator={"n_jobs": 5, "n_machines": 4})
+
+    settings = {
+        "policy": "AttentionPolicy",
+        "n_envs": 1,
+        "n_steps": 32,
+        "batch_size": 32,
+        "n_epochs": 1,
+        "policy_kwargs": {"width": 8, "heads": 2, "layers": 1},
+    }
+    agent = make_agent("maskable_ppo", factory, settings, seed=0, device="cpu")
+    agent.learn(32)
+    path = agent.save(tmp_path / "attention")
+    loaded = load_trained_agent(path, "maskable_ppo", factory, settings, device="cpu")
+    env = factory()
+    observation, _ = env.reset(seed=1)
+    masks = env.unwrapped.action_masks()
+    assert (
+        agent.predict(observation, action_masks=masks)[0]
+        == loaded.predict(observation, action_masks=masks)[0]
+    )
+    assert path.suffix == ".npz"
+    with np.load(path, allow_pickle=False) as data:  # arrays only: nothing to unpickle
+        assert all(data[name].dtype != object for name in data.files)

@@ -763,10 +763,15 @@ def _replay_file(path: str | os.PathLike[str]) -> Path:
 
 def _scoring_policies() -> dict[str, Any]:
     """Custom MaskablePPO policies by the name an agent config may give as ``policy``."""
+    from shopfloor.agents._attention import AttentionPolicy
     from shopfloor.agents._job_scoring import JobScoringPolicy
     from shopfloor.agents._slot_scoring import SlotScoringPolicy
 
-    return {"JobScoringPolicy": JobScoringPolicy, "SlotScoringPolicy": SlotScoringPolicy}
+    return {
+        "AttentionPolicy": AttentionPolicy,
+        "JobScoringPolicy": JobScoringPolicy,
+        "SlotScoringPolicy": SlotScoringPolicy,
+    }
 
 
 # ------------------------------------------------------------- registry entries
