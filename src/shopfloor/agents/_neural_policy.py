@@ -12,8 +12,9 @@ device:
 * :meth:`~NeuralPolicy.best_of`: N schedules per instance (the greedy one and N - 1
   drawn from the policy's softmax), the shortest kept (Kool et al. 2019's sampling,
   SLIM's best of N);
-* :meth:`~NeuralPolicy.search`: batches of samples until a time budget is used, each
-  batch bounded by the best makespan found so far (see the method).
+* :meth:`~NeuralPolicy.search`: samples until a time budget is used, each one
+  abandoned as soon as a lower bound on its makespan reaches the best found so far
+  (see the method).
 
 Every result carries the schedule itself: the job chosen at each step (the actions of
 ``shopfloor/JobShop-v0`` in the model's mode, so the schedule replays in the env or a
@@ -105,12 +106,11 @@ class SearchResult:
 
     Attributes:
         best: The shortest schedule found.
-        history: ``(seconds, best makespan)`` after the greedy schedule and after each
-            batch, seconds counted from the search's start.
+        history: ``(seconds, makespan)`` of the greedy schedule and of every later
+            improvement, seconds counted from the search's start.
         completed: Schedules finished (the greedy one included).
-        abandoned: Sampled schedules stopped early because their partial makespan
-            reached the best so far (they could not have improved it).
-        batches: Sampled batches run (the last one possibly cut by the time limit).
+        abandoned: Sampled schedules stopped early because a lower bound on their
+            makespan reached the best so far (they could not have improved on it).
         seconds: Wall time of the whole search.
     """
 
@@ -118,7 +118,6 @@ class SearchResult:
     history: list[tuple[float, float]] = field(default_factory=list)
     completed: int = 0
     abandoned: int = 0
-    batches: int = 0
     seconds: float = 0.0
 
     @property
@@ -131,11 +130,10 @@ class SearchResult:
 class _Run:
     """The outcome of one core call over R rows."""
 
-    makespans: np.ndarray  # (R,), inf for rows not finished (abandoned or cut)
+    makespans: np.ndarray  # (R,)
     actions: np.ndarray  # (T, R) int64
     start_times: np.ndarray  # (R, J, K)
     machines: np.ndarray | None  # (R, J, K) for flexible cores
-    abandoned: int
 
     def schedule(self, row: int, instance: Instance) -> NeuralSchedule:
         n_jobs = instance.n_jobs
@@ -160,6 +158,52 @@ def _routings(instance: Instance) -> Sequence[Sequence[Any]]:
 
 def _operation_count(instance: Instance) -> int:
     return sum(len(routing) for routing in _routings(instance))
+
+
+class _LowerBound:
+    """Lower bounds on the makespans of partial schedules of one instance.
+
+    For a partial schedule (start times so far): every job still needs its
+    unscheduled operations one after another after its last scheduled end, and in a
+    classic shop every machine still runs its unscheduled operations after its last
+    scheduled end (every decision mode appends an operation to its machine's
+    sequence). The larger of these is a lower bound on the final makespan (Taillard
+    1993's job and machine bounds, from the partial schedule). In a flexible shop only
+    the job bound holds, with each operation's fastest alternative.
+    """
+
+    def __init__(self, instance: Instance):
+        n_jobs = instance.n_jobs
+        width = max(len(routing) for routing in _routings(instance))
+        self.durations = np.zeros((n_jobs, width))
+        self.machines: np.ndarray | None = None
+        self.on_machine: list[np.ndarray] = []
+        if isinstance(instance, FlexibleJobShopInstance):
+            for job, routing in enumerate(instance.operations):
+                for index, operation in enumerate(routing):
+                    self.durations[job, index] = min(time for _, time in operation)
+        else:
+            self.durations[:] = np.asarray(instance.durations, dtype=np.float64)
+            flat = np.asarray(instance.machines).reshape(-1)
+            used = np.unique(flat)
+            self.on_machine = [np.flatnonzero(flat == machine) for machine in used]
+            self.machines = (flat[:, None] == used).astype(np.float64)  # (J * K, machines)
+
+    def __call__(self, end_times: np.ndarray) -> np.ndarray:
+        """``(B,)`` bounds from ``(B, J, K)`` end times (NaN: not scheduled, padding)."""
+        n_jobs, width = self.durations.shape
+        ends = end_times[:, :n_jobs, :width]
+        scheduled = ~np.isnan(ends)
+        done_at = np.where(scheduled, ends, 0.0)
+        left = np.where(scheduled, 0.0, self.durations)
+        bound = (done_at.max(axis=2) + left.sum(axis=2)).max(axis=1)
+        if self.machines is not None:
+            batch = len(ends)
+            load = left.reshape(batch, -1) @ self.machines
+            flat = done_at.reshape(batch, -1)
+            ready = np.stack([flat[:, ops].max(axis=1) for ops in self.on_machine], axis=1)
+            bound = np.maximum(bound, (ready + load).max(axis=1))
+        return np.asarray(bound)
 
 
 class NeuralPolicy:
@@ -368,37 +412,47 @@ class NeuralPolicy:
         seed: int = 0,
         *,
         batch: int = 64,
-        max_batches: int | None = None,
+        max_schedules: int | None = None,
     ) -> SearchResult:
-        """The best schedule found by sampling batches until ``time_limit`` is used.
+        """The best schedule found by sampling until ``time_limit`` is used.
 
-        What it does: first the greedy schedule (always completed: the search never
-        returns worse than greedy), then batches of ``batch`` schedules drawn from the
-        policy, one after another, while time is left. Each batch is bounded by the
-        best makespan found so far: a schedule's partial makespan (its latest end so
-        far) never decreases as operations are added, so a schedule whose partial
-        makespan already reaches the best can no longer improve on it and is
-        abandoned at once; the network then scores only the rows still alive, and a
-        batch ends when every row is finished or abandoned. As the bound tightens,
-        more schedules are cut early, so later batches cost less and more samples fit
-        in the budget (pruning with the incumbent, as branch and bound does). The
-        clock is checked at every step; a batch cut by the limit keeps the schedules
-        it finished. Ties keep the first schedule found.
+        What it does: first the greedy schedule (always finished, so the search never
+        returns worse than greedy); then ``batch`` samples drawn from the policy are
+        built side by side in one batched core, and the best makespan found so far
+        bounds them. After every step each partial schedule gets a lower bound on its
+        final makespan (its jobs' and machines' unscheduled work after their last
+        scheduled ends; see :class:`_LowerBound`); a sample whose bound reaches the
+        best can no longer improve on it and is abandoned at once (pruning with the
+        incumbent, as branch and bound does). Its row, and every row that finishes,
+        restarts a new sample (``reset`` of that row alone) while a whole schedule
+        still fits in the time left at the mean step time so far; after that the
+        batch shrinks instead, so its last steps run faster and the samples under way
+        can finish. The network thus scores mostly live, promising samples, and the
+        tighter the bound, the earlier hopeless ones are cut and the more fit in the
+        time. The clock is read at every step; when the time is up, unfinished samples
+        are dropped (and the search ends a little early when no row is left and no
+        new sample would finish). Ties keep the first schedule found.
 
-        The draws are seeded by ``seed``; how many batches fit depends on the machine,
-        so with a time limit the result may differ between runs. With ``max_batches``
-        and a time limit that is not reached, it is deterministic.
+        Measured with the untrained network (``work_prior`` 10: a softened MWKR,
+        width 32, 2 layers, one CPU core) on ta01 in 24 s: best of 512 samples 1491,
+        the search 1465 (batch 64) and 1468 (batch 256), from greedy 1589.
+
+        The draws are seeded by ``seed``; how many samples fit depends on the machine,
+        so with a time limit the result may differ between runs. With
+        ``max_schedules`` and a time limit that is not reached, it is deterministic.
 
         Args:
             instance: A classic or flexible instance.
-            time_limit: Seconds for the whole search (the greedy schedule may exceed a
-                very short one).
+            time_limit: Seconds for the whole search (a very short one is exceeded by
+                the time the greedy schedule takes).
             seed: Seeds the draws.
-            batch: Schedules per batch (capped by :data:`ROW_BUDGET`).
-            max_batches: Stop after this many batches (default: time decides).
+            batch: Schedules built side by side (capped by :data:`ROW_BUDGET`).
+            max_schedules: Start no more than this many schedules, the greedy one
+                included (default: time decides).
 
         Raises:
-            ValueError: A time limit that is not a positive number, ``batch`` below 1.
+            ValueError: A time limit that is not a positive number, ``batch`` or
+                ``max_schedules`` below 1.
         """
         if isinstance(time_limit, bool) or not (
             isinstance(time_limit, int | float) and math.isfinite(time_limit) and time_limit > 0
@@ -406,35 +460,104 @@ class NeuralPolicy:
             raise ValueError(
                 f"time_limit: expected a positive number of seconds, got {time_limit!r}"
             )
-        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
-            raise ValueError(f"batch: expected an integer >= 1, got {batch!r}")
+        for name, value in (("batch", batch), ("max_schedules", max_schedules)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1
+            ):
+                raise ValueError(f"{name}: expected an integer >= 1, got {value!r}")
         start = time.perf_counter()
         deadline = start + float(time_limit)
+        generator = self._generator(seed)
         first = self._run([instance], np.ones(1, dtype=bool), None)
         best = first.schedule(0, instance)
         history = [(time.perf_counter() - start, best.makespan)]
-        completed, abandoned, batches = 1, 0, 0
-        size = min(batch, self._rows_per_call(instance))
-        generator = self._generator(seed)
-        while time.perf_counter() < deadline and (max_batches is None or batches < max_batches):
-            run = self._run(
-                [instance] * size,
-                np.zeros(size, dtype=bool),
-                generator,
-                bound=best.makespan,
-                deadline=deadline,
-            )
-            batches += 1
-            abandoned += run.abandoned
-            finished = np.isfinite(run.makespans)
-            completed += int(finished.sum())
-            if finished.any():
-                row = int(np.argmin(run.makespans))
-                if run.makespans[row] < best.makespan:
-                    best = run.schedule(row, instance)
-            history.append((time.perf_counter() - start, best.makespan))
-        return SearchResult(
-            best, history, completed, abandoned, batches, time.perf_counter() - start
+        budget = math.inf if max_schedules is None else max_schedules - 1
+        size = int(min(batch, self._rows_per_call(instance), budget))
+        completed, abandoned = 1, 0
+        if size < 1:
+            return SearchResult(best, history, completed, abandoned, time.perf_counter() - start)
+        device = self.device
+        core = make_core([instance] * size, self.mode, device)
+        flexible = isinstance(core, BatchFlexibleJobShop)
+        steps = _operation_count(instance)
+        rows = torch.arange(size, device=device)
+        n_machines = torch.full((size,), instance.n_machines, device=device)
+        actions = torch.zeros((steps, size), dtype=torch.long, device=device)
+        depth = torch.zeros(size, dtype=torch.long, device=device)
+        running = torch.ones(size, dtype=torch.bool, device=device)
+        started = size
+        lower_bound = _LowerBound(instance)
+        step_seconds: float | None = None  # a running mean of a step's wall time
+        features, masks = core.reset()
+        with torch.no_grad():
+            while bool(running.any()) and (tick := time.perf_counter()) < deadline:
+                index = rows[running]
+                pairs = _tensor(masks, device)
+                job_mask = pairs.view(size, core.n_jobs, -1).any(dim=2) if flexible else pairs
+                chosen = job_mask.to(torch.uint8).argmax(dim=1)  # idle rows: any candidate
+                observation = _tensor(features, device)[index]
+                shop = tokens_from_observation(observation, core.n_jobs, n_machines[index])
+                scores = self.network(shop)[0].masked_fill(~job_mask[index], -torch.inf)
+                probabilities = torch.softmax(scores, dim=1)
+                picked = torch.multinomial(probabilities, 1, generator=generator)[:, 0]
+                chosen[index] = picked
+                actions[depth[index], index] = picked
+                depth[index] += 1
+                action = chosen
+                if flexible:  # the job's operation goes to its first valid machine
+                    by_job = pairs.view(size, core.n_jobs, -1)[rows, chosen]
+                    action = chosen * core.n_machines + by_job.to(torch.uint8).argmax(dim=1)
+                step = core.step(action if device.type != "cpu" else action.numpy())
+                features, masks = step.features, step.masks
+                done = _tensor(step.dones, device) & running
+                partial = _tensor(core.makespans(), device)
+                bounds = torch.as_tensor(lower_bound(core.end_times()), device=device)
+                if bool(done.any()):
+                    finished = rows[done]
+                    completed += len(finished)
+                    row = int(finished[torch.argmin(partial[finished])])
+                    if float(partial[row]) < best.makespan:
+                        best = self._schedule_of(core, row, actions[:, row], instance)
+                        history.append((time.perf_counter() - start, best.makespan))
+                cut = running & ~done & (bounds >= best.makespan)
+                abandoned += int(cut.sum())
+                restart = done | cut
+                now = time.perf_counter()
+                step_seconds = now - tick if step_seconds is None else (
+                    0.9 * step_seconds + 0.1 * (now - tick)
+                )  # fmt: skip
+                if bool(restart.any()):
+                    room = max(int(min(budget - started, size)), 0)
+                    if deadline - now < steps * step_seconds:
+                        room = 0  # a new sample would not finish in time
+                    if room < int(restart.sum()):  # the last samples allowed, in row order
+                        allowed = rows[restart][:room]
+                        running &= ~restart
+                        restart = torch.zeros_like(restart)
+                        restart[allowed] = True
+                        running |= restart
+                    started += int(restart.sum())
+                    if bool(restart.any()):
+                        depth[restart] = 0
+                        features, masks = core.reset(
+                            restart if device.type != "cpu" else restart.numpy()
+                        )
+        return SearchResult(best, history, completed, abandoned, time.perf_counter() - start)
+
+    def _schedule_of(
+        self, core: Any, row: int, actions: torch.Tensor, instance: Instance
+    ) -> NeuralSchedule:
+        """Row ``row``'s finished schedule in ``core``."""
+        n_jobs = instance.n_jobs
+        operations = max(len(routing) for routing in _routings(instance))
+        machines = None
+        if isinstance(core, BatchFlexibleJobShop):
+            machines = core.machines()[row, :n_jobs, :operations].astype(np.int64)
+        return NeuralSchedule(
+            float(_tensor(core.makespans(), self.device)[row]),
+            actions.cpu().numpy().astype(np.int64).copy(),
+            core.start_times()[row, :n_jobs, :operations].copy(),
+            machines,
         )
 
     # -- internals
@@ -471,39 +594,22 @@ class NeuralPolicy:
         rows: Sequence[Instance],
         greedy: np.ndarray,
         generator: torch.Generator | None,
-        *,
-        bound: float = math.inf,
-        deadline: float | None = None,
     ) -> _Run:
-        """Schedule ``rows`` in one core: greedy rows take the argmax, the others draw.
-
-        Rows whose partial makespan reaches ``bound`` are abandoned (makespan inf);
-        at ``deadline`` (``time.perf_counter()``) unfinished rows are abandoned too.
-        """
+        """Schedule ``rows`` in one core: greedy rows take the argmax, the others draw."""
         device = self.device
         core = make_core(rows, self.mode, device)
         flexible = isinstance(core, BatchFlexibleJobShop)
         count = len(rows)
         n_machines = torch.tensor([row.n_machines for row in rows], device=device)
         greedy_rows = torch.as_tensor(greedy, device=device)
-        alive = torch.ones(count, dtype=torch.bool, device=device)
         features, masks = core.reset()
         actions: list[torch.Tensor] = []
         indices = torch.arange(count, device=device)
         with torch.no_grad():
-            while True:
-                done = _tensor(core.dones, device)
-                live = alive & ~done
-                if not bool(live.any()):
-                    break
-                if deadline is not None and time.perf_counter() > deadline:
-                    alive &= done
-                    break
+            while bool((live := ~_tensor(core.dones, device)).any()):
                 pairs = _tensor(masks, device)
                 job_mask = pairs.view(count, core.n_jobs, -1).any(dim=2) if flexible else pairs
-                # Rows finished or abandoned take any candidate (the core ignores the
-                # finished; the abandoned are no longer scored).
-                chosen = job_mask.to(torch.uint8).argmax(dim=1)
+                chosen = job_mask.to(torch.uint8).argmax(dim=1)  # finished rows: ignored
                 index = indices[live]
                 observation = _tensor(features, device)[index]
                 shop = tokens_from_observation(observation, core.n_jobs, n_machines[index])
@@ -521,19 +627,13 @@ class NeuralPolicy:
                     action = chosen * core.n_machines + by_job.to(torch.uint8).argmax(dim=1)
                 step = core.step(action if device.type != "cpu" else action.numpy())
                 features, masks = step.features, step.masks
-                if math.isfinite(bound):
-                    partial = _tensor(core.makespans(), device)
-                    alive &= _tensor(core.dones, device) | (partial < bound)
         makespans = np.asarray(_tensor(core.makespans(), device).cpu(), dtype=np.float64)
-        finished = (alive & _tensor(core.dones, device)).cpu().numpy()
-        makespans[~finished] = np.inf
         stacked = torch.stack(actions) if actions else torch.zeros((0, count), dtype=torch.long)
         return _Run(
             makespans,
             stacked.cpu().numpy(),
             core.start_times(),
             core.machines() if isinstance(core, BatchFlexibleJobShop) else None,
-            int((~finished).sum()),
         )
 
 
