@@ -134,3 +134,22 @@ def test_shopfloor_simulate_runs_a_run_folder(tmp_path, capsys):
     expected = NeuralPolicy.load(run / "model.npz", device="cpu")
     assert kpis["makespan"] == expected.greedy([load_instance("ft06")])[0].makespan
     shutil.rmtree(run)
+
+
+def test_shopfloor_simulate_refuses_a_run_folder_of_another_env(tmp_path, capsys):
+    argv = ["train", "--agent", "qlearning", "--scenario", "dynamic_job_shop_small"]
+    argv += ["--budget", "5", "--eval-every", "5", "--eval-seeds", "100", "--root", str(tmp_path)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    run = next(tmp_path.rglob("config.yaml")).parent
+    assert main(["simulate", "ft06", "--policy", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "was trained in shopfloor/DynamicJobShop-v1" in err
+
+
+def test_shopfloor_simulate_writes_the_event_log_of_a_pretrained_model(folder, tmp_path, capsys):
+    events = tmp_path / "events.csv"
+    argv = ["simulate", "ft06", "--policy", "pretrained:tiny", "--events-csv", str(events)]
+    assert main(argv) == 0
+    assert "event log" in capsys.readouterr().out
+    assert len(events.read_text(encoding="utf-8").splitlines()) > 36  # a header, 36 starts ...

@@ -24,7 +24,7 @@ DEBUG_HELP = "on a failure, print the traceback too (default: one line)"
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from shopfloor.policies import BaseStockPolicy, simulate
+    from shopfloor.policies import BaseStockPolicy, policy_names, simulate
     from shopfloor.scenario import resolve_target
 
     name, spec = resolve_target(args.target)
@@ -34,16 +34,15 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     cover = 4.0 if args.cover is None else args.cover
     production = BaseStockPolicy(cover=cover) if spec.production is not None else None
-    learned = (
-        args.policy.strip().lower().startswith("pretrained:")
-        or Path(args.policy.removesuffix(":best")).is_dir()
-    )
-    if learned:  # a neural scheduler by name, or a run folder's agent: JobShop-v0
+    named = args.policy.strip().lower() in (*policy_names(), "random")  # a name wins
+    run_folder = not named and Path(args.policy.removesuffix(":best")).is_dir()
+    if run_folder or args.policy.strip().lower().startswith("pretrained:"):
+        # a run folder's agent or a shipped neural scheduler: JobShop-v0 in its mode
         from shopfloor.agents import simulate_job_shop
         from shopfloor.experiments import SavedAgent
         from shopfloor.policies import make_policy
 
-        if Path(args.policy.removesuffix(":best")).is_dir():
+        if run_folder:
             saved = SavedAgent(args.policy)
             if "JobShop-" not in saved.env_id or "Dynamic" in saved.env_id:
                 raise ValueError(
