@@ -232,10 +232,10 @@ def test_a_flexible_shop_runs_through_the_flexible_core(policy):
 def test_a_trained_model_in_non_delay_mode(tmp_path):
     path = _save_model(tmp_path, mode="non_delay", train=True)
     policy = NeuralPolicy.load(path, device="cpu")
-    instance = generate_instance(6, 4, seed=8)
-    schedule = policy.greedy([instance])[0]
     assert policy.mode == "non_delay"
-    assert _replay_env(instance, schedule, "non_delay") == schedule.makespan
+    for instance in (generate_instance(6, 4, seed=8), load_instance("mk01")):
+        schedule = policy.best_of([instance], 4, seed=0)[0].best
+        assert _replay_env(instance, schedule, "non_delay") == schedule.makespan
 
 
 # ------------------------------------------------------------------- refused files
