@@ -10,7 +10,7 @@ import pytest
 
 from shopfloor._stats import confidence_interval
 from shopfloor.experiments import BenchResult, Episode
-from shopfloor.experiments._bench import summarise  # white-box: the bench's own summary rows
+from shopfloor.experiments import summarise_episodes as summarise  # the bench's summary rows
 from shopfloor.experiments._runner import _row, markdown_table  # white-box: one table row
 from shopfloor.plots import learning_curves
 

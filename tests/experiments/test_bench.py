@@ -17,7 +17,7 @@ from shopfloor.experiments import (
     results_dir,
     run_bench,
 )
-from shopfloor.experiments._bench import gap
+from shopfloor.experiments._summary import gap
 from shopfloor.experiments._train import RunConfig, execute_run
 from shopfloor.instances import load_instance
 from shopfloor.policies import dispatch_earliest

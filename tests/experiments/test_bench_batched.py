@@ -11,9 +11,11 @@ from __future__ import annotations
 import pytest
 
 import shopfloor.experiments._bench as bench_module
+import shopfloor.experiments._episodes as episodes_module
 from shopfloor.batch import BatchFlexibleJobShop, BatchJobShop, sample_schedules
 from shopfloor.experiments import evaluate_episode, run_bench
-from shopfloor.experiments._bench import BATCH_RULES, ENV_ONLY, batched_rule, policy_seed
+from shopfloor.experiments._batched import BATCH_RULES, ENV_ONLY, batched_rule
+from shopfloor.experiments._episodes import policy_seed
 from shopfloor.instances import load_instance
 from shopfloor.policies import policy_names
 
@@ -77,13 +79,13 @@ def test_the_cases_left_to_the_env_do_differ_in_the_core():
 def test_bench_episodes_equal_the_env_path_for_every_rule(mode, monkeypatch):
     """Every rule the bench offers, in ``mode``: the same episodes as stepping the env."""
     batched: list[int] = []
-    real = bench_module._run_batch_task
+    real = bench_module.run_batch_task
 
     def counting(task):
         batched.append(task.size)
         return real(task)
 
-    monkeypatch.setattr(bench_module, "_run_batch_task", counting)
+    monkeypatch.setattr(bench_module, "run_batch_task", counting)
     result = run_bench(RULES, INSTANCES, seeds=1, workers=1, progress=False, mode=mode)
     skipped = {(policy, target) for policy, target, _ in result.skipped}
     applicable = 0
@@ -132,14 +134,14 @@ def test_a_core_schedule_that_does_not_replay_falls_back_to_the_env(monkeypatch)
         return self.backend.to_float(self._makespan) + 1.0
 
     stepped: list[str] = []
-    real = bench_module.evaluate_episode
+    real = episodes_module.evaluate_episode
 
     def counting(policy, target, *args, **kwargs):
         stepped.append(policy)
         return real(policy, target, *args, **kwargs)
 
     monkeypatch.setattr(BatchJobShop, "makespans", wrong)
-    monkeypatch.setattr(bench_module, "evaluate_episode", counting)
+    monkeypatch.setattr(episodes_module, "evaluate_episode", counting)
     result = run_bench(["mwkr"], ["ft06"], seeds=1, workers=1, progress=False)
     assert stepped == ["mwkr"]  # the env ran the episode after the core's disagreed
     _same(result.episodes[0], _env_episode("mwkr", "ft06", 0, "non_delay"))

@@ -1,7 +1,6 @@
 """``shopfloor bench`` on flexible job shops: ranges, bounds, rules and CP-SAT."""
 
-from shopfloor.experiments import run_bench
-from shopfloor.experiments._bench import expand_targets
+from shopfloor.experiments import expand_targets, run_bench
 
 
 def test_flexible_ranges_expand_in_bench():

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from shopfloor.experiments import evaluate_episode, run_bench
-from shopfloor.experiments._bench import policy_seed
+from shopfloor.experiments._episodes import policy_seed
 from shopfloor.experiments._saved import SavedAgent
 from shopfloor.experiments._train import RunConfig, execute_run, make_env_factory
 from shopfloor.sim import check_schedule

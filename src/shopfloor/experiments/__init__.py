@@ -2,22 +2,13 @@
 
 from shopfloor.experiments._batch_speed import BatchSpeed
 from shopfloor.experiments._batch_speed import run as measure_batch_speed
-from shopfloor.experiments._bench import (
-    BenchResult,
-    BenchTarget,
-    Episode,
-    PolicySummary,
-    Summary,
-    evaluate_episode,
-    expand_targets,
-    resolve_bench_target,
-    results_dir,
-    run_bench,
-)
+from shopfloor.experiments._bench import run_bench
+from shopfloor.experiments._episodes import Episode, evaluate_episode
 from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning, check_folder_name
 from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
 from shopfloor.experiments._lock import RunLockedError
 from shopfloor.experiments._play import evaluate, play_episode
+from shopfloor.experiments._report import BenchResult, results_dir
 from shopfloor.experiments._runner import (
     ExperimentResult,
     FigureDrawer,
@@ -42,6 +33,8 @@ from shopfloor.experiments._speed import (
     measure_env,
     plain_simpy_job_shop,
 )
+from shopfloor.experiments._summary import PolicySummary, Summary, summarise_episodes
+from shopfloor.experiments._targets import BenchTarget, expand_targets, resolve_bench_target
 from shopfloor.experiments._train import RunConfig, RunOutcome, execute_run
 from shopfloor.experiments._train_speed import VEC_ENVS, TrainingSpeed, measure_training
 
@@ -90,5 +83,6 @@ __all__ = [
     "run_bench",
     "run_experiment",
     "summarise",
+    "summarise_episodes",
     "train",
 ]
