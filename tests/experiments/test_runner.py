@@ -86,6 +86,41 @@ def test_runs_write_complete_folders_and_a_summary(tmp_path):
     assert result.summary_markdown.read_text().startswith("| env |")
 
 
+def test_an_env_can_have_its_own_agents_budget_evaluation_and_baselines(tmp_path):
+    job_shop = {
+        "id": "shopfloor/JobShop-v0",
+        "name": "jobs",
+        "kwargs": {"generator": {"n_jobs": 4, "n_machines": 3}},
+        "agents": ["self_labelling"],
+        "budget": 6144,
+        "eval": {"every": 3072, "seeds": [200]},
+        "baselines": ["mwkr"],
+    }
+    spec = tiny_spec(envs=[ENV, job_shop], seeds=[0], budget=200)
+    assert spec.agents_for(spec.envs[0]) == ["qlearning"]
+    assert spec.budget_for(spec.envs[1]) == 6144
+    result = run_experiment(
+        spec, tmp_path / "runs", tmp_path / "results", workers=1, progress=False
+    )
+    runs = tmp_path / "runs" / "tiny"
+    assert sorted(p.name for p in (runs / "small").iterdir()) == ["baselines", "qlearning"]
+    assert sorted(p.name for p in (runs / "jobs").iterdir()) == ["baselines", "self_labelling"]
+    evaluations = read_csv(runs / "jobs" / "self_labelling" / "seed_0" / "eval.csv")
+    # 16 x 16 schedules of 12 operations per update (agents/self_labelling.yaml)
+    assert [int(r["timesteps"]) for r in evaluations] == [0, 3072, 6144]
+    assert [r["seed"] for r in read_csv(runs / "jobs" / "baselines" / "mwkr.csv")] == ["200"]
+    assert not (runs / "jobs" / "baselines" / "atc.csv").exists()
+    rows = {(row["env"], row["policy"]) for row in read_csv(result.summary_csv)}
+    assert rows == {
+        ("small", "qlearning"), ("small", "spt"), ("small", "atc"),
+        ("jobs", "self_labelling"), ("jobs", "mwkr"),
+    }  # fmt: skip
+    with pytest.raises(ValueError, match="must be held out"):
+        tiny_spec(envs=[{**job_shop, "eval": {"every": 9, "seeds": [0]}}], seeds=[0])
+    with pytest.raises(ValueError, match="unknown agent"):
+        tiny_spec(envs=[{**job_shop, "agents": ["nope"]}])
+
+
 def test_finished_runs_are_not_redone(tmp_path):
     spec = tiny_spec(seeds=[0])
     calls = []

@@ -100,7 +100,8 @@ def plan_runs(
     """
     runs = []
     for env in spec.envs:
-        for agent in spec.agents:
+        evaluation = spec.eval_for(env)
+        for agent in spec.agents_for(env):
             values = hyperparameters(agent, env.id, env.name)
             for seed in spec.seeds:
                 runs.append(
@@ -111,9 +112,9 @@ def plan_runs(
                         env_kwargs=dict(env.kwargs),
                         agent=agent,
                         seed=seed,
-                        budget=spec.budget,
-                        eval_every=spec.eval.every,
-                        eval_seeds=tuple(spec.eval.seeds),
+                        budget=spec.budget_for(env),
+                        eval_every=evaluation.every,
+                        eval_seeds=tuple(evaluation.seeds),
                         hyperparameters=values,
                         device=spec.device,
                         root=str(root),
@@ -236,10 +237,16 @@ def _run_experiment(
     runs = plan_runs(spec, root, resolved_hyperparameters)
     baselines = [
         BaselineTask(
-            spec.name, env.id, env.name, dict(env.kwargs), policy, tuple(spec.eval.seeds), str(root)
+            spec.name,
+            env.id,
+            env.name,
+            dict(env.kwargs),
+            policy,
+            tuple(spec.eval_for(env).seeds),
+            str(root),
         )
         for env in spec.envs
-        for policy in spec.baselines
+        for policy in spec.baselines_for(env)
     ]
     tasks: list[tuple[Callable[[Any], Any], Any]] = [(execute_baseline, b) for b in baselines]
     tasks += [(execute_run, run) for run in runs]
@@ -269,7 +276,7 @@ def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[s
     rows = []
     for env in spec.envs:
         env_dir = Path(root) / spec.name / env.name
-        for agent in spec.agents:
+        for agent in spec.agents_for(env):
             finals = []
             for seed in spec.seeds:
                 evaluations = read_csv(
@@ -279,7 +286,7 @@ def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[s
                     finals.append(float(evaluations[-1]["objective_mean"]))
             if finals:
                 rows.append(_row(env.name, agent, "agent", finals))
-        for policy in spec.baselines:
+        for policy in spec.baselines_for(env):
             baseline = read_csv(env_dir / "baselines" / f"{policy}.csv", numbers=("objective",))
             values = [float(r["objective"]) for r in baseline]
             if values:
@@ -333,11 +340,13 @@ def check_experiment(spec: ExperimentSpec, source: str | os.PathLike[str] | None
 
     path = str(source) if source is not None else f"experiment {spec.name}"
     policies = {}
-    for index, name in enumerate(spec.baselines):
-        try:
-            policies[name] = make_policy(name)
-        except (ValueError, NotImplementedError) as error:
-            raise ExperimentError(f"{path}: baselines.{index}: {error}") from None
+    for env_index, env in enumerate(spec.envs):
+        for index, name in enumerate(spec.baselines_for(env)):
+            where = "baselines" if env.baselines is None else f"envs.{env_index}.baselines"
+            try:
+                policies[name] = make_policy(name)
+            except (ValueError, NotImplementedError) as error:
+                raise ExperimentError(f"{path}: {where}.{index}: {error}") from None
     build_errors = (gym.error.Error, TypeError, ValueError, LookupError, OSError)
     for index, env in enumerate(spec.envs):
         kwargs = {key: value for key, value in env.kwargs.items() if key != FORECAST_KEY}
@@ -347,7 +356,7 @@ def check_experiment(spec: ExperimentSpec, source: str | os.PathLike[str] | None
         except build_errors as error:
             raise ExperimentError(f"{where}: {error}") from None
         try:
-            for agent in spec.agents:
+            for agent in spec.agents_for(env):
                 try:
                     ALGORITHMS[agent].check_env(built)
                 except ValueError as error:
@@ -356,7 +365,7 @@ def check_experiment(spec: ExperimentSpec, source: str | os.PathLike[str] | None
                     ) from None
         finally:
             built.close()
-        for policy_index, name in enumerate(spec.baselines):
+        for policy_index, name in enumerate(spec.baselines_for(env)):
             try:
                 baseline_env = gym.make(env.id, **_baseline_env_kwargs(env.id, kwargs, name))
                 policy = policies[name]

@@ -86,6 +86,22 @@ class ForecastSettings(BaseModel):
             raise ValueError(f"{foreign} does not apply to {env_id}")
 
 
+class EvalSettings(BaseModel):
+    """When and how runs are evaluated."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every: int = Field(gt=0)
+    """Evaluate (and checkpoint) every this many env steps."""
+    seeds: list[int] = Field(min_length=1)
+    """Held-out episode seeds (never used for training)."""
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        return _distinct_seeds(seeds)
+
+
 class EnvEntry(BaseModel):
     """One environment of an experiment."""
 
@@ -105,6 +121,25 @@ class EnvEntry(BaseModel):
     :func:`~shopfloor.experiments._train.make_env_factory` takes them out again and
     wraps the env.
     """
+
+    agents: list[str] | None = None
+    """This env's agents (default: the experiment's ``agents``)."""
+    budget: int | None = Field(default=None, gt=0)
+    """This env's training budget in env steps (default: the experiment's)."""
+    eval: EvalSettings | None = None
+    """This env's evaluation (default: the experiment's)."""
+    baselines: list[str] | None = None
+    """This env's baselines (default: the experiment's)."""
+
+    @field_validator("agents")
+    @classmethod
+    def _known_agents(cls, agents: list[str] | None) -> list[str] | None:
+        return None if agents is None else _known_agents(_no_repeats(agents))
+
+    @field_validator("baselines")
+    @classmethod
+    def _no_repeats(cls, values: list[str] | None) -> list[str] | None:
+        return None if values is None else _no_repeats(values)
 
     @field_validator("id")
     @classmethod
@@ -174,22 +209,6 @@ def _distinct_seeds(seeds: list[int]) -> list[int]:
     return _no_repeats(seeds)
 
 
-class EvalSettings(BaseModel):
-    """When and how runs are evaluated."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    every: int = Field(gt=0)
-    """Evaluate (and checkpoint) every this many env steps."""
-    seeds: list[int] = Field(min_length=1)
-    """Held-out episode seeds (never used for training)."""
-
-    @field_validator("seeds")
-    @classmethod
-    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
-        return _distinct_seeds(seeds)
-
-
 class ExperimentSpec(BaseModel):
     """An experiment: envs x agents x seeds, a budget, evaluation, baselines."""
 
@@ -215,10 +234,7 @@ class ExperimentSpec(BaseModel):
     @field_validator("agents")
     @classmethod
     def _known_agents(cls, agents: list[str]) -> list[str]:
-        unknown = [a for a in agents if a not in ALGORITHMS]
-        if unknown:
-            raise ValueError(f"unknown agent(s) {unknown}; choose from {', '.join(ALGORITHMS)}")
-        return agents
+        return _known_agents(agents)
 
     @field_validator("device")
     @classmethod
@@ -237,13 +253,39 @@ class ExperimentSpec(BaseModel):
 
     @model_validator(mode="after")
     def _seeds_held_out(self) -> ExperimentSpec:
-        overlap = set(self.seeds) & set(self.eval.seeds)
-        if overlap:
-            raise ValueError(f"eval.seeds must be held out from seeds; both hold {sorted(overlap)}")
+        for env in self.envs:
+            overlap = set(self.seeds) & set(self.eval_for(env).seeds)
+            if overlap:
+                raise ValueError(
+                    f"eval.seeds must be held out from seeds; both hold {sorted(overlap)}"
+                )
         names = [env.name for env in self.envs]
         if len(set(names)) != len(names):
             raise ValueError(f"env names must be unique, got {names}")
         return self
+
+    def agents_for(self, env: EnvEntry) -> list[str]:
+        """The agents trained in ``env``: its own list, else the experiment's."""
+        return self.agents if env.agents is None else env.agents
+
+    def budget_for(self, env: EnvEntry) -> int:
+        """The training budget of ``env``'s runs."""
+        return self.budget if env.budget is None else env.budget
+
+    def eval_for(self, env: EnvEntry) -> EvalSettings:
+        """The evaluation of ``env``'s runs and baselines."""
+        return self.eval if env.eval is None else env.eval
+
+    def baselines_for(self, env: EnvEntry) -> list[str]:
+        """The baselines evaluated in ``env``."""
+        return self.baselines if env.baselines is None else env.baselines
+
+
+def _known_agents(agents: list[str]) -> list[str]:
+    unknown = [a for a in agents if a not in ALGORITHMS]
+    if unknown:
+        raise ValueError(f"unknown agent(s) {unknown}; choose from {', '.join(ALGORITHMS)}")
+    return agents
 
 
 def load_experiment(path: str | os.PathLike[str]) -> ExperimentSpec:

@@ -37,7 +37,7 @@ def experiment_figures(
     for env in spec.envs:
         drawn = learning_curves(experiment_dir, out / f"learning_curves_{env.name}", env=env.name)
         figures.extend(drawn.paths)
-        for agent in spec.agents:
+        for agent in spec.agents_for(env):
             events = experiment_dir / env.name / agent / f"seed_{spec.seeds[0]}" / "eval_events.csv"
             if events.is_file():
                 title = f"{env.name}: {agent} (seed {spec.seeds[0]}), last evaluation episode"
