@@ -133,6 +133,10 @@ def test_shopfloor_simulate_runs_a_run_folder(tmp_path, capsys):
     kpis = json.loads(capsys.readouterr().out)
     expected = NeuralPolicy.load(run / "model.npz", device="cpu")
     assert kpis["makespan"] == expected.greedy([load_instance("ft06")])[0].makespan
+    from_folder = NeuralPolicy.load(run, device="cpu")  # the folder names its model
+    assert from_folder.name == run.name and from_folder.mode == "active"
+    best = NeuralPolicy.load(f"{run}:best", device="cpu")
+    assert best.greedy([load_instance("ft06")])[0].makespan > 0
     shutil.rmtree(run)
 
 

@@ -247,7 +247,9 @@ class NeuralPolicy:
 
         Args:
             path: A ``.npz`` written by ``SelfLabellingAgent.save`` (``.npz`` may be
-                left off), e.g. a run folder's ``model.npz``.
+                left off), or a self-labelling run folder (its final ``model.npz``;
+                ``<folder>:best``: its ``best_model.npz``, as the benchmark reads
+                run folders).
             device: Where it runs.
             name: Its name (default: the file's stem).
 
@@ -256,8 +258,13 @@ class NeuralPolicy:
             ModelFileError: Not a self-labelling model (another agent's file, damaged,
                 or weights that do not fit its settings); one line naming the file.
         """
-        source = Path(path)
-        if not source.is_file() and source.with_name(source.name + ".npz").is_file():
+        text = os.fspath(path)
+        source = Path(text)
+        if text.endswith(":best") and Path(text.removesuffix(":best")).is_dir():
+            source = Path(text.removesuffix(":best")) / "best_model.npz"
+        elif source.is_dir():
+            source = source / "model.npz"
+        elif not source.is_file() and source.with_name(source.name + ".npz").is_file():
             source = source.with_name(source.name + ".npz")
         what = "self-labelling model"
         meta, state = load_state(source, what)
@@ -278,7 +285,8 @@ class NeuralPolicy:
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             first = str(error).splitlines()[0] if str(error) else type(error).__name__
             raise ModelFileError(f"{source} is not a readable {what}: {first[:200]}") from None
-        return cls(network, mode, device, name if name is not None else source.stem)
+        default = source.parent.name if source.stem in ("model", "best_model") else source.stem
+        return cls(network, mode, device, name if name is not None else default)
 
     # -- the shared protocol
 
