@@ -91,6 +91,14 @@ def test_headroom_prints_what_switching_rules_gains(capsys):
     assert "atc" in out and "atcjs" in out
 
 
+def test_headroom_prints_the_sampled_rollouts_mean_when_asked(capsys):
+    argv = ["headroom", "dynamic_job_shop_small", "--seeds", "1", "--workers", "1"]
+    assert main([*argv, "--rules", "atc,atcjs", "--base", "atc", "--samples", "1"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-5].startswith("means over seeds: atc ")
+    assert lines[-1].startswith("one-step rollout over 1 sampled futures (not clairvoyant): ")
+
+
 def test_headroom_names_an_unknown_rule(capsys):
     argv = ["headroom", "dynamic_job_shop_small", "--seeds", "1", "--workers", "1"]
     err = _one_error_line(capsys, [*argv, "--rules", "atc,atx"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shopfloor.envs import DynamicJobShopEnv
-from shopfloor.experiments import headroom, rule_choice_headroom
+from shopfloor.experiments import headroom, rule_choice_headroom, summarise_headroom
 from shopfloor.policies import RulePolicy
 
 SMALL = {"scenario": "dynamic_job_shop_small"}
@@ -48,6 +48,20 @@ def test_seed_3_gains_from_switching(results):
     assert result.best_rule != "atc"
     assert 0 < result.deviations < result.choices
     assert result.rollout < result.rules[result.best_rule] < result.base
+
+
+def test_the_summary_is_the_means_over_seeds(results):
+    rows = [results[2], results[3]]
+    summary = summarise_headroom(rows)
+    atc = (rows[0].rules["atc"] + rows[1].rules["atc"]) / 2
+    assert summary.rules["atc"] == atc and set(summary.rules) == set(rows[0].rules)
+    assert summary.reference == min(summary.rules.values())
+    assert summary.rules[summary.best_single] == summary.reference
+    best = (rows[0].rules[rows[0].best_rule] + rows[1].rules[rows[1].best_rule]) / 2
+    assert (summary.hindsight, summary.rollout) == (best, (rows[0].rollout + rows[1].rollout) / 2)
+    assert summary.sampled is None  # no sampled rollout was run
+    with pytest.raises(ValueError, match="no headroom rows"):
+        summarise_headroom([])
 
 
 def test_pool_matches_in_process_and_is_deterministic(results):

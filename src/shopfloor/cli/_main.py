@@ -231,7 +231,7 @@ def _versus(value: float, reference: float) -> str:
 
 
 def _headroom(args: argparse.Namespace) -> int:
-    from shopfloor.experiments import rule_choice_headroom
+    from shopfloor.experiments import rule_choice_headroom, summarise_headroom
 
     seeds = _seeds(args.seeds)
     env_kwargs: dict[str, object] = {"scenario": args.scenario}
@@ -272,12 +272,9 @@ def _headroom(args: argparse.Namespace) -> int:
             ]
         table.add_row(*cells)
     console.print(table)
-    n = len(rows)
-    means = {name: sum(row.rules[name] for row in rows) / n for name in rows[0].rules}
-    best_single = min(means, key=means.__getitem__)
-    hindsight = sum(row.rules[row.best_rule] for row in rows) / n
-    rollout = sum(row.rollout for row in rows) / n
-    reference = means[best_single]
+    summary = summarise_headroom(rows)
+    means, best_single, reference = summary.rules, summary.best_single, summary.reference
+    hindsight, rollout = summary.hindsight, summary.rollout
     console.print(
         "means over seeds: "
         + ", ".join(f"{name} {value:.4g}" for name, value in sorted(means.items()))
@@ -288,11 +285,10 @@ def _headroom(args: argparse.Namespace) -> int:
         f"({_versus(rollout, reference)} vs {best_single})",
         highlight=False,
     )
-    if args.samples:
-        sampled = sum(row.sampled if row.sampled is not None else math.nan for row in rows) / n
+    if summary.sampled is not None:
         console.print(
             f"one-step rollout over {args.samples} sampled futures (not clairvoyant): "
-            f"{sampled:.4g} ({_versus(sampled, reference)} vs {best_single})",
+            f"{summary.sampled:.4g} ({_versus(summary.sampled, reference)} vs {best_single})",
             highlight=False,
         )
     return 0

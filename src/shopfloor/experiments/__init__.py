@@ -5,7 +5,13 @@ from shopfloor.experiments._batch_speed import run as measure_batch_speed
 from shopfloor.experiments._bench import run_bench
 from shopfloor.experiments._episodes import Episode, evaluate_episode
 from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning, check_folder_name
-from shopfloor.experiments._headroom import Headroom, headroom, rule_choice_headroom
+from shopfloor.experiments._headroom import (
+    Headroom,
+    HeadroomSummary,
+    headroom,
+    rule_choice_headroom,
+    summarise_headroom,
+)
 from shopfloor.experiments._lock import RunLockedError
 from shopfloor.experiments._play import evaluate, play_episode
 from shopfloor.experiments._report import BenchResult, results_dir
@@ -52,6 +58,7 @@ __all__ = [
     "FigureDrawer",
     "ForecastSettings",
     "Headroom",
+    "HeadroomSummary",
     "PolicySummary",
     "RunConfig",
     "RunLockedError",
@@ -84,5 +91,6 @@ __all__ = [
     "run_experiment",
     "summarise",
     "summarise_episodes",
+    "summarise_headroom",
     "train",
 ]

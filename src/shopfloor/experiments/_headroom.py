@@ -28,6 +28,7 @@ the same yardsticks for a job-choice agent. There the rules too choose among the
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -254,3 +255,46 @@ def rule_choice_headroom(
     """:func:`headroom` on every seed, one process per seed (all cores by default)."""
     tasks = [(seed, base, env_kwargs, samples) for seed in seeds]
     return run_tasks(_headroom_task, tasks, workers, label="seeds")
+
+
+@dataclass(frozen=True)
+class HeadroomSummary:
+    """The yardsticks' means over seeds.
+
+    Attributes:
+        rules: Each rule's mean objective (the rule all episode), by name.
+        best_single: The rule of the lowest mean: the best single rule.
+        hindsight: Mean over seeds of each seed's best rule in hindsight.
+        rollout: Mean of the clairvoyant one-step rollout.
+        sampled: Mean of the sampled rollout (``None`` when it was not run).
+    """
+
+    rules: dict[str, float]
+    best_single: str
+    hindsight: float
+    rollout: float
+    sampled: float | None = None
+
+    @property
+    def reference(self) -> float:
+        """The best single rule's mean, which the yardsticks are compared with."""
+        return self.rules[self.best_single]
+
+
+def summarise_headroom(rows: Sequence[Headroom]) -> HeadroomSummary:
+    """Means over the seeds of :func:`rule_choice_headroom`'s rows.
+
+    Raises:
+        ValueError: No rows.
+    """
+    if not rows:
+        raise ValueError("no headroom rows to summarise")
+    n = len(rows)
+    means = {name: sum(row.rules[name] for row in rows) / n for name in rows[0].rules}
+    best_single = min(means, key=means.__getitem__)
+    hindsight = sum(row.rules[row.best_rule] for row in rows) / n
+    rollout = sum(row.rollout for row in rows) / n
+    sampled = None
+    if any(row.samples for row in rows):
+        sampled = sum(row.sampled if row.sampled is not None else math.nan for row in rows) / n
+    return HeadroomSummary(means, best_single, hindsight, rollout, sampled)
