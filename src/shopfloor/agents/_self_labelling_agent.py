@@ -323,6 +323,18 @@ class SelfLabellingAgent:
             keep=False,
         )  # fmt: skip
 
+    def scheduler(self) -> Any:
+        """This agent's network as an acting-only :class:`NeuralPolicy` (shared weights).
+
+        It schedules whole instances in the batched core: greedy, best of N and a timed
+        search (``shopfloor bench --samples``, ``--search``).
+        """
+        from shopfloor.agents._neural_policy import NeuralPolicy
+
+        policy = NeuralPolicy(self.network, self.mode, str(self.device), name="self_labelling")
+        self.network.train()  # NeuralPolicy puts the shared network in eval mode
+        return policy
+
     # -- learning
 
     def learn(

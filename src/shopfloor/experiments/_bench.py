@@ -73,6 +73,7 @@ def run_bench(
     progress: bool = True,
     samples: int = 1,
     mode: str = "non_delay",
+    search: bool = False,
 ) -> BenchResult:
     """Evaluate every policy on every target with every seed.
 
@@ -91,6 +92,9 @@ def run_bench(
             :func:`evaluate_episode`); static targets only.
         mode: The decision mode of the static targets (``JobShop``'s ``mode``); any
             other than ``non_delay`` needs static targets only.
+        search: Neural schedulers (``pretrained:<name>``, ``self_labelling`` run
+            folders) search for ``time_limit`` seconds per static target, as CP-SAT
+            solves for as long; other policies act as without it.
 
     Returns:
         The episodes and their summaries. Combinations that do not apply (a rule on a
@@ -114,6 +118,8 @@ def run_bench(
         raise ValueError(f"time_limit must be > 0 seconds, got {time_limit}")
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
+    if search and samples > 1:
+        raise ValueError("search and best-of-N sampling are two ways to use the time; give one")
     names = (part.strip() for policy in policies for part in policy.split(","))
     policy_list = list(dict.fromkeys(name for name in names if name))
     if not policy_list:
@@ -144,7 +150,7 @@ def run_bench(
                 continue
             for seed in seed_list:
                 tasks.append(
-                    EpisodeTask(len(tasks), policy, target, seed, time_limit, samples, mode)
+                    EpisodeTask(len(tasks), policy, target, seed, time_limit, samples, mode, search)
                 )
     if not tasks:
         reasons = "; ".join(f"{p} on {t}: {why}" for p, t, why in skipped)
@@ -166,7 +172,14 @@ def run_bench(
             "factory (its schedules may delay on purpose, which the non-delay JobShop "
             "env cannot express); a solve cut by the time limit depends on machine speed"
         )
+    if search:
+        notes.append(
+            f"search: neural schedulers sample for {time_limit:g} s per instance on one "
+            "CPU thread (each sample abandoned once a lower bound on its makespan reaches "
+            "the best so far), the time CP-SAT gets; the result depends on machine speed"
+        )
     settings = {
+        "search": search,
         "policies": policy_list,
         "targets": [target.target for target in resolved],
         "seeds": seed_list,

@@ -8,6 +8,7 @@ in the batched core. Every KPI of the finished factory is kept with the episode.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from shopfloor.experiments._pairing import (
     make_env,
 )
 from shopfloor.experiments._play import play_episode
+from shopfloor.experiments._saved import SavedAgent
 from shopfloor.experiments._targets import BenchTarget, resolve_bench_target, shop_kind
 from shopfloor.policies import (
     CpSatPolicy,
@@ -80,6 +82,7 @@ def evaluate_episode(
     label: str | None = None,
     samples: int = 1,
     mode: str = "non_delay",
+    search: bool = False,
 ) -> Episode:
     """Run one episode of ``policy`` on ``target`` and score it.
 
@@ -107,6 +110,14 @@ def evaluate_episode(
         mode: The decision mode of a static target (``non_delay``, ``active`` or
             ``append``); any other than ``non_delay`` is added to the label. CP-SAT
             ignores it.
+        search: A neural scheduler searches for ``time_limit`` seconds (sampling
+            bounded by the best schedule so far) instead of acting once; other
+            policies act as without it.
+
+    A neural scheduler (a ``pretrained:<name>`` model or a ``self_labelling`` run
+    folder) on a benchmark instance builds its ``samples`` schedules in one batched
+    core call (the greedy one among them), or searches; the best schedule is replayed
+    in the env for its KPIs.
 
     Returns:
         The scored episode.
@@ -117,6 +128,8 @@ def evaluate_episode(
     """
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
+    if search and samples > 1:
+        raise ValueError("search and best-of-N sampling are two ways to use the time; give one")
     if isinstance(policy, str):
         label = label or policy
         seed_for_policy = seed if policy.strip().lower() == "cpsat" else policy_seed(seed)
@@ -145,6 +158,13 @@ def evaluate_episode(
     if isinstance(policy, BatchRandomSchedules):
         return _evaluate_batch_random(policy, target, seed, label, samples, mode)
     assert not isinstance(policy, str)
+    scheduler = _scheduler(policy) if target.static else None
+    if scheduler is not None and (samples > 1 or search):
+        if search:
+            label = f"{label} search {time_limit:g}s"
+        return _evaluate_scheduled(
+            scheduler, policy, target, seed, label, mode, samples, search, time_limit
+        )
     env = make_env(target, policy, mode)
     try:
         bind_policy(policy, env)
@@ -163,6 +183,53 @@ def evaluate_episode(
         wall_time = time.perf_counter() - started
     finally:
         env.close()
+    return scored_episode(label, target, seed, kpis, wall_time)
+
+
+def _scheduler(policy: Any) -> Any | None:
+    """The batched scheduler behind ``policy`` (``best_of`` and ``search``), or None."""
+    inner = policy.agent if isinstance(policy, SavedAgent) else policy
+    if callable(getattr(inner, "best_of", None)) and callable(getattr(inner, "search", None)):
+        return inner
+    make = getattr(inner, "scheduler", None)
+    return make() if callable(make) else None
+
+
+def _evaluate_scheduled(
+    scheduler: Any,
+    policy: Any,
+    target: BenchTarget,
+    seed: int,
+    label: str,
+    mode: str,
+    samples: int,
+    search: bool,
+    time_limit: float,
+) -> Episode:
+    """Best of ``samples`` (in one batched call) or a timed search, replayed in the env."""
+    scheduler = copy.copy(scheduler)
+    scheduler.mode = mode  # the bench's decision mode (the network scores jobs in any)
+    instance = check_batch_random(target)
+    started = time.perf_counter()
+    if search:
+        found = scheduler.search(instance, time_limit, seed=policy_seed(seed))
+        best = found.best
+    else:
+        best = scheduler.best_of([instance], samples, seed=policy_seed(seed))[0].best
+    env = make_env(target, policy, mode)
+    try:
+        env.reset(seed=seed)
+        for action in best.actions:
+            env.step(int(action))
+        kpis = env.unwrapped.factory.kpis().as_dict()  # type: ignore[attr-defined]
+    finally:
+        env.close()
+    wall_time = time.perf_counter() - started
+    if float(kpis[target.objective]) != float(best.makespan):  # pragma: no cover - a guard
+        raise RuntimeError(
+            f"{label} on {target.target}: the schedule's makespan {best.makespan} does not "
+            f"replay ({kpis[target.objective]})"
+        )
     return scored_episode(label, target, seed, kpis, wall_time)
 
 
@@ -258,6 +325,7 @@ class EpisodeTask:
     time_limit: float
     samples: int
     mode: str = "non_delay"
+    search: bool = False
 
 
 def run_episode_task(task: EpisodeTask) -> list[tuple[int, Episode]]:
@@ -269,6 +337,7 @@ def run_episode_task(task: EpisodeTask) -> list[tuple[int, Episode]]:
             time_limit=task.time_limit,
             samples=task.samples if task.policy.lower() != "cpsat" else 1,
             mode=task.mode,
+            search=task.search and task.policy.lower() != "cpsat",
         )
     except Exception as error:
         raise RuntimeError(
