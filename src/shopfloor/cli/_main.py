@@ -204,6 +204,7 @@ def _bench(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             samples=args.samples,
             mode=args.mode,
+            search=args.search,
         )
     except NotImplementedError as error:  # a policy that cannot run a target
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
@@ -889,8 +890,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="spt,mwkr,atc",
         help="comma-separated: rules (spt, mwkr, atc ...), random, batch-random (with "
         "--samples: N random schedules of a static instance in one batched-core call, the "
-        "best kept), basestock, cpsat, or a saved agent's run folder (its final model; "
-        "<folder>:best for its best evaluation) (default spt,mwkr,atc)",
+        "best kept), basestock, cpsat, pretrained:<name> (a shipped neural scheduler), or a "
+        "saved agent's run folder (its final model; <folder>:best for its best evaluation) "
+        "(default spt,mwkr,atc)",
     )
     bench.add_argument(
         "--instances",
@@ -923,7 +925,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--time-limit",
         type=_positive_seconds,
         default=10.0,
-        help="CP-SAT seconds per solve (default 10)",
+        help="CP-SAT seconds per solve, and a neural scheduler's with --search (default 10)",
+    )
+    bench.add_argument(
+        "--search",
+        action="store_true",
+        help="neural schedulers (pretrained:<name>, self_labelling run folders) search for "
+        "--time-limit seconds per instance: samples bounded by the best so far",
     )
     bench.add_argument(
         "--out",
