@@ -166,3 +166,31 @@ def test_it_trains_on_generated_flexible_shops_and_schedules_brandimarte_instanc
             done = terminated or truncated
     greedy = agent.schedule([load_instance("mk01")], 1, greedy=True).makespans[0, 0]
     assert info["makespan"] == greedy >= 36  # mk01's lower bound
+
+
+def test_exported_weights_act_as_the_agent_and_start_a_new_one(tmp_path):
+    from shopfloor.agents import NeuralPolicy, export_weights
+
+    agent = _agent(seed=3, work_prior=10.0)
+    agent.learn(1)
+    full = agent.save(tmp_path / "agent.npz")
+    weights = export_weights(full, tmp_path / "weights.npz")
+    assert weights.stat().st_size < full.stat().st_size  # no optimizer state
+    policy = NeuralPolicy.load(weights, device="cpu")
+    instance = generate_instance(7, 4, 11)
+    assert (
+        policy.greedy([instance])[0].makespan
+        == agent.schedule([instance], 1, greedy=True).makespans[0, 0]
+    )
+    started = _agent(seed=9, work_prior=10.0, init=str(weights))
+    assert torch.equal(started.network.score[-1].weight, agent.network.score[-1].weight)
+    with pytest.raises(ModelFileError, match="not a saved self-labelling agent"):
+        export_weights(_save_other(tmp_path), tmp_path / "x.npz")
+    with pytest.raises(LookupError, match="no pretrained model 'nope'"):
+        _agent(init="pretrained:nope")
+
+
+def _save_other(tmp_path):
+    from shopfloor.agents._state_file import save_state
+
+    return save_state(tmp_path / "other.npz", {"format": "something-else"}, {"a": torch.ones(2)})

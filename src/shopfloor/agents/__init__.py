@@ -52,6 +52,11 @@ from shopfloor.agents._registry import (
 )
 from shopfloor.agents._rollout import RolloutAgent, RolloutConfig
 from shopfloor.agents._sb3 import LoadedPolicy, SB3Agent, load_policy
+from shopfloor.agents._self_labelling_agent import (
+    SelfLabellingAgent,
+    SelfLabellingConfig,
+    export_weights,
+)
 from shopfloor.agents._state_file import ModelFileError
 from shopfloor.agents.batch_vec_env import BatchVecEnv
 from shopfloor.policies import register_policy_prefix
@@ -80,11 +85,14 @@ __all__ = [
     "SB3Agent",
     "SampledSchedules",
     "SearchResult",
+    "SelfLabellingAgent",
+    "SelfLabellingConfig",
     "TrainedAgent",
     "UnknownPretrainedError",
     "agents_dir",
     "check_device_name",
     "configure_threads",
+    "export_weights",
     "keys_of",
     "list_pretrained",
     "load_agent",

@@ -454,14 +454,38 @@ class SelfLabellingAgent:
         return agent
 
 
+def export_weights(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Write the network of a saved self-labelling agent alone (a pretrained model file).
+
+    The optimizer and generator states are left out (a few times smaller); the meta
+    record (settings, mode, training sizes and counters) is kept, so the file loads
+    with :class:`~shopfloor.agents.NeuralPolicy` and as ``init``.
+
+    Raises:
+        FileNotFoundError: Nothing at ``source``.
+        ModelFileError: ``source`` is not a saved self-labelling agent.
+    """
+    what = "saved self-labelling agent"
+    meta, state = load_state(source, what)
+    if meta.get("format") != FORMAT or not isinstance(state, dict) or "network" not in state:
+        raise ModelFileError(f"{source} is not a {what}")
+    kept = {key: value for key, value in meta.items() if key != "rng"}
+    return save_state(target, kept, {"network": state["network"]})
+
+
 PRETRAINED = "pretrained:"
-PRETRAINED_DIR = Path(__file__).parent / "pretrained"
 
 
 def model_path(name: str) -> Path:
-    """The file of a model name: ``pretrained:<name>`` (shipped) or a path."""
+    """The file of a model name: ``pretrained:<name>`` (shipped) or a path.
+
+    Raises:
+        UnknownPretrainedError: No shipped model of that name (the names listed).
+    """
     if name.startswith(PRETRAINED):
-        return PRETRAINED_DIR / f"{name[len(PRETRAINED) :]}.npz"
+        from shopfloor.agents._pretrained import pretrained_path  # it imports this module
+
+        return pretrained_path(name[len(PRETRAINED) :])
     return Path(name).expanduser()
 
 
