@@ -11,7 +11,7 @@ import pytest
 from shopfloor._stats import confidence_interval
 from shopfloor.experiments import BenchResult, Episode
 from shopfloor.experiments import summarise_episodes as summarise  # the bench's summary rows
-from shopfloor.experiments._runner import _row, markdown_table  # white-box: one table row
+from shopfloor.experiments._summary import _row, markdown_table  # white-box: one table row
 from shopfloor.plots import learning_curves
 
 # t quantiles from tables: t(0.975, 1), t(0.975, 2), t(0.95, 2)

@@ -21,7 +21,6 @@ from shopfloor.experiments._runner import (
     check_experiment,
     plan_runs,
     run_experiment,
-    summarise,
     train,
 )
 from shopfloor.experiments._saved import SavedAgent
@@ -39,7 +38,13 @@ from shopfloor.experiments._speed import (
     measure_env,
     plain_simpy_job_shop,
 )
-from shopfloor.experiments._summary import PolicySummary, Summary, summarise_episodes
+from shopfloor.experiments._summary import (
+    PolicySummary,
+    Summary,
+    summarise_episodes,
+    summarise_runs,
+)
+from shopfloor.experiments._summary import summarise_runs as summarise
 from shopfloor.experiments._targets import BenchTarget, expand_targets, resolve_bench_target
 from shopfloor.experiments._train import RunConfig, RunOutcome, execute_run
 from shopfloor.experiments._train_speed import VEC_ENVS, TrainingSpeed, measure_training
@@ -92,5 +97,6 @@ __all__ = [
     "summarise",
     "summarise_episodes",
     "summarise_headroom",
+    "summarise_runs",
     "train",
 ]

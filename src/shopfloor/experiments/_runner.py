@@ -8,22 +8,19 @@ only reads and validates the file). Figures are drawn by a callback the caller p
 
 from __future__ import annotations
 
-import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from shopfloor._stats import confidence_interval
 from shopfloor.agents import ALGORITHMS
 from shopfloor.experiments._executor import run_tasks
-from shopfloor.experiments._folders import read_csv, write_atomic, write_csv
+from shopfloor.experiments._folders import write_atomic, write_csv
 from shopfloor.experiments._lock import FolderLock
 from shopfloor.experiments._play import evaluate
 from shopfloor.experiments._spec import FORECAST_KEY, ExperimentError, ExperimentSpec
+from shopfloor.experiments._summary import markdown_table, summarise_runs
 from shopfloor.experiments._train import (
     RunConfig,
     RunOutcome,
@@ -252,7 +249,7 @@ def _run_experiment(
     tasks += [(execute_run, run) for run in runs]
     results = run_tasks(_apply, tasks, workers, progress, "runs", backend=backend, address=address)
     outcomes = [r for r in results if isinstance(r, RunOutcome)]
-    rows = summarise(spec, root)
+    rows = summarise_runs(spec, root)
     out = Path(results_root) / spec.name
     csv_path = write_csv(out / "summary.csv", list(rows[0]) if rows else ["env"], rows)
     markdown = write_atomic(out / "summary.md", markdown_table(rows))
@@ -264,61 +261,6 @@ def _apply(task: tuple[Callable[[Any], Any], Any]) -> Any:
     """``function(argument)`` of a ``(function, argument)`` task."""
     function, argument = task
     return function(argument)
-
-
-def summarise(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Final objective per env x agent and per baseline: mean and 95% CI over seeds.
-
-    The interval is the 95% Student-t interval of the mean across seeds
-    (:func:`~shopfloor._stats.confidence_interval`; NaN with one seed). Reads only the
-    run folders.
-    """
-    rows = []
-    for env in spec.envs:
-        env_dir = Path(root) / spec.name / env.name
-        for agent in spec.agents_for(env):
-            finals = []
-            for seed in spec.seeds:
-                evaluations = read_csv(
-                    env_dir / agent / f"seed_{seed}" / "eval.csv", numbers=("objective_mean",)
-                )
-                if evaluations:
-                    finals.append(float(evaluations[-1]["objective_mean"]))
-            if finals:
-                rows.append(_row(env.name, agent, "agent", finals))
-        for policy in spec.baselines_for(env):
-            baseline = read_csv(env_dir / "baselines" / f"{policy}.csv", numbers=("objective",))
-            values = [float(r["objective"]) for r in baseline]
-            if values:
-                rows.append(_row(env.name, policy, "baseline", values))
-    return rows
-
-
-def _row(env: str, name: str, kind: str, values: Iterable[float]) -> dict[str, Any]:
-    data = np.asarray(list(values), dtype=float)
-    low, high = confidence_interval(data)
-    return {
-        "env": env,
-        "policy": name,
-        "kind": kind,
-        "n": len(data),
-        "mean": float(data.mean()),
-        "ci_low": low,
-        "ci_high": high,
-    }
-
-
-def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The summary as a Markdown table; ``-`` for the interval of a single value."""
-    lines = ["| env | policy | kind | n | mean | 95% CI |", "|---|---|---|---|---|---|"]
-    for row in rows:
-        low, high = row["ci_low"], row["ci_high"]
-        interval = f"[{low:.4g}, {high:.4g}]" if math.isfinite(low) else "-"
-        lines.append(
-            f"| {row['env']} | {row['policy']} | {row['kind']} | {row['n']} | {row['mean']:.4g} "
-            f"| {interval} |"
-        )
-    return "\n".join(lines) + "\n"
 
 
 def check_experiment(spec: ExperimentSpec, source: str | os.PathLike[str] | None = None) -> None:

@@ -8,13 +8,19 @@ per env x agent or baseline of an experiment from its run folders
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from shopfloor._stats import confidence_interval
 from shopfloor.experiments._episodes import Episode
+from shopfloor.experiments._folders import read_csv
+from shopfloor.experiments._spec import ExperimentSpec
 
 
 @dataclass(frozen=True)
@@ -89,9 +95,7 @@ def summarise_episodes(
         groups.setdefault((episode.policy, episode.target), []).append(episode)
     summaries = []
     for (policy, target), group in groups.items():
-        values = [episode.value for episode in group]
-        mean = float(np.mean(values))
-        low, high = confidence_interval(values)
+        episodes_run, mean, low, high = mean_interval(episode.value for episode in group)
         bound = bounds.get(target)
         summaries.append(
             Summary(
@@ -99,7 +103,7 @@ def summarise_episodes(
                 target=target,
                 env_id=group[0].env_id,
                 objective=group[0].objective,
-                episodes=len(group),
+                episodes=episodes_run,
                 mean=mean,
                 ci_low=low,
                 ci_high=high,
@@ -123,3 +127,68 @@ def summarise_episodes(
             )
         )
     return summaries, policies
+
+
+def mean_interval(values: Iterable[float]) -> tuple[int, float, float, float]:
+    """``(n, mean, ci_low, ci_high)`` of ``values``: the 95% Student-t interval of the mean.
+
+    The interval is :func:`~shopfloor._stats.confidence_interval`'s (NaN with one
+    value); every summary of runs and episodes is computed here.
+    """
+    data = np.asarray(list(values), dtype=float)
+    low, high = confidence_interval(data)
+    return len(data), float(data.mean()), low, high
+
+
+def summarise_runs(spec: ExperimentSpec, root: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Final objective per env x agent and per baseline: mean and 95% CI over seeds.
+
+    The interval is the 95% Student-t interval of the mean across seeds
+    (:func:`~shopfloor._stats.confidence_interval`; NaN with one seed). Reads only the
+    run folders.
+    """
+    rows = []
+    for env in spec.envs:
+        env_dir = Path(root) / spec.name / env.name
+        for agent in spec.agents_for(env):
+            finals = []
+            for seed in spec.seeds:
+                evaluations = read_csv(
+                    env_dir / agent / f"seed_{seed}" / "eval.csv", numbers=("objective_mean",)
+                )
+                if evaluations:
+                    finals.append(float(evaluations[-1]["objective_mean"]))
+            if finals:
+                rows.append(_row(env.name, agent, "agent", finals))
+        for policy in spec.baselines_for(env):
+            baseline = read_csv(env_dir / "baselines" / f"{policy}.csv", numbers=("objective",))
+            values = [float(r["objective"]) for r in baseline]
+            if values:
+                rows.append(_row(env.name, policy, "baseline", values))
+    return rows
+
+
+def _row(env: str, name: str, kind: str, values: Iterable[float]) -> dict[str, Any]:
+    n, mean, low, high = mean_interval(values)
+    return {
+        "env": env,
+        "policy": name,
+        "kind": kind,
+        "n": n,
+        "mean": mean,
+        "ci_low": low,
+        "ci_high": high,
+    }
+
+
+def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
+    """The summary as a Markdown table; ``-`` for the interval of a single value."""
+    lines = ["| env | policy | kind | n | mean | 95% CI |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        low, high = row["ci_low"], row["ci_high"]
+        interval = f"[{low:.4g}, {high:.4g}]" if math.isfinite(low) else "-"
+        lines.append(
+            f"| {row['env']} | {row['policy']} | {row['kind']} | {row['n']} | {row['mean']:.4g} "
+            f"| {interval} |"
+        )
+    return "\n".join(lines) + "\n"
