@@ -1,4 +1,28 @@
-"""Experiments: training runs in run folders, policy benchmarks, speed benchmarks."""
+"""Experiments: training runs in run folders, policy benchmarks, speed benchmarks.
+
+Its modules, one concern each:
+
+* ``_spec``: experiment files read and validated, data only (:func:`load_experiment`);
+* ``_runner``: an experiment's runs and baselines prepared (:func:`check_experiment`
+  builds each env with its agents and baselines first), run and summarised
+  (:func:`run_experiment`); its figures come from a callback (:data:`FigureDrawer`),
+  as experiments never import :mod:`shopfloor.plots`, which sits above them;
+* ``_train``: one training run in its folder: chunks, evaluations, checkpoints,
+  resume (with ``_checkpoints``, ``_folders`` and ``_lock``);
+* ``_play``: the one evaluation loop (:func:`play_episode`, :func:`evaluate`) of
+  training, baselines, the benchmark and the headroom;
+* ``_executor``: the one executor: this process, a spawned process pool or Ray, one
+  progress bar, results in task order;
+* ``_summary``: means and 95% Student-t intervals of runs and of episodes, gaps to
+  the best known bounds (:func:`summarise_runs`, :func:`summarise_episodes`);
+* ``_bench`` (:func:`run_bench`) with ``_targets`` (what a target is), ``_pairing``
+  (which policy acts in which env), ``_episodes`` (one scored episode), ``_batched``
+  (rule episodes in the batched core) and ``_report`` (:class:`BenchResult`'s
+  tables and files): the policy benchmark;
+* ``_headroom``: what switching between rules could gain, in hindsight;
+* ``_saved``: a trained agent loaded from its run folder (:class:`SavedAgent`);
+* ``_speed``, ``_env_speed``, ``_batch_speed`` and ``_train_speed``: speed benchmarks.
+"""
 
 from shopfloor.experiments._batch_speed import BatchSpeed
 from shopfloor.experiments._batch_speed import run as measure_batch_speed

@@ -1,4 +1,10 @@
-"""One training run: train in chunks, evaluate, checkpoint, resume after a crash."""
+"""One training run: train in chunks, evaluate, checkpoint, resume after a crash.
+
+Longer than the package's other modules on purpose: a run's life cycle (start or
+resume, evaluate, checkpoint, finish, recover from damaged files) is one concern
+whose steps share the run's folder and state; the file formats live in
+``_checkpoints`` and ``_folders``, the evaluation loop in ``_play``.
+"""
 
 from __future__ import annotations
 
