@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -398,3 +399,19 @@ def test_a_mistyped_option_is_named_with_its_command(capsys):
         "shopfloor bench: error: unrecognized arguments: --polices spt "
         "(see shopfloor bench --help)\n"
     )
+
+
+def test_forecast_folders_default_by_source_and_seed_and_refuse_a_trained_one(tmp_path):
+    from shopfloor.experiments import forecast_eval_dir, forecast_run_dir
+
+    default = forecast_run_dir("envs/production_inventory.yaml", 3)
+    assert default == Path("experiments/runs/forecast/production_inventory/seed_3")
+    assert forecast_run_dir("production_inventory", 0, tmp_path / "fc") == tmp_path / "fc"
+    (tmp_path / "fc").mkdir()
+    (tmp_path / "fc" / "model.pt").write_bytes(b"")
+    with pytest.raises(ValueError, match=r"fc already holds a trained forecaster; give another"):
+        forecast_run_dir("production_inventory", 0, tmp_path / "fc")
+    assert forecast_run_dir("production_inventory", 0, tmp_path / "fc", overwrite=True)
+    model = tmp_path / "fc" / "model.pt"
+    assert forecast_eval_dir(model, "demand.csv") == tmp_path / "fc" / "eval_demand"
+    assert forecast_eval_dir(model, "demand.csv", tmp_path / "e") == tmp_path / "e"

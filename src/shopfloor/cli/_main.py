@@ -519,6 +519,7 @@ def _plot(args: argparse.Namespace) -> int:
 
 
 def _forecast(args: argparse.Namespace) -> int:
+    from shopfloor.experiments import forecast_eval_dir, forecast_run_dir
     from shopfloor.forecast import (
         ForecasterConfig,
         evaluate_saved,
@@ -531,15 +532,7 @@ def _forecast(args: argparse.Namespace) -> int:
         if args.source is not None:
             raise ValueError("forecast train takes one source: <scenario|csv>")
         source = args.target
-        out = (
-            args.out
-            or Path("experiments/runs/forecast") / source_name(source) / f"seed_{args.seed}"
-        )
-        if (Path(out) / "model.pt").exists() and not args.overwrite:
-            raise ValueError(
-                f"{out} already holds a trained forecaster; give another --out, or "
-                "replace it with --overwrite"
-            )
+        out = forecast_run_dir(source, args.seed, args.out, overwrite=args.overwrite)
         config = ForecasterConfig(
             lookback=args.lookback,
             horizon=args.horizon,
@@ -561,7 +554,7 @@ def _forecast(args: argparse.Namespace) -> int:
         if args.source is None:
             raise ValueError("forecast eval needs <model path> <scenario|csv>")
         source = args.source
-        out = args.out or Path(args.target).parent / f"eval_{source_name(source)}"
+        out = forecast_eval_dir(args.target, source, args.out)
         result = evaluate_saved(
             args.target, source, history_periods=args.periods, seed=args.seed, out_dir=out
         )

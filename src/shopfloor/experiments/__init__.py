@@ -28,7 +28,13 @@ from shopfloor.experiments._batch_speed import BatchSpeed
 from shopfloor.experiments._batch_speed import run as measure_batch_speed
 from shopfloor.experiments._bench import run_bench
 from shopfloor.experiments._episodes import Episode, evaluate_episode
-from shopfloor.experiments._folders import DamagedFileError, RunRecoveryWarning, check_folder_name
+from shopfloor.experiments._folders import (
+    DamagedFileError,
+    RunRecoveryWarning,
+    check_folder_name,
+    forecast_eval_dir,
+    forecast_run_dir,
+)
 from shopfloor.experiments._headroom import (
     Headroom,
     HeadroomSummary,
@@ -103,6 +109,8 @@ __all__ = [
     "evaluate_episode",
     "execute_run",
     "expand_targets",
+    "forecast_eval_dir",
+    "forecast_run_dir",
     "headroom",
     "load_experiment",
     "measure",

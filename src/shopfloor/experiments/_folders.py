@@ -228,3 +228,47 @@ def now_iso() -> str:
 def command_line() -> str:
     """The command that started this process."""
     return shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]])
+
+
+FORECAST_RUNS = Path("experiments/runs/forecast")
+"""Where ``shopfloor forecast train`` puts a forecaster by default (relative to the cwd)."""
+
+
+def forecast_run_dir(
+    source: str | os.PathLike[str],
+    seed: int,
+    out: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """The folder of a forecaster trained on ``source``: ``out``, or its default.
+
+    The default is ``experiments/runs/forecast/<source name>/seed_<seed>`` (the source
+    named as :func:`~shopfloor.forecast.source_name` names it).
+
+    Raises:
+        ValueError: The folder already holds a trained forecaster (``model.pt``) and
+            ``overwrite`` is false.
+    """
+    from shopfloor.forecast import source_name
+
+    folder = Path(out) if out is not None else FORECAST_RUNS / source_name(source) / f"seed_{seed}"
+    if (folder / "model.pt").exists() and not overwrite:
+        raise ValueError(
+            f"{folder} already holds a trained forecaster; give another --out, or "
+            "replace it with --overwrite"
+        )
+    return folder
+
+
+def forecast_eval_dir(
+    model: str | os.PathLike[str],
+    source: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+) -> Path:
+    """Where a saved forecaster's evaluation on ``source`` goes: ``out``, or beside the model.
+
+    The default is ``<the model's folder>/eval_<source name>``.
+    """
+    from shopfloor.forecast import source_name
+
+    return Path(out) if out is not None else Path(model).parent / f"eval_{source_name(source)}"
