@@ -194,3 +194,19 @@ def _save_other(tmp_path):
     from shopfloor.agents._state_file import save_state
 
     return save_state(tmp_path / "other.npz", {"format": "something-else"}, {"a": torch.ones(2)})
+
+
+def test_the_device_is_chosen_once_and_the_core_runs_beside_the_network():
+    from shopfloor.agents import DeviceError
+    from shopfloor.agents._self_labelling import make_core
+
+    agent = _agent()  # device "cpu"
+    auto = ALGORITHMS["self_labelling"].build(AgentSetup(_factory(), TINY, device="auto"))
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert auto.device.type == expected
+    assert next(auto.network.parameters()).device.type == expected
+    core = make_core([generate_instance(3, 3, 0)], "active", agent.device)
+    assert core.backend.name == "numpy"  # the CPU path; CUDA gets the torch backend there
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="cuda"):
+            ALGORITHMS["self_labelling"].build(AgentSetup(_factory(), TINY, device="cuda"))
