@@ -424,9 +424,11 @@ def _train(args: argparse.Namespace) -> int:
         device=args.device,
         root=args.root,
     )
+    result = json.loads((Path(outcome.run_dir) / "result.json").read_text(encoding="utf-8"))
     console.print(
-        f"{outcome.status}: {outcome.timesteps} steps, final objective "
-        f"{outcome.objective_mean:.4g}, run folder {outcome.run_dir}",
+        f"{outcome.status}: {outcome.timesteps} steps, final {result['objective']} "
+        f"{outcome.objective_mean:.4g} (mean of {len(eval_seeds)} held-out seeds, lower is "
+        f"better), run folder {outcome.run_dir}",
         highlight=False,
     )
     if outcome.timesteps > args.budget:
