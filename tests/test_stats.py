@@ -59,8 +59,8 @@ def _experiment(root: Path, values: list[float]) -> Path:
 
 
 def test_run_summary_bench_and_learning_curve_agree(tmp_path):
-    values = [1.0, 2.0, 3.0]
-    expected = pytest.approx((2 - HALF_123, 2 + HALF_123), rel=1e-12)
+    values = [11.0, 12.0, 13.0]
+    expected = pytest.approx((12 - HALF_123, 12 + HALF_123), rel=1e-12)
 
     row = _row("env", "agent", "agent", values)
     assert (row["ci_low"], row["ci_high"]) == expected
@@ -72,6 +72,21 @@ def test_run_summary_bench_and_learning_curve_agree(tmp_path):
         "env", "agent"
     )
     assert (curve.ci_low[0], curve.ci_high[0]) == expected
+
+
+def test_intervals_of_non_negative_values_stop_at_zero(tmp_path):
+    values = [1.0, 2.0, 3.0]  # the Student-t interval reaches -0.48
+    assert 2 - HALF_123 < 0
+    row = _row("env", "agent", "agent", values)
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.0, 2 + HALF_123), rel=1e-12)
+    (summary,), _ = summarise([_episode(s, v) for s, v in enumerate(values)], {"ft06": 55})
+    assert (summary.ci_low, summary.ci_high) == pytest.approx((0.0, 2 + HALF_123), rel=1e-12)
+    curve = learning_curves(_experiment(tmp_path, values), tmp_path / "curves").curve(
+        "env", "agent"
+    )
+    assert curve.ci_low[0] == 0.0
+    negative = _row("env", "agent", "agent", [-1.0, 2.0, 3.0])  # a signed objective
+    assert negative["ci_low"] < 0
 
 
 def test_one_seed_shows_no_interval(tmp_path):

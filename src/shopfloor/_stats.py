@@ -45,3 +45,17 @@ def confidence_interval(
     quantile = float(stats.t.ppf(1 - (1 - confidence) / 2, n - 1))
     half = quantile * float(sample.std(ddof=1)) / math.sqrt(n)
     return mean - half, mean + half
+
+
+def mean_interval(values: Iterable[float] | np.ndarray) -> tuple[float, float]:
+    """:func:`confidence_interval`, cut at 0 when no value is negative.
+
+    A makespan's, a tardiness' or a cost's mean cannot be negative, although a skewed
+    sample's symmetric interval may reach below 0 (a few heavy episodes among light
+    ones). Every table and learning curve reports this interval.
+    """
+    sample = np.asarray(list(values), dtype=float)
+    low, high = confidence_interval(sample)
+    if sample.size and bool((sample >= 0).all()) and low < 0:
+        low = 0.0
+    return low, high

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from shopfloor._stats import confidence_interval
+from shopfloor._stats import mean_interval as interval_of_mean
 from shopfloor.experiments._episodes import Episode
 from shopfloor.experiments._folders import read_csv
 from shopfloor.experiments._spec import ExperimentSpec
@@ -132,11 +132,12 @@ def summarise_episodes(
 def mean_interval(values: Iterable[float]) -> tuple[int, float, float, float]:
     """``(n, mean, ci_low, ci_high)`` of ``values``: the 95% Student-t interval of the mean.
 
-    The interval is :func:`~shopfloor._stats.confidence_interval`'s (NaN with one
-    value); every summary of runs and episodes is computed here.
+    The interval is :func:`~shopfloor._stats.mean_interval`'s (NaN with one value; cut
+    at 0 when no value is negative); every summary of runs and episodes is computed
+    here.
     """
     data = np.asarray(list(values), dtype=float)
-    low, high = confidence_interval(data)
+    low, high = interval_of_mean(data)
     return len(data), float(data.mean()), low, high
 
 

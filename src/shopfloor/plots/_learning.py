@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from matplotlib.lines import Line2D
 
-from shopfloor._stats import confidence_interval
+from shopfloor._stats import mean_interval
 from shopfloor.plots._output import new_figure, save_figure
 from shopfloor.plots._palette import AGENT, BASELINE, style
 
@@ -281,7 +281,7 @@ def _curve(env: str, agent_dir: Path) -> Curve | None:
         return None
     seeds = sorted(per_seed)
     values = np.array([[per_seed[s][t] for t in common] for s in seeds], dtype=float)
-    intervals = [confidence_interval(values[:, step]) for step in range(len(common))]
+    intervals = [mean_interval(values[:, step]) for step in range(len(common))]
     return Curve(
         env=env,
         agent=agent_dir.name,
