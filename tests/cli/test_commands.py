@@ -127,6 +127,26 @@ def test_bench_names_an_unknown_policy_and_writes_nothing(tmp_path, capsys):
     assert not any(tmp_path.iterdir())
 
 
+def test_bench_names_a_missing_run_folder_as_such(tmp_path, capsys):
+    folder = tmp_path / "runs" / "seed_0"
+    argv = ["bench", "--policies", f"{folder}:best", "--instances", "ft06", "--out", str(tmp_path)]
+    err = _one_error_line(capsys, argv)
+    assert f"{folder}: no run folder there" in err and "unknown policy" not in err
+
+
+def test_bench_seeds_are_a_count_a_range_or_a_list(tmp_path, capsys):
+    base = ["bench", "--policies", "random", "--instances", "ft06", "--workers", "1"]
+    base += ["--out", str(tmp_path), "--no-progress"]
+    for given, expected in (("2", ["0", "1"]), ("5-7", ["5", "6", "7"]), ("3,9", ["3", "9"])):
+        assert main([*base, "--name", f"s{given}", "--seeds", given]) == 0
+        with (tmp_path / f"s{given}" / "episodes.csv").open(newline="") as handle:
+            assert [row["seed"] for row in csv.DictReader(handle)] == expected
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main([*base, "--seeds", "7-5"])
+    assert "7-5 runs backwards" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------- train
 
 

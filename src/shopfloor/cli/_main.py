@@ -632,6 +632,20 @@ def _integer(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
+def _bench_seeds(text: str) -> int | list[int]:
+    """An argparse type: a count ``N`` (seeds ``0..N-1``), a range ``a-b`` or a list ``a,b``."""
+    stripped = text.strip()
+    if stripped.isdigit():
+        return _integer(1, MAX_SEEDS)(stripped)
+    try:
+        return _seeds(stripped)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+_bench_seeds.__name__ = "integer count, range or list of seeds"
+
+
 def _number(low: float, high: float, what: str = "") -> Callable[[str], float]:
     """An argparse type: a finite number above ``low`` and at most ``high``."""
 
@@ -906,9 +920,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--seeds",
-        type=_integer(1, MAX_SEEDS),
+        type=_bench_seeds,
         default=10,
-        help="seeds 0..N-1 per policy and target (default 10)",
+        help="seeds per policy and target: a count N (0..N-1), a range 100-109 or a list "
+        "1,5,7 (default 10)",
     )
     bench.add_argument(
         "--workers",

@@ -10,6 +10,7 @@ on another env family or on observations or actions of other sizes).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,12 @@ def bench_policy(name: str, seed: int | None = 0, time_limit: float = 10.0) -> A
     """A policy by name, or the trained agent of a run folder."""
     if is_run_folder(name):
         return SavedAgent(name)
+    if "/" in name or os.sep in name:  # a path, but no run folder: say so, not "unknown policy"
+        folder = name.removesuffix(":best")
+        raise FileNotFoundError(
+            f"{folder}: no run folder there (a run folder holds config.yaml; train one with "
+            "shopfloor train or shopfloor run)"
+        )
     if name.strip().lower() == BATCH_RANDOM:
         return BatchRandomSchedules(seed)
     return make_policy(name, seed=seed, time_limit=time_limit)
