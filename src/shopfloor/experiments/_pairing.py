@@ -56,8 +56,9 @@ def bench_policy(name: str, seed: int | None = 0, time_limit: float = 10.0) -> A
     """A policy by name, or the trained agent of a run folder."""
     if is_run_folder(name):
         return SavedAgent(name)
-    if "/" in name or os.sep in name:  # a path, but no run folder: say so, not "unknown policy"
-        folder = name.removesuffix(":best")
+    folder = name.removesuffix(":best")
+    if ("/" in name or os.sep in name) and not os.path.exists(folder):
+        # a path to nothing: say so, not "unknown policy"
         raise FileNotFoundError(
             f"{folder}: no run folder there (a run folder holds config.yaml; train one with "
             "shopfloor train or shopfloor run)"
