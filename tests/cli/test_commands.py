@@ -156,6 +156,28 @@ def test_train_names_an_unknown_scenario(tmp_path, capsys):
     assert "no_such_scenario" in err
 
 
+def test_train_prints_a_line_per_evaluation_and_names_its_objective(tmp_path, capsys):
+    argv = ["train", "--agent", "qlearning", "--scenario", "dynamic_job_shop_small"]
+    argv += [
+        "--budget",
+        "40",
+        "--eval-every",
+        "20",
+        "--eval-seeds",
+        "1000",
+        "--root",
+        str(tmp_path),
+    ]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert [line.split(" steps:")[0] for line in lines] == ["0 / 40", "20 / 40", "40 / 40"]
+    assert all("mean_weighted_tardiness" in line and "(best " in line for line in lines)
+    assert "s left" in lines[1]
+    assert "final mean_weighted_tardiness" in captured.out
+    assert "mean of 1 held-out seeds" in captured.out
+
+
 # ------------------------------------------------------------------------------ run
 
 

@@ -400,6 +400,19 @@ def _note_plain_env_name(args: argparse.Namespace) -> None:
         )
 
 
+def _print_evaluation(report: dict[str, Any]) -> None:
+    """One plain line per evaluation of ``shopfloor train`` (a terminal or a log alike)."""
+    done, budget, seconds = report["timesteps"], report["budget"], report["wall_time"]
+    left = seconds / done * (budget - done) if done else math.nan
+    eta = f", about {left:.0f} s left" if math.isfinite(left) else ""
+    print(
+        f"{done:,} / {budget:,} steps: {report['objective']} {report['objective_mean']:.4g} "
+        f"(best {report['best']:.4g}), {seconds:.0f} s{eta}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _train(args: argparse.Namespace) -> int:
     from shopfloor.experiments import train
 
@@ -423,6 +436,7 @@ def _train(args: argparse.Namespace) -> int:
         experiment=args.experiment,
         device=args.device,
         root=args.root,
+        report=_print_evaluation,
     )
     result = json.loads((Path(outcome.run_dir) / "result.json").read_text(encoding="utf-8"))
     console.print(

@@ -22,6 +22,7 @@ from shopfloor.experiments._play import evaluate
 from shopfloor.experiments._spec import FORECAST_KEY, ExperimentError, ExperimentSpec
 from shopfloor.experiments._summary import markdown_table, summarise_runs
 from shopfloor.experiments._train import (
+    EvalReport,
     RunConfig,
     RunOutcome,
     default_env_name,
@@ -139,11 +140,12 @@ def train(
     experiment: str = "adhoc",
     device: str = "auto",
     root: str | os.PathLike[str] = "experiments/runs",
+    report: EvalReport | None = None,
 ) -> RunOutcome:
     """Train one agent on one env: the ``shopfloor train`` command.
 
     The run lands in ``<root>/<experiment>/<env_name>/<agent>/seed_<n>/`` and resumes
-    or is skipped like any run of an experiment.
+    or is skipped like any run of an experiment; ``report`` is told each evaluation.
     """
     kwargs = dict(env_kwargs or {})
     name = env_name or default_env_name(env_id, kwargs)
@@ -161,7 +163,7 @@ def train(
         device=device,
         root=str(root),
     )
-    return execute_run(config)
+    return execute_run(config, report)
 
 
 @dataclass(frozen=True)

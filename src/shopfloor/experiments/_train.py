@@ -235,7 +235,12 @@ class RunOutcome:
     wall_time: float
 
 
-def execute_run(config: RunConfig) -> RunOutcome:
+EvalReport = Callable[[dict[str, Any]], None]
+"""Told after each evaluation: ``timesteps``, ``budget``, ``objective``, ``objective_mean``,
+``best`` (the best mean so far) and ``wall_time`` (seconds of the run so far)."""
+
+
+def execute_run(config: RunConfig, report: EvalReport | None = None) -> RunOutcome:
     """Train one run to its budget, resuming from its last intact checkpoint if interrupted.
 
     The run holds its folder's lock throughout. A run folder with ``DONE`` is
@@ -249,13 +254,17 @@ def execute_run(config: RunConfig) -> RunOutcome:
             differs in what is trained), which would otherwise be skipped or resumed,
             or its ``config.yaml`` is damaged (both name the file).
         RunLockedError: Another live process writes to the folder (named).
+
+    Args:
+        config: The run.
+        report: Called after each evaluation (progress for a command line).
     """
     run_dir = config.run_dir
     fresh_folder = _first_missing(run_dir)
     lock = FolderLock(run_dir)
     lock.acquire()
     try:
-        outcome = _execute_locked(config)
+        outcome = _execute_locked(config, report)
     except BaseException:
         if fresh_folder is not None and not (run_dir / "config.yaml").is_file():
             _remove_unstarted(run_dir, fresh_folder, lock)  # nothing of the run was kept
@@ -265,7 +274,7 @@ def execute_run(config: RunConfig) -> RunOutcome:
     return outcome
 
 
-def _execute_locked(config: RunConfig) -> RunOutcome:
+def _execute_locked(config: RunConfig, report: EvalReport | None = None) -> RunOutcome:
     """:func:`execute_run` once the folder's lock is held."""
     from shopfloor.agents import load_agent, make_agent
 
@@ -343,6 +352,17 @@ def _execute_locked(config: RunConfig) -> RunOutcome:
             writer.add_scalar("eval/objective_mean", row["objective_mean"], agent.num_timesteps)
         if best is None or row["objective_mean"] < best.objective_mean:
             best = Best(row["timesteps"], row["objective_mean"])
+        if report is not None:
+            report(
+                {
+                    "timesteps": row["timesteps"],
+                    "budget": config.budget,
+                    "objective": eval_env.unwrapped.objective_name,  # type: ignore[attr-defined]
+                    "objective_mean": row["objective_mean"],
+                    "best": best.objective_mean,
+                    "wall_time": wall_offset + time.perf_counter() - started,
+                }
+            )
 
     def save_checkpoint() -> Checkpoint:
         assert best is not None
