@@ -202,13 +202,23 @@ def learning_curves(
         list(handles),
         loc="outside lower center",
         fontsize=8,
-        ncols=min(3, max(1, len(handles))),
+        ncols=min(_legend_columns(list(handles)), max(1, len(handles))),
     )
     seeds = sorted({len(c.seeds) for c in curves})
     over = f", mean over {'/'.join(map(str, seeds))} seeds" if seeds else ""
     figure.suptitle(f"{root.name}: evaluation objective over training{over}")
     paths = save_figure(figure, out)
     return LearningCurvesPlot(paths, tuple(curves), tuple(baselines), objectives, tuple(off_scale))
+
+
+def _legend_columns(labels: Sequence[str]) -> int:
+    """Columns of the legend below a figure at least 7.5 inches wide, by its longest label.
+
+    At 8-point type three columns hold labels of up to about 36 characters, two up to
+    about 58 (wider ones ran off the figure's edges).
+    """
+    longest = max((len(label) for label in labels), default=0)
+    return 3 if longest <= 36 else 2 if longest <= 58 else 1
 
 
 def _scale_limit(curves: Sequence[Curve], levels: Sequence[BaselineLevel]) -> float:
