@@ -37,6 +37,8 @@ def _agent(seed: int = 0, **settings) -> SelfLabellingAgent:
         ({"sizes": [[10]]}, "sizes: expected"),
         ({"low": 50, "high": 10}, "0 <= low <= high"),
         ({"temperature": 1}, "temperature"),
+        ({"width": 10**9, "heads": 1}, "width: 1,000,000,000 is above the limit 512"),
+        ({"samples": 4096, "instances": 4096}, "samples x instances: 16,777,216"),
     ],
 )
 def test_bad_settings_are_refused_naming_the_agent_file(settings, message):

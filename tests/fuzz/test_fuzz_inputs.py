@@ -190,6 +190,7 @@ def check_experiment(text: str, folder: Path) -> str:
 
 AGENT_ENVS: dict[str, Callable[[], gym.Env]] = {
     "shopfloor/JobShop-v0": lambda: gym.make("shopfloor/JobShop-v0", instance="ft06"),
+    "generated": lambda: gym.make("shopfloor/JobShop-v0", generator={"n_jobs": 4, "n_machines": 3}),
     "shopfloor/DynamicJobShop-v1": lambda: gym.make(
         "shopfloor/DynamicJobShop-v1",
         scenario="dynamic_job_shop_small",
@@ -203,12 +204,15 @@ def check_agent(text: str, folder: Path, algorithm: str) -> str:
     agents = folder / "agents"
     agents.mkdir(exist_ok=True)
     write(agents, f"{algorithm}.yaml", text)
-    env_id = (
-        "shopfloor/DynamicJobShop-v1" if algorithm != "maskable_ppo" else "shopfloor/JobShop-v0"
+    env_id = {"maskable_ppo": "shopfloor/JobShop-v0", "self_labelling": "generated"}.get(
+        algorithm, "shopfloor/DynamicJobShop-v1"
     )
     try:
         with time_limit():
-            values = load_hyperparameters(algorithm, env_id, directory=agents)
+            values = load_hyperparameters(
+                algorithm, "shopfloor/JobShop-v0" if env_id == "generated" else env_id,
+                directory=agents,
+            )  # fmt: skip
             agent = make_agent(algorithm, AGENT_ENVS[env_id], values, seed=0, device="cpu")
             if _rollout_steps(values) <= TRAINED_ROLLOUT:
                 agent.learn(32)
@@ -225,6 +229,13 @@ collects ``n_steps x n_envs`` steps before ``learn`` returns (a valid file askin
 
 
 def _rollout_steps(values: dict[str, Any]) -> int:
+    """On-policy agents' first rollout; self-labelling's schedules x width of one update."""
+    if "samples" in values or "instances" in values or "width" in values:
+        numbers = [values.get(key, 16) for key in ("samples", "instances", "width", "epochs")]
+        if all(isinstance(n, int) and not isinstance(n, bool) for n in numbers):
+            samples, instances, width, epochs = numbers
+            return samples * instances * max(width // 32, 1) * max(epochs // 4, 1)
+        return 0
     steps, envs = values.get("n_steps", 0), values.get("n_envs", 1)
     return int(steps) * int(envs) if isinstance(steps, int) and isinstance(envs, int) else 0
 

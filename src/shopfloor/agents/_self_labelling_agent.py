@@ -51,6 +51,13 @@ def _positive_int(value: Any) -> bool:
     return bool(isinstance(value, int | np.integer) and not isinstance(value, bool) and value >= 1)
 
 
+LIMITS = {"width": 512, "heads": 64, "layers": 16, "samples": 4096, "instances": 4096}
+LIMITS["epochs"] = 1000
+"""The largest settings accepted (larger ones are typing errors, not experiments)."""
+MAX_ROWS = 65536
+"""At most this many schedules per update (samples x instances), sampled side by side."""
+
+
 @dataclass(frozen=True)
 class SelfLabellingConfig:
     """Hyperparameters of :class:`SelfLabellingAgent` (``agents/self_labelling.yaml``).
@@ -94,6 +101,15 @@ class SelfLabellingConfig:
         for name in ("width", "heads", "layers", "samples", "instances", "epochs"):
             if not _positive_int(getattr(self, name)):
                 raise ValueError(f"{name}: expected an integer >= 1, got {getattr(self, name)!r}")
+            if getattr(self, name) > LIMITS[name]:
+                raise ValueError(
+                    f"{name}: {getattr(self, name):,} is above the limit {LIMITS[name]:,}"
+                )
+        if self.samples * self.instances > MAX_ROWS:
+            raise ValueError(
+                f"samples x instances: {self.samples * self.instances:,} schedules per update "
+                f"is above the limit {MAX_ROWS:,} (they run side by side in one core)"
+            )
         if self.width % self.heads:
             raise ValueError(f"width {self.width} is not a multiple of heads {self.heads}")
         prior = self.work_prior
