@@ -80,6 +80,11 @@ def test_named_activation_and_schedule_resolve_without_eval():
     assert values["policy_kwargs"]["activation_fn"] is torch.nn.ReLU
     with pytest.raises(AgentConfigError, match=r"unknown 'os\.system'"):
         resolve_values({"policy_kwargs": {"activation_fn": "os.system"}})
+    resolved = resolve_values({"policy_kwargs": {"net_arch": {"pi": [32], "vf": []}}})
+    assert resolved["policy_kwargs"]["net_arch"] == {"pi": [32], "vf": []}
+    for bad in ([-1, 64], [64, 0.5], {"pi": [8], "xx": [8]}, "64"):
+        with pytest.raises(AgentConfigError, match=r"policy_kwargs\.net_arch: expected layer"):
+            resolve_values({"policy_kwargs": {"net_arch": bad}})
 
 
 @pytest.mark.parametrize("algorithm", ["ppo", "a2c", "dqn", "maskable_ppo"])

@@ -156,4 +156,24 @@ def _policy_kwargs(value: Any, where: str) -> dict[str, Any]:
                 f"{where}.activation_fn: unknown {name!r}; choose from {sorted(ACTIVATIONS)}"
             )
         kwargs["activation_fn"] = ACTIVATIONS[name]
+    if "net_arch" in kwargs:
+        _check_net_arch(kwargs["net_arch"], f"{where}.net_arch")
     return kwargs
+
+
+def _check_net_arch(value: Any, where: str) -> None:
+    """SB3's ``net_arch``: layer widths >= 1, as a list or as ``{pi: [...], vf: [...]}``."""
+    lists = list(value.values()) if isinstance(value, dict) else [value]
+    keys_ok = not isinstance(value, dict) or set(value) <= {"pi", "vf", "qf"}
+    for widths in lists:
+        if (
+            not keys_ok
+            or not isinstance(widths, list)
+            or not all(
+                isinstance(w, int) and not isinstance(w, bool) and 1 <= w <= 65536 for w in widths
+            )
+        ):
+            raise AgentConfigError(
+                f"{where}: expected layer widths from 1 to 65,536 (a list, or pi/vf/qf "
+                f"lists), got {str(value)[:80]}"
+            )
