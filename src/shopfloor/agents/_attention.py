@@ -32,6 +32,7 @@ import math
 from typing import Any, NamedTuple
 
 import gymnasium as gym
+import numpy as np
 import torch
 from gymnasium import spaces
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
@@ -110,6 +111,62 @@ def tokens_from_observation(
     return ShopTokens(
         jobs, machines, next_machine, machine_of(FOLLOWING_MACHINE), job_present, machine_present
     )
+
+
+def choose_jobs(
+    network: ShopAttention,
+    observation: Any,
+    masks: Any,
+    n_jobs: int,
+    *,
+    deterministic: bool,
+    generator: torch.Generator,
+    device: torch.device,
+    refusal: str = "",
+) -> tuple[np.ndarray, bool]:
+    """The jobs ``network`` picks for JobShop-v0 observations (one or a batch).
+
+    The shared ``predict`` of the agents that act with :class:`ShopAttention`.
+
+    Args:
+        network: The scores.
+        observation: ``(F,)`` or ``(B, F)``.
+        masks: The valid jobs, ``(J,)`` or ``(B, J)``; None: every job.
+        n_jobs: Jobs per row (the masks' length when given).
+        deterministic: The best-scored job; else one drawn from the softmax.
+        generator: The draws' generator (CPU).
+        device: Where the network runs.
+        refusal: Appended to the message of a refused observation.
+
+    Returns:
+        ``(B,)`` int64 actions, and whether one observation was given.
+
+    Raises:
+        ValueError: An observation that is not JobShop-v0's layout for ``n_jobs`` jobs.
+    """
+    array = np.asarray(observation, dtype=np.float32)
+    single = array.ndim == 1
+    batch = array[None] if single else array
+    machine_part = batch.shape[-1] - JOB_FEATURES * n_jobs
+    if batch.ndim != 2 or machine_part < MACHINE_FEATURES or machine_part % MACHINE_FEATURES:
+        raise ValueError(
+            f"observation of shape {array.shape} is not JobShop-v0's layout for {n_jobs} "
+            f"jobs{refusal}"
+        )
+    tensor = torch.as_tensor(batch, dtype=torch.float32, device=device)
+    with torch.no_grad():
+        shop = tokens_from_observation(tensor, n_jobs, machine_part // MACHINE_FEATURES)
+        scores = network(shop)[0].cpu()
+    if masks is not None:
+        allowed = torch.as_tensor(np.asarray(masks, dtype=bool).reshape(len(batch), -1))
+        scores = scores.masked_fill(~allowed, -torch.inf)
+        scores[~allowed.any(dim=1), 0] = 0.0
+    if deterministic:
+        actions = scores.argmax(dim=1)
+    else:
+        drawn = torch.multinomial(torch.softmax(scores, dim=1), 1, generator=generator)
+        actions = drawn[:, 0]
+    return actions.numpy().astype(np.int64), single
 
 
 class _Layer(nn.Module):

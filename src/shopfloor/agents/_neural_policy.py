@@ -38,9 +38,8 @@ import numpy as np
 import torch
 
 from shopfloor.agents._attention import (
-    JOB_FEATURES,
-    MACHINE_FEATURES,
     ShopAttention,
+    choose_jobs,
     tokens_from_observation,
 )
 from shopfloor.agents._device import configure_threads, select_device
@@ -319,32 +318,17 @@ class NeuralPolicy:
                 f"{self!r} needs action_masks (the env's action_masks()): the shop's job "
                 "count is their length"
             )
-        array = np.asarray(observation, dtype=np.float32)
-        single = array.ndim == 1
-        batch = array[None] if single else array
         masks = np.asarray(action_masks, dtype=bool)
-        masks = masks[None] if masks.ndim == 1 else masks
-        n_jobs = int(masks.shape[1])
-        machine_part = batch.shape[-1] - JOB_FEATURES * n_jobs
-        if batch.ndim != 2 or machine_part < MACHINE_FEATURES or machine_part % MACHINE_FEATURES:
-            raise ValueError(
-                f"observation of shape {array.shape} is not JobShop-v0's layout for {n_jobs} "
-                f"jobs (one action per job; {self!r} chooses jobs, not job x machine pairs)"
-            )
-        n_machines = machine_part // MACHINE_FEATURES
-        tensor = torch.as_tensor(batch, dtype=torch.float32, device=self.device)
-        with torch.no_grad():
-            scores = self.network(tokens_from_observation(tensor, n_jobs, n_machines))[0].cpu()
-        allowed = torch.as_tensor(masks)
-        scores = scores.masked_fill(~allowed, -torch.inf)
-        scores[~allowed.any(dim=1), 0] = 0.0
-        if deterministic:
-            actions = scores.argmax(dim=1)
-        else:
-            actions = torch.multinomial(
-                torch.softmax(scores, dim=1), 1, generator=self._act_generator
-            )[:, 0]
-        result = actions.numpy().astype(np.int64)
+        result, single = choose_jobs(
+            self.network,
+            observation,
+            masks,
+            int(masks.shape[-1]),
+            deterministic=deterministic,
+            generator=self._act_generator,
+            device=self.device,
+            refusal=f" (one action per job; {self!r} chooses jobs, not job x machine pairs)",
+        )
         return (np.int64(result[0]) if single else result), None
 
     # -- batched scheduling

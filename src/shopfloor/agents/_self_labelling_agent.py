@@ -33,7 +33,7 @@ from shopfloor.agents._attention import (
     JOB_FEATURES,
     MACHINE_FEATURES,
     ShopAttention,
-    tokens_from_observation,
+    choose_jobs,
 )
 from shopfloor.agents._config import build_config
 from shopfloor.agents._device import configure_threads, select_device
@@ -259,17 +259,6 @@ class SelfLabellingAgent:
 
     # -- acting
 
-    def scores(self, observation: np.ndarray, n_jobs: int) -> torch.Tensor:
-        """``(B, J)`` job scores of JobShop-v0 observations ``(B, F)`` of ``n_jobs`` jobs."""
-        length = observation.shape[1]
-        n_machines = (length - JOB_FEATURES * n_jobs) // MACHINE_FEATURES
-        tensor = torch.as_tensor(observation, dtype=torch.float32, device=self.device)
-        with torch.no_grad():
-            self.network.eval()
-            scores = self.network(tokens_from_observation(tensor, n_jobs, n_machines))[0]
-            self.network.train()
-        return scores.cpu()
-
     def predict(
         self,
         observation: Any,
@@ -292,29 +281,17 @@ class SelfLabellingAgent:
         Raises:
             ValueError: An observation that is not JobShop-v0's layout.
         """
-        array = np.asarray(observation, dtype=np.float32)
-        single = array.ndim == 1
-        batch = array[None] if single else array
         masks = None if action_masks is None else np.asarray(action_masks, dtype=bool)
-        if masks is not None and masks.ndim == 1:
-            masks = masks[None]
-        n_jobs = int(masks.shape[1]) if masks is not None else int(self.action_space.n)  # type: ignore[attr-defined]
-        machine_part = batch.shape[-1] - JOB_FEATURES * n_jobs
-        if batch.ndim != 2 or machine_part < MACHINE_FEATURES or machine_part % MACHINE_FEATURES:
-            raise ValueError(
-                f"observation of shape {array.shape} is not JobShop-v0's layout for {n_jobs} jobs"
-            )
-        scores = self.scores(batch, n_jobs)
-        if masks is not None:
-            allowed = torch.as_tensor(masks)
-            scores = scores.masked_fill(~allowed, -torch.inf)
-            scores[~allowed.any(dim=1), 0] = 0.0
-        if deterministic:
-            actions = scores.argmax(dim=1)
-        else:
-            probabilities = torch.softmax(scores, dim=1)
-            actions = torch.multinomial(probabilities, 1, generator=self._act_generator)[:, 0]
-        result = actions.numpy().astype(np.int64)
+        n_jobs = int(masks.shape[-1]) if masks is not None else int(self.action_space.n)  # type: ignore[attr-defined]
+        result, single = choose_jobs(
+            self.network,
+            observation,
+            masks,
+            n_jobs,
+            deterministic=deterministic,
+            generator=self._act_generator,
+            device=self.device,
+        )
         return (np.int64(result[0]) if single else result), None
 
     def schedule(
